@@ -1,0 +1,1 @@
+"""jupyter_server extension: runs the companion server behind Jupyter's authentication."""

@@ -1,0 +1,61 @@
+"""The jupyter_server extension: starts the companion and registers the authenticated routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Unicode
+
+from .. import __version__
+from .companion import Companion, CompanionError, find_companion_script, find_node
+from .handlers import route_patterns
+
+
+class ElasticNotebookApp(ExtensionApp):
+    """Elastic Notebook server extension (configure as ``c.ElasticNotebookApp.<option>``)."""
+
+    name = "elastic_notebook"
+    load_other_extensions = True
+
+    node = Unicode("", config=True, help="Path to the Node.js executable (default: `node` on PATH).")
+    companion_script = Unicode(
+        "", config=True, help="Path to the companion's main.js (default: the bundled or built copy)."
+    )
+    data_dir = Unicode(
+        "",
+        config=True,
+        help="Folder for the companion's state (history graphs). Default: <jupyter data dir>/elastic_notebook.",
+    )
+
+    companion: Companion | None = None
+
+    def initialize_settings(self) -> None:
+        data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "elastic_notebook").expanduser()
+        self.companion = Companion(
+            node=find_node(self.node),
+            script=find_companion_script(self.companion_script),
+            data_dir=data_dir,
+            log=self.log,
+        )
+        self.settings.update(
+            elastic_notebook_companion=self.companion,
+            elastic_notebook_version=__version__,
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_patterns())
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:  # noqa: ANN001
+        assert self.companion is not None
+        try:
+            await self.companion.start()
+        except (CompanionError, OSError) as err:
+            # Keep Jupyter running; the routes answer 503 with this reason until it is fixed.
+            self.companion.record_failure(str(err))
+            self.log.error("Elastic Notebook companion failed to start: %s", err)
+
+    async def stop_extension(self) -> None:
+        if self.companion is not None:
+            await self.companion.stop()
