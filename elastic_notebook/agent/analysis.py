@@ -1,0 +1,437 @@
+"""Static analysis of a cell: which global names it may read, and which it binds at top level.
+
+The rules (documented so tests can state exact expectations):
+
+* A name counts as read when the cell may load the value it had *before* the cell: loads at module
+  level, loads inside lambdas, comprehensions, generator expressions and class bodies (they run at
+  once), default values and decorators, and the global/free loads inside a function defined in the
+  cell when that function is referenced elsewhere in the cell (it may be called). ``global x``
+  inside a function makes ``x`` a global of that function.
+* Straight-line code is followed in order: after an unconditional top-level binding of ``x``
+  (assignment, import, def, class, with-as), later loads of ``x`` see the new value, not a read.
+  Bindings inside ``if``/``for``/``while``/``try``/``match`` are not unconditional.
+* Augmented assignment reads its target. ``del x`` is not a read.
+* Python code passed as a string to ``%time``, ``%timeit``, ``%prun``, ``%%time``, ``%%timeit``,
+  ``%%capture`` and ``%%prun`` is analysed too; ``$name`` and ``{expr}`` in shell lines are reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import dis
+import re
+import types
+from dataclasses import dataclass, field
+
+# Magics whose argument or body is Python code run in the user namespace.
+_CODE_MAGICS = frozenset({"time", "timeit", "prun", "capture"})
+_SHELL_CALLS = frozenset({"system", "getoutput"})
+_SHELL_VAR = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
+_SHELL_EXPR = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
+
+
+@dataclass
+class CellNames:
+    """Result of analysing one cell."""
+
+    reads: set[str] = field(default_factory=set)
+    """Global names whose previous value the cell may load."""
+    stores: set[str] = field(default_factory=set)
+    """Names bound at module level anywhere in the cell (conditionally or not)."""
+    calls_unknown_code: bool = False
+    """True when the cell runs code we cannot see (e.g. ``%run``, ``exec``)."""
+
+
+def analyse_cell(code: str) -> CellNames | None:
+    """Analyse IPython-transformed cell code; None if it does not parse (the cell will fail)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    result = CellNames()
+    _ModuleAnalyser(result).run(tree.body)
+    return result
+
+
+class _ModuleAnalyser:
+    """Walks top-level statements in order, tracking names unconditionally bound so far."""
+
+    def __init__(self, result: CellNames) -> None:
+        self.result = result
+        self.bound: set[str] = set()
+        # Functions defined in the cell, with the names bound before their definition.
+        self.deferred: list[tuple[str, ast.AST, frozenset[str]]] = []
+
+    def run(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            loads = _Loads()
+            loads.visit_statement(stmt)
+            self.result.calls_unknown_code |= loads.unknown_code
+            for name in loads.names:
+                if name not in self.bound:
+                    self.result.reads.add(name)
+            self.deferred.extend((name, node, frozenset(self.bound)) for name, node in loads.functions)
+            stores = _module_stores(stmt)
+            self.result.stores |= stores
+            if isinstance(stmt, _UNCONDITIONAL):
+                self.bound |= stores
+        # A function defined here and referenced anywhere in the cell may run during the cell.
+        referenced = self.result.reads | _all_loaded_names(body)
+        for name, node, bound_then in self.deferred:
+            if name in referenced:
+                inner = _Loads()
+                inner.visit_function_body(node)
+                # Names the cell bound before the definition hold the cell's own values by then.
+                self.result.reads |= inner.names - bound_then
+                self.result.calls_unknown_code |= inner.unknown_code
+
+
+_UNCONDITIONAL = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.With,
+    ast.AsyncWith,
+    ast.Expr,
+    ast.Delete,
+)
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(t) for t in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return set()
+
+
+def _module_stores(stmt: ast.stmt) -> set[str]:
+    """Names a top-level statement may bind in the module namespace (not inside functions)."""
+    names: set[str] = set()
+
+    class Stores(ast.NodeVisitor):
+        def visit_Name(self, node: ast.Name) -> None:
+            if isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+
+        def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+            names.add(node.name)
+            for d in node.decorator_list:
+                self.visit(d)
+
+        visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+        def visit_ClassDef(self, node: ast.ClassDef) -> None:
+            names.add(node.name)
+
+        def visit_Lambda(self, node: ast.Lambda) -> None:
+            pass
+
+        def _comprehension(self, node: ast.AST) -> None:
+            # Comprehension targets are local to the comprehension, but walrus targets are not.
+            for child in ast.walk(node):
+                if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                    names.add(child.target.id)
+
+        visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension  # type: ignore[assignment]
+
+        def visit_Import(self, node: ast.Import) -> None:
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+
+        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+            for alias in node.names:
+                if alias.name != "*":
+                    names.add(alias.asname or alias.name)
+
+        def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+            if node.name:
+                names.add(node.name)
+            self.generic_visit(node)
+
+        def visit_MatchAs(self, node: ast.AST) -> None:
+            if getattr(node, "name", None):
+                names.add(node.name)  # type: ignore[attr-defined]
+            self.generic_visit(node)
+
+        visit_MatchStar = visit_MatchAs  # type: ignore[assignment]
+
+    Stores().visit(stmt)
+    return names
+
+
+def _all_loaded_names(body: list[ast.stmt]) -> set[str]:
+    return {
+        n.id
+        for stmt in body
+        for n in ast.walk(stmt)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+
+
+class _Loads(ast.NodeVisitor):
+    """Collects the global names a module-level statement loads, scope-aware."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.functions: list[tuple[str, ast.AST]] = []
+        self.unknown_code = False
+        # Stack of (local names, global-declared names) for enclosing function scopes.
+        self.scopes: list[tuple[set[str], set[str]]] = []
+
+    # -- entry points --------------------------------------------------------------------------
+    def visit_statement(self, stmt: ast.stmt) -> None:
+        self.visit(stmt)
+
+    def visit_function_body(self, node: ast.AST) -> None:
+        local, declared = _function_locals(node)
+        self.scopes.append((local, declared))
+        body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
+        for stmt in body:
+            self.visit(stmt)
+        self.scopes.pop()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _load(self, name: str) -> None:
+        for local, declared in reversed(self.scopes):
+            if name in declared:
+                break
+            if name in local:
+                return
+        self.names.add(name)
+
+    # -- visitors ------------------------------------------------------------------------------
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._load(node.id)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self._load(node.target.id)  # `x += 1` reads x first
+        self.generic_visit(node)
+
+    def _visit_def_header(self, node: ast.AST) -> None:
+        for d in node.decorator_list:  # type: ignore[attr-defined]
+            self.visit(d)
+        args = node.args  # type: ignore[attr-defined]
+        for default in [*args.defaults, *[d for d in args.kw_defaults if d is not None]]:
+            self.visit(default)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._visit_def_header(node)
+        if self.scopes:
+            # A nested function: its free names resolve like ours when it runs.
+            self.visit_function_body(node)
+        else:
+            self.functions.append((node.name, node))
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        args = node.args
+        for default in [*args.defaults, *[d for d in args.kw_defaults if d is not None]]:
+            self.visit(default)
+        self.visit_function_body(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for d in node.decorator_list:
+            self.visit(d)
+        for base in node.bases:
+            self.visit(base)
+        for kw in node.keywords:
+            self.visit(kw.value)
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._visit_def_header(stmt)  # methods run later, via indirect reads
+            else:
+                self.visit(stmt)
+
+    def _comprehension(self, node: ast.AST) -> None:
+        generators = node.generators  # type: ignore[attr-defined]
+        # The first iterable is evaluated in the enclosing scope.
+        self.visit(generators[0].iter)
+        local = set().union(*(_target_names(g.target) for g in generators))
+        self.scopes.append((local, set()))
+        for i, gen in enumerate(generators):
+            if i > 0:
+                self.visit(gen.iter)
+            for cond in gen.ifs:
+                self.visit(cond)
+        for part in ("elt", "key", "value"):
+            if hasattr(node, part):
+                self.visit(getattr(node, part))
+        self.scopes.pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension  # type: ignore[assignment]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self._magic_call(node)
+        if isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval", "globals", "vars", "locals"):
+            self.unknown_code = True
+        self.generic_visit(node)
+
+    def _magic_call(self, node: ast.Call) -> None:
+        """``get_ipython().run_line_magic('time', 'code')`` and friends."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call)):
+            return
+        inner = func.value.func
+        if not (isinstance(inner, ast.Name) and inner.id == "get_ipython"):
+            return
+        strings = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if func.attr in ("run_line_magic", "run_cell_magic") and strings:
+            magic = strings[0]
+            if magic in _CODE_MAGICS:
+                for text in strings[1:]:
+                    sub = analyse_cell(_strip_magic_options(text))
+                    if sub is not None:
+                        self.names |= sub.reads
+            elif magic in ("run", "load", "recall", "rerun", "macro"):
+                self.unknown_code = True
+        elif func.attr in _SHELL_CALLS and strings:
+            self._shell_reads(strings[0])
+
+    def _shell_reads(self, command: str) -> None:
+        self.names.update(_SHELL_VAR.findall(command))
+        for expr in _SHELL_EXPR.findall(command):
+            try:
+                tree = ast.parse(expr, mode="eval")
+            except SyntaxError:
+                continue
+            self.names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+
+
+def _strip_magic_options(text: str) -> str:
+    """Drop leading ``-n 3 -r 1``-style options of %timeit/%prun before the code."""
+    return re.sub(r"^\s*(?:-[a-zA-Z](?:\s+\S+)?\s+)*", "", text, count=1) if text.lstrip().startswith("-") else text
+
+
+def _function_locals(node: ast.AST) -> tuple[set[str], set[str]]:
+    """(local names, names declared global/nonlocal) of a function or lambda."""
+    args = node.args  # type: ignore[attr-defined]
+    local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    if args.vararg:
+        local.add(args.vararg.arg)
+    if args.kwarg:
+        local.add(args.kwarg.arg)
+    declared: set[str] = set()
+    body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
+
+    class Binder(ast.NodeVisitor):
+        def visit_Global(self, n: ast.Global) -> None:
+            declared.update(n.names)
+
+        def visit_Nonlocal(self, n: ast.Nonlocal) -> None:
+            local.update(n.names)  # resolved in an enclosing function, never a module global
+
+        def visit_Name(self, n: ast.Name) -> None:
+            if isinstance(n.ctx, (ast.Store, ast.Del)):
+                local.add(n.id)
+
+        def visit_FunctionDef(self, n: ast.FunctionDef) -> None:
+            local.add(n.name)
+
+        visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+        def visit_ClassDef(self, n: ast.ClassDef) -> None:
+            local.add(n.name)
+
+        def visit_Lambda(self, n: ast.Lambda) -> None:
+            pass
+
+        def _skip(self, n: ast.AST) -> None:
+            for child in ast.walk(n):
+                if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                    local.add(child.target.id)
+
+        visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _skip  # type: ignore[assignment]
+
+        def visit_Import(self, n: ast.Import) -> None:
+            for alias in n.names:
+                local.add(alias.asname or alias.name.split(".")[0])
+
+        def visit_ImportFrom(self, n: ast.ImportFrom) -> None:
+            for alias in n.names:
+                local.add(alias.asname or alias.name)
+
+        def visit_ExceptHandler(self, n: ast.ExceptHandler) -> None:
+            if n.name:
+                local.add(n.name)
+            self.generic_visit(n)
+
+    for stmt in body:
+        Binder().visit(stmt)
+    return local - declared, declared
+
+
+# -- indirect reads through notebook-defined code ------------------------------------------------
+
+_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL", "STORE_NAME"})
+_code_globals_cache: dict[types.CodeType, frozenset[str]] = {}
+
+
+def code_globals(code: types.CodeType) -> frozenset[str]:
+    """Global names a code object (and the code nested in it) loads or stores."""
+    cached = _code_globals_cache.get(code)
+    if cached is not None:
+        return cached
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in _GLOBAL_OPS}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= code_globals(const)
+    result = frozenset(n for n in names if isinstance(n, str))
+    _code_globals_cache[code] = result
+    return result
+
+
+def _notebook_functions(value: object, namespace: dict) -> list[types.FunctionType]:
+    """Functions defined in the notebook that using ``value`` may run."""
+    if isinstance(value, types.MethodType):
+        value = value.__func__
+    if isinstance(value, types.FunctionType):
+        return [value] if value.__globals__ is namespace else []
+    func = getattr(value, "func", None)  # functools.partial
+    if isinstance(func, types.FunctionType) and func.__globals__ is namespace:
+        return [func]
+    cls = value if isinstance(value, type) else type(value)
+    found: list[types.FunctionType] = []
+    for klass in getattr(cls, "__mro__", ()):
+        if klass is object or getattr(klass, "__module__", None) not in ("__main__", None):
+            continue
+        for attr in vars(klass).values():
+            if isinstance(attr, (staticmethod, classmethod)):
+                attr = attr.__func__
+            if isinstance(attr, property):
+                attr = attr.fget
+            if isinstance(attr, types.FunctionType) and attr.__globals__ is namespace:
+                found.append(attr)
+    return found
+
+
+def indirect_globals(names: set[str], namespace: dict) -> set[str]:
+    """Globals read or written by notebook-defined functions reachable from ``names``, transitively."""
+    seen_funcs: set[int] = set()
+    result: set[str] = set()
+    pending = [n for n in names if n in namespace]
+    visited: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in visited:
+            continue
+        visited.add(name)
+        for func in _notebook_functions(namespace.get(name), namespace):
+            if id(func) in seen_funcs:
+                continue
+            seen_funcs.add(id(func))
+            for g in code_globals(func.__code__):
+                if g in namespace:
+                    result.add(g)
+                    pending.append(g)
+    return result - names

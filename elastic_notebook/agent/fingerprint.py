@@ -1,0 +1,294 @@
+"""Fingerprints of variables: an ID graph and a content hash, to detect in-place changes.
+
+``fingerprint(value)`` walks the objects a value reaches the way pickle does (containers,
+``__dict__``, ``__slots__``, closures of notebook functions, ``__reduce_ex__`` for everything
+else) and returns:
+
+* ``digest``: a hash of the content and of the sharing structure inside the value (the second
+  time an object is reached, only a back-reference is hashed);
+* ``ids``: ids of the mutable objects the value reaches through real references. Two variables
+  whose id sets intersect share an object, so they are *linked*. Objects that ``__reduce_ex__``
+  creates on the fly are not real references and are left out (their ids would change on every
+  call), except the memory owners of numpy arrays they expose, which are persistent;
+* ``observable``: False when some reachable object cannot be observed (generators, open files,
+  locks, objects whose reduce fails). Such a value always compares as changed: a cell that
+  touches it is conservatively recorded as writing it.
+
+Large buffers are hashed whole with xxhash when the kernel has it (else blake2b) as long as the
+hashing costs little next to the cell that just ran: the caller passes ``budget_bytes``; buffers
+beyond it are hashed from evenly spaced samples and the fingerprint is marked ``partial``, so
+that the checkpoint-time safety net hashes them fully. Nothing is ever copied or modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+try:  # optional, much faster for large buffers
+    import xxhash as _xxhash  # type: ignore[import-not-found]
+
+    def _buffer_hash(data: memoryview) -> bytes:
+        return _xxhash.xxh3_128_digest(data)
+
+except ImportError:  # pragma: no cover - depends on the kernel's environment
+
+    def _buffer_hash(data: memoryview) -> bytes:
+        return hashlib.blake2b(data, digest_size=16).digest()
+
+
+_ATOMS = (type(None), bool, int, float, complex, str, bytes, range, type(Ellipsis), type(NotImplemented))
+_SAMPLES = 256
+_SAMPLE_BYTES = 16 * 1024
+DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The result of :func:`fingerprint`."""
+
+    digest: bytes
+    ids: frozenset[int]
+    observable: bool
+    partial: bool
+    nbytes: int
+
+    def same_as(self, other: "Fingerprint | None") -> bool:
+        """True when nothing observable changed between ``other`` (before) and ``self`` (after)."""
+        return (
+            other is not None
+            and self.observable
+            and other.observable
+            and self.digest == other.digest
+            and self.ids == other.ids
+        )
+
+
+class _Unobservable(Exception):
+    pass
+
+
+class _Walker:
+    def __init__(self, namespace: dict, budget_bytes: int) -> None:
+        self.namespace = namespace
+        self.budget = budget_bytes
+        self.parts: list[str] = []
+        self.memo: dict[int, int] = {}
+        self.keepalive: list[Any] = []  # temporaries from __reduce_ex__ must outlive the walk
+        self.ids: set[int] = set()
+        self.observable = True
+        self.partial = False
+        self.nbytes = 0
+        np = sys.modules.get("numpy")
+        self.ndarray = np.ndarray if np is not None else None
+
+    # -- entry ---------------------------------------------------------------------------------
+    def walk(self, obj: Any, real: bool = True) -> None:
+        """Hash ``obj``; ``real`` is False inside objects produced by ``__reduce_ex__``."""
+        t = type(obj)
+        if t in _ATOMS:
+            text = repr(obj) if t is not str else obj
+            self.parts.append(f"{t.__name__}:{len(text)}:{text}" if t is not bytes else f"b:{_buffer_hash(memoryview(obj)).hex()}")
+            self.nbytes += len(text) if t is not bytes else len(obj)
+            return
+        key = id(obj)
+        seen = self.memo.get(key)
+        if seen is not None:
+            self.parts.append(f"@{seen}")
+            return
+        self.memo[key] = len(self.memo)
+        if not real:
+            self.keepalive.append(obj)
+        handler = _HANDLERS.get(t)
+        if handler is not None:
+            handler(self, obj, real)
+            return
+        if self.ndarray is not None and isinstance(obj, self.ndarray):
+            self._ndarray(obj, real)
+        elif isinstance(obj, types.ModuleType):
+            self.parts.append(f"module:{obj.__name__}")
+        elif isinstance(obj, types.FunctionType):
+            self._function(obj, real)
+        elif isinstance(obj, type):
+            self._class(obj, real)
+        elif isinstance(obj, (types.BuiltinFunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)):
+            self.parts.append(f"builtin:{getattr(obj, '__qualname__', repr(obj))}")
+        elif isinstance(obj, types.MethodType):
+            self.parts.append("method")
+            self.walk(obj.__func__, real)
+            self.walk(obj.__self__, real)
+        else:
+            self._reduce(obj, real)
+
+    # -- handlers ------------------------------------------------------------------------------
+    def _mutable(self, obj: Any, real: bool) -> None:
+        if real:
+            self.ids.add(id(obj))
+
+    def _list(self, obj: list, real: bool) -> None:
+        self._mutable(obj, real)
+        self.parts.append(f"L{len(obj)}")
+        for item in obj:
+            self.walk(item, real)
+
+    def _tuple(self, obj: tuple, real: bool) -> None:
+        self.parts.append(f"T{len(obj)}")
+        for item in obj:
+            self.walk(item, real)
+
+    def _dict(self, obj: dict, real: bool) -> None:
+        self._mutable(obj, real)
+        self.parts.append(f"D{len(obj)}")
+        for k, v in obj.items():
+            self.walk(k, real)
+            self.walk(v, real)
+
+    def _set(self, obj: set | frozenset, real: bool) -> None:
+        if isinstance(obj, set):
+            self._mutable(obj, real)
+        self.parts.append(f"S{len(obj)}")
+        for item in obj:
+            self.walk(item, real)
+
+    def _bytearray(self, obj: bytearray, real: bool) -> None:
+        self._mutable(obj, real)
+        self.parts.append(f"BA:{self._buffer_digest(memoryview(obj))}")
+
+    def _buffer_digest(self, data: memoryview) -> str:
+        data = data.cast("B") if data.format != "B" or data.ndim != 1 else data
+        size = data.nbytes
+        self.nbytes += size
+        if size <= self.budget:
+            return _buffer_hash(data).hex()
+        # Too large to hash whole after this cell: sample evenly, and say so.
+        self.partial = True
+        step = size // _SAMPLES
+        h = hashlib.blake2b(digest_size=16)
+        for i in range(_SAMPLES):
+            h.update(data[i * step : i * step + _SAMPLE_BYTES])
+        h.update(data[size - _SAMPLE_BYTES :])
+        return "~" + h.hexdigest()
+
+    def _ndarray(self, obj: Any, real: bool) -> None:
+        # A view shares memory with its base: the whole base chain is reachable from it.
+        owner = obj
+        while True:
+            if real or owner is not obj:
+                self.ids.add(id(owner))
+            base = getattr(owner, "base", None)
+            if base is None:
+                break
+            owner = base
+            self.keepalive.append(owner)
+        self.ids.add(id(owner))  # the memory owner is persistent even when `obj` is a temporary
+        self.parts.append(f"A:{obj.dtype.str}:{obj.shape}")
+        if obj.dtype.hasobject:
+            for item in obj.ravel(order="K").tolist():
+                self.walk(item, False)
+            return
+        if obj.dtype.fields is not None or not obj.flags.c_contiguous:
+            np = sys.modules["numpy"]
+            obj = np.ascontiguousarray(obj)
+        self.parts.append(self._buffer_digest(memoryview(obj.reshape(-1).view("u1"))))
+
+    def _function(self, obj: types.FunctionType, real: bool) -> None:
+        if obj.__globals__ is not self.namespace:
+            self.parts.append(f"func:{obj.__module__}.{obj.__qualname__}")
+            return
+        # A notebook function: its code, defaults, closure and attributes are its state.
+        self._mutable(obj, real)
+        code = obj.__code__
+        self.parts.append(f"nbfunc:{obj.__qualname__}:{_code_digest(code)}")
+        self.walk(obj.__defaults__, real)
+        self.walk(obj.__kwdefaults__, real)
+        for cell in obj.__closure__ or ():
+            try:
+                self.walk(cell.cell_contents, real)
+            except ValueError:  # an empty cell
+                self.parts.append("empty-cell")
+        self.walk(obj.__dict__, real)
+
+    def _class(self, obj: type, real: bool) -> None:
+        if obj.__module__ != "__main__":
+            self.parts.append(f"class:{obj.__module__}.{obj.__qualname__}")
+            return
+        self._mutable(obj, real)
+        self.parts.append(f"nbclass:{obj.__qualname__}")
+        for name, value in list(vars(obj).items()):
+            if name in ("__dict__", "__weakref__", "__doc__", "__module__", "__qualname__"):
+                continue
+            self.parts.append(name)
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            if isinstance(value, property):
+                for accessor in (value.fget, value.fset, value.fdel):
+                    self.walk(accessor, real)
+            else:
+                self.walk(value, real)
+
+    def _reduce(self, obj: Any, real: bool) -> None:
+        self._mutable(obj, real)
+        try:
+            rv = obj.__reduce_ex__(5)
+        except Exception:  # noqa: BLE001 - any failure means "not observable"
+            raise _Unobservable(type(obj).__qualname__) from None
+        if isinstance(rv, str):
+            self.parts.append(f"global:{rv}")
+            return
+        self.keepalive.append(rv)
+        self.parts.append(f"R:{type(obj).__module__}.{type(obj).__qualname__}")
+        func, args = rv[0], rv[1]
+        state = rv[2] if len(rv) > 2 else None
+        listitems = rv[3] if len(rv) > 3 else None
+        dictitems = rv[4] if len(rv) > 4 else None
+        self.walk(func, False)
+        self.walk(args, False)
+        if state is not None:
+            # The default reduce hands out the object's real __dict__ (and slot values).
+            self.walk(state, state is getattr(obj, "__dict__", None) and real)
+        if listitems is not None:
+            self.walk(list(listitems), False)
+        if dictitems is not None:
+            self.walk(list(dictitems), False)
+
+
+def _code_digest(code: types.CodeType) -> str:
+    h = hashlib.blake2b(code.co_code, digest_size=8)
+    for const in code.co_consts:
+        h.update(_code_digest(const).encode() if isinstance(const, types.CodeType) else repr(const).encode())
+    h.update(repr(code.co_names).encode())
+    return h.hexdigest()
+
+
+_HANDLERS: dict[type, Callable[[_Walker, Any, bool], None]] = {
+    list: _Walker._list,
+    tuple: _Walker._tuple,
+    dict: _Walker._dict,
+    set: _Walker._set,
+    frozenset: _Walker._set,
+    bytearray: _Walker._bytearray,
+}
+
+_UNOBSERVABLE_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType, types.FrameType)
+
+
+def fingerprint(value: Any, namespace: dict, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> Fingerprint:
+    """Fingerprint one variable's value (see the module docstring)."""
+    walker = _Walker(namespace, budget_bytes)
+    try:
+        if isinstance(value, _UNOBSERVABLE_TYPES):
+            raise _Unobservable(type(value).__qualname__)
+        walker.walk(value)
+    except (_Unobservable, RecursionError, ValueError, TypeError, AttributeError):
+        walker.observable = False
+    except Exception:  # noqa: BLE001 - a user object's reduce may raise anything
+        walker.observable = False
+    h = hashlib.blake2b("\x1f".join(walker.parts).encode("utf-8", "surrogatepass"), digest_size=16)
+    ids = frozenset(walker.ids)
+    if not walker.observable:
+        # Keep the identity of the top object so aliases are still linked.
+        ids = ids | {id(value)}
+    return Fingerprint(h.digest(), ids, walker.observable, walker.partial, walker.nbytes)
