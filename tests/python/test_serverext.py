@@ -59,16 +59,18 @@ def bootstrap(server: JupyterServer, kernel_id: str, client: BlockingKernelClien
     return code
 
 
-def test_extensions_are_listed_as_enabled():
+def _jupyter_list(*args: str) -> str:
     env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")
-    out = subprocess.run(
-        [str(VENV_BIN / "jupyter"), "server", "extension", "list"], capture_output=True, text=True, env=env
-    )
-    assert re.search(r"elastic_notebook\s+enabled", out.stdout + out.stderr), out.stdout + out.stderr
-    out = subprocess.run(
-        [str(VENV_BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True, env=env
-    )
-    assert re.search(r"elastic-notebook v\S+ enabled\s+OK", out.stdout + out.stderr), out.stdout + out.stderr
+    out = subprocess.run([str(VENV_BIN / "jupyter"), *args], capture_output=True, text=True, env=env)
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)  # drop colours
+
+
+def test_extensions_are_listed_as_enabled():
+    servers = _jupyter_list("server", "extension", "list")
+    assert re.search(r"elastic_notebook\s+enabled", servers), servers
+    assert re.search(r"elastic_notebook\s+OK", servers), servers
+    labs = _jupyter_list("labextension", "list")
+    assert re.search(r"elastic-notebook v\S+ enabled\s+OK", labs), labs
 
 
 @pytest.mark.parametrize("path", ["health", "kernels", "kernels/abc/graph", "kernels/abc/bootstrap"])

@@ -6,6 +6,8 @@ import { recordCommand } from './commands/record';
  * prints one line on stderr and exits 1) on failure.
  */
 export async function main(argv: string[]): Promise<void> {
+  // stdout belongs to the command's result (--json); libraries' chatter goes nowhere.
+  console.log = console.info = console.debug = () => undefined;
   const program = new Command('elastic-notebook')
     .description('Record, checkpoint and restore Jupyter notebook sessions')
     .exitOverride()

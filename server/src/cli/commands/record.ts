@@ -105,7 +105,7 @@ function formatGraph(result: Record<string, unknown>): string {
     );
   }
   lines.push('', `groups: ${graph.groups.map(g => `{${g.join(', ')}}`).join(' ') || '-'}`);
-  if (result.kernelId) {
+  if (result.connectionFile) {
     lines.push(`kernel ${result.kernelId} kept running: jupyter console --existing ${result.connectionFile}`);
   }
   return lines.join('\n');
