@@ -44,6 +44,9 @@ _ATOMS = (type(None), bool, int, float, complex, str, bytes, range, type(Ellipsi
 _SAMPLES = 256
 _SAMPLE_BYTES = 16 * 1024
 DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
+# Walking one Python object costs about as much as hashing this many bytes.
+_BYTES_PER_OBJECT_ITEM = 2000
+_MIN_OBJECT_ITEMS = 20_000
 
 
 @dataclass(frozen=True)
@@ -186,13 +189,33 @@ class _Walker:
         self.ids.add(id(owner))  # the memory owner is persistent even when `obj` is a temporary
         self.parts.append(f"A:{obj.dtype.str}:{obj.shape}")
         if obj.dtype.hasobject:
-            for item in obj.ravel(order="K").tolist():
-                self.walk(item, False)
+            flat = obj.ravel(order="K")
+            limit = max(_MIN_OBJECT_ITEMS, self.budget // _BYTES_PER_OBJECT_ITEM)
+            if flat.size > limit:
+                # Too many Python objects to look at after this cell: sample them evenly.
+                self.partial = True
+                flat = flat[:: -(-flat.size // limit)]
+                self.parts.append("~")
+            self._object_items(flat.tolist())
             return
         if obj.dtype.fields is not None or not obj.flags.c_contiguous:
             np = sys.modules["numpy"]
             obj = np.ascontiguousarray(obj)
         self.parts.append(self._buffer_digest(memoryview(obj.reshape(-1).view("u1"))))
+
+    def _object_items(self, items: list) -> None:
+        """Elements of an object array (pandas string and object columns)."""
+        try:
+            # All strings (the common case): one C-speed join instead of a walk per element.
+            joined = "\x1f".join(items)
+        except TypeError:
+            pass
+        else:
+            data = memoryview(joined.encode("utf-8", "surrogatepass"))
+            self.parts.append(f"strs{len(items)}:{self._buffer_digest(data)}")
+            return
+        for item in items:
+            self.walk(item, False)
 
     def _function(self, obj: types.FunctionType, real: bool) -> None:
         if obj.__globals__ is not self.namespace:
