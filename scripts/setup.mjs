@@ -118,7 +118,13 @@ function build() {
     ['elastic_notebook/labextension/package.json'],
     () => {
       run(tsc, ['-p', '.']);
-      run(path.join(VENV_BIN, 'jupyter-builder'), ['build', '.', '--development=False']);
+      // Build against the installed JupyterLab's own core metadata (no download of core-meta).
+      const staging = spawnSync(
+        path.join(VENV_BIN, 'python'),
+        ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))'],
+        { encoding: 'utf8' }
+      ).stdout.trim();
+      run(path.join(VENV_BIN, 'jupyter-builder'), ['build', '.', '--development=False', `--core-package-file=${path.join(staging, 'package.json')}`]);
     }
   );
 }

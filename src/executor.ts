@@ -1,0 +1,211 @@
+import { Dialog, ISessionContext, showDialog } from '@jupyterlab/apputils';
+import { Cell, CodeCell } from '@jupyterlab/cells';
+import { INotebookCellExecutor, INotebookModel, KernelError } from '@jupyterlab/notebook';
+import { OutputArea } from '@jupyterlab/outputarea';
+import { KernelMessage } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
+import { IKernelBootstrapper, interceptHeader } from './tokens';
+
+/**
+ * A notebook cell executor that behaves like JupyterLab's default one, except that a code cell's
+ * source reaches the kernel behind the hidden `%%intercept` line when the agent is loaded. The
+ * cell model, which the user sees and saves, is never touched.
+ */
+export class InterceptingCellExecutor implements INotebookCellExecutor {
+  constructor(private readonly bootstrapper: IKernelBootstrapper) {}
+
+  async runCell(options: INotebookCellExecutor.IRunCellOptions): Promise<boolean> {
+    const { cell, notebook, notebookConfig, onCellExecuted, onCellExecutionScheduled, sessionContext, sessionDialogs } =
+      options;
+    const trans = (options.translator ?? nullTranslator).load('jupyterlab');
+    if (cell.model.type === 'markdown') {
+      (cell as any).rendered = true;
+      cell.inputHidden = false;
+      onCellExecuted({ cell, success: true });
+      return true;
+    }
+    if (cell.model.type !== 'code') {
+      return true;
+    }
+    if (!sessionContext) {
+      cell.model.sharedModel.transact(() => (cell.model as any).clearExecution(), false);
+      return true;
+    }
+    if (sessionContext.isTerminating) {
+      await showDialog({
+        title: trans.__('Kernel Terminating'),
+        body: trans.__(
+          'The kernel for %1 appears to be terminating. You can not run any cell for now.',
+          sessionContext.session?.path
+        ),
+        buttons: [Dialog.okButton()]
+      });
+      return true;
+    }
+    if (sessionContext.pendingInput) {
+      await showDialog({
+        title: trans.__('Cell not executed due to pending input'),
+        body: trans.__(
+          'The cell has not been executed to avoid kernel deadlock as there is another pending input! Type your input in the input box, press Enter and try again.'
+        ),
+        buttons: [Dialog.okButton()]
+      });
+      return false;
+    }
+    if (sessionContext.hasNoKernel) {
+      const shouldSelect = await sessionContext.startKernel();
+      if (shouldSelect && sessionDialogs) {
+        await sessionDialogs.selectKernel(sessionContext);
+      }
+    }
+    if (sessionContext.hasNoKernel) {
+      cell.model.sharedModel.transact(() => (cell.model as any).clearExecution());
+      return true;
+    }
+    const deletedCells = notebook.deletedCells;
+    onCellExecutionScheduled({ cell });
+    let ran = false;
+    try {
+      const reply = await this._execute(cell as CodeCell, notebook, sessionContext, {
+        deletedCells,
+        recordTiming: notebookConfig.recordTiming
+      });
+      deletedCells.splice(0, deletedCells.length);
+      if (cell.isDisposed) {
+        ran = false;
+      } else if (!reply) {
+        ran = true;
+      } else if (reply.content.status === 'ok') {
+        const content = reply.content as KernelMessage.IExecuteReplyMsg['content'] & { payload?: any[] };
+        if (content.payload && content.payload.length) {
+          handlePayload(content.payload, notebook, cell);
+        }
+        ran = true;
+      } else {
+        throw new KernelError(reply.content);
+      }
+    } catch (reason) {
+      if (cell.isDisposed || (reason as Error).message.startsWith('Canceled')) {
+        ran = false;
+      } else {
+        onCellExecuted({ cell, success: false, error: reason as KernelError });
+        throw reason;
+      }
+    }
+    if (ran) {
+      onCellExecuted({ cell, success: true });
+    }
+    return ran;
+  }
+
+  /** `CodeCell.execute`, with the code behind the intercept line when the agent records. */
+  private async _execute(
+    cell: CodeCell,
+    notebook: INotebookModel,
+    sessionContext: ISessionContext,
+    metadata: { deletedCells: string[]; recordTiming: boolean }
+  ): Promise<KernelMessage.IExecuteReplyMsg | void> {
+    const model = cell.model;
+    const source = model.sharedModel.getSource();
+    const kernel = sessionContext.session?.kernel;
+    if (!source.trim() || !kernel) {
+      model.sharedModel.transact(() => model.clearExecution(), false);
+      return;
+    }
+    const status = await this.bootstrapper.ready(kernel);
+    const cellId = model.sharedModel.getId();
+    let code = source;
+    if (status.active) {
+      const index = indexOfCell(notebook, model);
+      code = interceptHeader(index, cellId) + source;
+    }
+    const fullMetadata = { ...model.metadata, ...metadata, cellId };
+    const { recordTiming } = metadata;
+    model.sharedModel.transact(
+      () => {
+        model.clearExecution();
+        cell.outputHidden = false;
+      },
+      false,
+      'silent-change'
+    );
+    model.executionState = 'running';
+    model.trusted = true;
+    let future: typeof cell.outputArea.future | undefined;
+    try {
+      const replyPromise = OutputArea.execute(code, cell.outputArea, sessionContext, fullMetadata);
+      if (recordTiming) {
+        cell.outputArea.future.registerMessageHook(msg => {
+          let label: string;
+          if (msg.header.msg_type === 'status') {
+            label = `status.${(msg.content as KernelMessage.IStatusMsg['content']).execution_state}`;
+          } else if (msg.header.msg_type === 'execute_input') {
+            label = 'execute_input';
+          } else {
+            return true;
+          }
+          const timing = { ...(model.getMetadata('execution') as object) } as Record<string, string>;
+          timing[`iopub.${label}`] = msg.header.date || new Date().toISOString();
+          model.setMetadata('execution', timing);
+          return true;
+        });
+      } else {
+        model.deleteMetadata('execution');
+      }
+      future = cell.outputArea.future;
+      const reply = (await replyPromise) as KernelMessage.IExecuteReplyMsg;
+      model.executionCount = reply.content.execution_count;
+      if (recordTiming) {
+        const timing = { ...(model.getMetadata('execution') as object) } as Record<string, string>;
+        const started = (reply.metadata as Record<string, string>).started;
+        if (started) {
+          timing['shell.execute_reply.started'] = started;
+        }
+        timing['shell.execute_reply'] = reply.header.date || new Date().toISOString();
+        model.setMetadata('execution', timing);
+      }
+      if (status.active) {
+        this.bootstrapper.notifyExecuted(kernel);
+      }
+      return reply;
+    } catch (error) {
+      if (future && !cell.isDisposed && cell.outputArea.future === future) {
+        model.executionState = 'idle';
+        if (recordTiming && future.isDisposed) {
+          const timing = { ...(model.getMetadata('execution') as object) } as Record<string, string>;
+          timing['execution_failed'] = new Date().toISOString();
+          model.setMetadata('execution', timing);
+        }
+      }
+      throw error;
+    }
+  }
+}
+
+function indexOfCell(notebook: INotebookModel, model: Cell['model']): number {
+  for (let i = 0; i < notebook.cells.length; i++) {
+    if (notebook.cells.get(i) === model) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** The deprecated `set_next_input` payload, as the default executor handles it. */
+function handlePayload(payload: any[], notebook: INotebookModel, cell: Cell): void {
+  const next = payload.find(item => item.source === 'set_next_input');
+  if (!next) {
+    return;
+  }
+  if (next.replace) {
+    cell.model.sharedModel.setSource(next.text);
+    return;
+  }
+  const index = indexOfCell(notebook, cell.model);
+  // Text from the kernel is not the user's: never mark it trusted.
+  notebook.sharedModel.insertCell(index === -1 ? notebook.cells.length : index + 1, {
+    cell_type: 'code',
+    source: next.text,
+    metadata: { trusted: false }
+  });
+}

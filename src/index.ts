@@ -1,0 +1,76 @@
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { INotebookCellExecutor, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { KernelBootstrapper } from './bootstrap';
+import { HistoryPanel } from './components/HistoryPanel';
+import { InterceptingCellExecutor } from './executor';
+import { HistoryModel } from './model';
+import { IKernelBootstrapper } from './tokens';
+
+/** Loads the agent into every notebook kernel: on start, restart and kernel change. */
+const bootstrapPlugin: JupyterFrontEndPlugin<IKernelBootstrapper> = {
+  id: 'elastic-notebook:bootstrap',
+  description: 'Loads the Elastic Notebook agent into notebook kernels.',
+  autoStart: true,
+  provides: IKernelBootstrapper,
+  optional: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker | null): IKernelBootstrapper => {
+    const bootstrapper = new KernelBootstrapper();
+    tracker?.widgetAdded.connect((_, panel: NotebookPanel) => {
+      const load = () => {
+        const kernel = panel.sessionContext.session?.kernel;
+        if (kernel) {
+          void bootstrapper.ready(kernel);
+        }
+      };
+      panel.sessionContext.kernelChanged.connect(load);
+      void panel.sessionContext.ready.then(load);
+    });
+    return bootstrapper;
+  }
+};
+
+/** Replaces JupyterLab's cell executor so that cells run under the hidden `%%intercept`. */
+const executorPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
+  id: 'elastic-notebook:cell-executor',
+  description: 'Runs notebook cells through the Elastic Notebook data layer.',
+  autoStart: true,
+  provides: INotebookCellExecutor,
+  requires: [IKernelBootstrapper],
+  activate: (_app: JupyterFrontEnd, bootstrapper: IKernelBootstrapper): INotebookCellExecutor =>
+    new InterceptingCellExecutor(bootstrapper)
+};
+
+/** The "Elastic Notebook" sidebar panel showing the current notebook's history. */
+const panelPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'elastic-notebook:panel',
+  description: 'The Elastic Notebook sidebar panel.',
+  autoStart: true,
+  requires: [IKernelBootstrapper, INotebookTracker],
+  optional: [ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    bootstrapper: IKernelBootstrapper,
+    tracker: INotebookTracker,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const model = new HistoryModel(bootstrapper);
+    const panel = new HistoryPanel(model);
+    app.shell.add(panel, 'left', { rank: 850 });
+    restorer?.add(panel, 'elastic-notebook');
+    const follow = () => {
+      const current = tracker.currentWidget;
+      model.setKernel(current?.sessionContext.session?.kernel ?? null, current?.context.path ?? null);
+    };
+    tracker.currentChanged.connect((_, current) => {
+      follow();
+      current?.sessionContext.kernelChanged.connect(() => {
+        if (tracker.currentWidget === current) {
+          follow();
+        }
+      });
+    });
+    follow();
+  }
+};
+
+export default [bootstrapPlugin, executorPlugin, panelPlugin];
