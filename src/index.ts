@@ -6,16 +6,23 @@ import { InterceptingCellExecutor } from './executor';
 import { HistoryModel } from './model';
 import { IKernelBootstrapper } from './tokens';
 
-/** Loads the agent into every notebook kernel: on start, restart and kernel change. */
+/** The agent loader (it depends on no notebook plugin: the notebook tracker needs the executor). */
 const bootstrapPlugin: JupyterFrontEndPlugin<IKernelBootstrapper> = {
   id: 'elastic-notebook:bootstrap',
   description: 'Loads the Elastic Notebook agent into notebook kernels.',
   autoStart: true,
   provides: IKernelBootstrapper,
-  optional: [INotebookTracker],
-  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker | null): IKernelBootstrapper => {
-    const bootstrapper = new KernelBootstrapper();
-    tracker?.widgetAdded.connect((_, panel: NotebookPanel) => {
+  activate: (): IKernelBootstrapper => new KernelBootstrapper()
+};
+
+/** Loads the agent as soon as a notebook's kernel starts or changes, not only at the first run. */
+const autoloadPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'elastic-notebook:autoload',
+  description: 'Loads the Elastic Notebook agent into each notebook kernel on start and change.',
+  autoStart: true,
+  requires: [IKernelBootstrapper, INotebookTracker],
+  activate: (_app: JupyterFrontEnd, bootstrapper: IKernelBootstrapper, tracker: INotebookTracker) => {
+    tracker.widgetAdded.connect((_, panel: NotebookPanel) => {
       const load = () => {
         const kernel = panel.sessionContext.session?.kernel;
         if (kernel) {
@@ -25,7 +32,6 @@ const bootstrapPlugin: JupyterFrontEndPlugin<IKernelBootstrapper> = {
       panel.sessionContext.kernelChanged.connect(load);
       void panel.sessionContext.ready.then(load);
     });
-    return bootstrapper;
   }
 };
 
@@ -73,4 +79,4 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [bootstrapPlugin, executorPlugin, panelPlugin];
+export default [bootstrapPlugin, autoloadPlugin, executorPlugin, panelPlugin];
