@@ -1,0 +1,178 @@
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { ingestToken } from '../../src/auth';
+import { record, records } from './records';
+
+const SECRET = 'test-secret';
+const KERNEL = 'kernel-1';
+let dataDir: string;
+const warnings: string[] = [];
+
+const open = () => createApp({ secret: SECRET, dataDir, warn: m => warnings.push(m) }).app;
+const post = (app: any, body: unknown, kernel = KERNEL, token = ingestToken(SECRET, kernel)) =>
+  request(app)
+    .post(`/api/kernels/${kernel}/records`)
+    .set('Authorization', `Bearer ${token}`)
+    .send(body as object);
+const get = (app: any, url: string) => request(app).get(url).set('X-Elastic-Notebook-Secret', SECRET);
+
+beforeEach(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-companion-'));
+  warnings.length = 0;
+});
+afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+describe('auth', () => {
+  test('every route but ingest needs the shared secret', async () => {
+    const app = open();
+    for (const url of ['/api/health', '/api/kernels', `/api/kernels/${KERNEL}/graph`, `/api/kernels/${KERNEL}/sync?runId=r`]) {
+      const none = await request(app).get(url);
+      expect(none.status).toBe(401);
+      expect(none.body.error).toMatch(/secret/);
+      expect((await request(app).get(url).set('X-Elastic-Notebook-Secret', 'wrong')).status).toBe(401);
+    }
+    expect((await get(app, '/api/health')).body).toMatchObject({ ok: true, version: expect.any(String) });
+  });
+
+  test('ingest needs the token of that very kernel', async () => {
+    const app = open();
+    const body = { runId: 'r1', records: [] };
+    expect((await post(app, body, KERNEL, 'nope')).status).toBe(401);
+    expect((await post(app, body, KERNEL, ingestToken(SECRET, 'other-kernel'))).status).toBe(401);
+    const noHeader = await request(app).post(`/api/kernels/${KERNEL}/records`).send(body);
+    expect(noHeader.status).toBe(401);
+    expect(noHeader.body.error).toBe('missing or wrong ingest token for this kernel');
+    expect((await post(app, body)).status).toBe(200);
+  });
+});
+
+describe('validation: a malformed request gets 400 with a precise message', () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['missing runId', { records: [] }, /^runId: /],
+    ['runId with a slash', { runId: '../x', records: [] }, /^runId: must be 1-128 letters/],
+    ['records not a list', { runId: 'r', records: 5 }, /^records: .*array/],
+    ['negative seq', { runId: 'r', records: [record(-1)] }, /^records\.0\.seq: /],
+    ['durationMs a string', { runId: 'r', records: [{ ...record(0), durationMs: 'slow' }] }, /^records\.0\.durationMs: .*number/],
+    ['reads not strings', { runId: 'r', records: [{ ...record(0), reads: [1] }] }, /^records\.0\.reads\.0: .*string/],
+    ['empty variable name', { runId: 'r', records: [{ ...record(0), writes: [''] }] }, /^records\.0\.writes\.0: variable names cannot be empty/],
+    ['missing code', { runId: 'r', records: [{ ...record(0), code: undefined }] }, /^records\.0\.code: /],
+    ['error not string or null', { runId: 'r', records: [{ ...record(0), error: 3 }] }, /^records\.0\.error: /],
+    ['empty group', { runId: 'r', records: [record(0, { groups: [[]] })] }, /^records\.0\.groups\.0: a group cannot be empty/],
+    ['variable in two groups', { runId: 'r', records: [record(0, { groups: [['a'], ['a']] })] }, /^records\.0\.groups\.1\.0: a is in more than one group/],
+    ['seq gap inside a batch', { runId: 'r', records: [record(0), record(2)] }, /^records\.1\.seq: seq must follow the previous record's \(1\), got 2/],
+    ['size negative', { runId: 'r', records: [record(0, { variables: { x: { size: -1 } } })] }, /^records\.0\.variables\.x\.size: /]
+  ];
+  test.each(cases)('%s', async (_name, body, message) => {
+    const app = open();
+    const response = await post(app, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatch(message);
+    expect((await get(app, `/api/kernels/${KERNEL}/graph`)).status).toBe(404); // nothing stored
+  });
+
+  test('malformed JSON', async () => {
+    const response = await request(open())
+      .post(`/api/kernels/${KERNEL}/records`)
+      .set('Authorization', `Bearer ${ingestToken(SECRET, KERNEL)}`)
+      .set('Content-Type', 'application/json')
+      .send('{"runId": ');
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatch(/^malformed JSON: /);
+  });
+
+  test('kernel ids that could escape the data folder', async () => {
+    const app = open();
+    for (const id of ['..', '.hidden', 'a%2F..%2Fb']) {
+      const response = await get(app, `/api/kernels/${id}/graph`);
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatch(/^kernelId: must be/);
+    }
+  });
+
+  test('oversize bodies get 413', async () => {
+    const { app } = createApp({ secret: SECRET, dataDir, bodyLimit: '1kb' });
+    const response = await post(app, { runId: 'r', records: [record(0, { code: 'x'.repeat(5000) })] });
+    expect(response.status).toBe(413);
+    expect(response.body.error).toBe('request body larger than 1kb');
+  });
+
+  test('unknown kernels and routes get 404', async () => {
+    const app = open();
+    expect((await get(app, '/api/kernels/unknown/graph')).body.error).toBe('nothing recorded for kernel unknown');
+    expect((await get(app, '/api/nothing-here')).status).toBe(404);
+  });
+});
+
+describe('ingest, graph and persistence', () => {
+  test('the graph is served with the documented fields', async () => {
+    const app = open();
+    const steps = records([[[], ['x']], [['x'], ['x']], [['x'], ['y']]]);
+    expect((await post(app, { runId: 'run1', records: steps })).body).toEqual({ nextSeq: 3 });
+    const graph = (await get(app, `/api/kernels/${KERNEL}/graph`)).body;
+    expect(graph.runId).toBe('run1');
+    expect(graph.executions.map((e: any) => [e.index, e.reads, e.writes])).toEqual([
+      [0, [], ['x']],
+      [1, ['x'], ['x']],
+      [2, ['x'], ['y']]
+    ]);
+    expect(graph.variables.filter((v: any) => v.active).map((v: any) => `${v.name}@${v.version}`)).toEqual(['x@1', 'y@0']);
+    expect((await get(app, '/api/kernels')).body).toEqual([
+      { kernelId: KERNEL, runId: 'run1', executions: 3, updatedAt: expect.any(String) }
+    ]);
+  });
+
+  test('a gap gets 409 with nextSeq; resending from there works; duplicates are ignored', async () => {
+    const app = open();
+    const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
+    await post(app, { runId: 'r', records: steps.slice(0, 1) });
+    const gap = await post(app, { runId: 'r', records: steps.slice(2) });
+    expect(gap.status).toBe(409);
+    expect(gap.body).toEqual({ error: 'expected seq 1, got 2', nextSeq: 1 });
+    expect((await post(app, { runId: 'r', records: steps })).body).toEqual({ nextSeq: 3 }); // overlap
+    expect((await post(app, { runId: 'r', records: steps })).body).toEqual({ nextSeq: 3 }); // duplicate
+    expect((await get(app, `/api/kernels/${KERNEL}/sync?runId=r`)).body).toEqual({ nextSeq: 3 });
+    expect((await get(app, `/api/kernels/${KERNEL}/graph`)).body.executions).toHaveLength(3);
+  });
+
+  test('concurrent batches for one kernel are stored in order, none lost', async () => {
+    const app = open();
+    const steps = records(Array.from({ length: 40 }, (_, i) => [[], [`v${i}`]] as [string[], string[]]));
+    const answers = await Promise.all(steps.map(r => post(app, { runId: 'r', records: [r] })));
+    // Some arrive early and get 409; the agent would resend. Resend like the agent does.
+    let next = Math.max(...answers.map(a => a.body.nextSeq));
+    while (next < steps.length) {
+      next = (await post(app, { runId: 'r', records: steps.slice(next) })).body.nextSeq;
+    }
+    const graph = (await get(app, `/api/kernels/${KERNEL}/graph`)).body;
+    expect(graph.executions.map((e: any) => e.writes[0])).toEqual(steps.map(s => s.writes[0]));
+  });
+
+  test('a new run (kernel restart) becomes current; a restart of the companion loses nothing', async () => {
+    let app = open();
+    await post(app, { runId: 'first', records: records([[[], ['a']]]) });
+    await post(app, { runId: 'second', records: records([[[], ['b']], [['b'], ['c']]]) });
+    app = open(); // a new process on the same folder
+    const graph = (await get(app, `/api/kernels/${KERNEL}/graph`)).body;
+    expect(graph.runId).toBe('second');
+    expect(graph.executions.map((e: any) => e.writes)).toEqual([['b'], ['c']]);
+    expect((await get(app, `/api/kernels/${KERNEL}/sync?runId=first`)).body).toEqual({ nextSeq: 1 });
+  });
+
+  test('a truncated last line (crash mid-write) is dropped with a warning, and appends continue', async () => {
+    let app = open();
+    const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
+    await post(app, { runId: 'r', records: steps.slice(0, 2) });
+    const file = path.join(dataDir, 'ahg', KERNEL, 'r.jsonl');
+    fs.appendFileSync(file, JSON.stringify(steps[2]).slice(0, 25));
+    app = open();
+    expect((await get(app, `/api/kernels/${KERNEL}/sync?runId=r`)).body).toEqual({ nextSeq: 2 });
+    expect(warnings.join('\n')).toMatch(/dropping damaged records from byte \d+ \(incomplete last line\)/);
+    expect(fs.readdirSync(path.dirname(file)).some(f => f.startsWith('r.jsonl.damaged-'))).toBe(true);
+    expect((await post(app, { runId: 'r', records: steps.slice(2) })).body).toEqual({ nextSeq: 3 });
+    app = open();
+    expect((await get(app, `/api/kernels/${KERNEL}/graph`)).body.executions).toHaveLength(3);
+  });
+});
