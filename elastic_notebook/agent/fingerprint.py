@@ -9,20 +9,27 @@ else) and returns:
 * ``ids``: ids of the mutable objects the value reaches through real references. Two variables
   whose id sets intersect share an object, so they are *linked*. Objects that ``__reduce_ex__``
   creates on the fly are not real references and are left out (their ids would change on every
-  call), except the memory owners of numpy arrays they expose, which are persistent;
+  call), except the memory owners of numpy arrays they expose, which are persistent. Objects
+  inside a pandas ``Index`` are left out too: Index objects are immutable and shared by every
+  frame derived from another, so that sharing would link nearly all frames for nothing;
 * ``observable``: False when some reachable object cannot be observed (generators, open files,
   locks, objects whose reduce fails). Such a value always compares as changed: a cell that
   touches it is conservatively recorded as writing it.
 
-Large buffers are hashed whole with xxhash when the kernel has it (else blake2b) as long as the
-hashing costs little next to the cell that just ran: the caller passes ``budget_bytes``; buffers
-beyond it are hashed from evenly spaced samples and the fingerprint is marked ``partial``, so
-that the checkpoint-time safety net hashes them fully. Nothing is ever copied or modified.
+Buffers are hashed whole with xxhash when the kernel has it (about 10 GB/s), else blake2b, up to
+a fixed size (8 MB with xxhash, 4 MB without); larger ones are hashed from the same evenly spaced
+samples every time, and the fingerprint is marked ``partial`` so that the checkpoint-time safety
+net hashes them fully. The threshold depends on the buffer only, so before/after comparisons are
+always like for like; it keeps the agent's cost per cell to a few milliseconds whatever the size
+of the data (a change inside a large buffer that no sample covers is left to that safety net).
+Object arrays (pandas string and object columns) follow the same rule by element count.
+Nothing is ever copied or modified.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array as _array
 import sys
 import types
 from dataclasses import dataclass
@@ -34,19 +41,27 @@ try:  # optional, much faster for large buffers
     def _buffer_hash(data: memoryview) -> bytes:
         return _xxhash.xxh3_128_digest(data)
 
+    _new_hasher = _xxhash.xxh3_128
+    DEFAULT_BUDGET_BYTES = 8 * 1024 * 1024
+
 except ImportError:  # pragma: no cover - depends on the kernel's environment
 
     def _buffer_hash(data: memoryview) -> bytes:
         return hashlib.blake2b(data, digest_size=16).digest()
 
+    def _new_hasher():  # type: ignore[misc]
+        return hashlib.blake2b(digest_size=16)
+
+    DEFAULT_BUDGET_BYTES = 4 * 1024 * 1024
+
 
 _ATOMS = (type(None), bool, int, float, complex, str, bytes, range, type(Ellipsis), type(NotImplemented))
+# Atoms whose repr is exact and cheap: a list of only these is hashed by its repr.
+_REPR_ATOMS = frozenset({int, float, str, bool, type(None)})
 _SAMPLES = 256
-_SAMPLE_BYTES = 16 * 1024
-DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
-# Walking one Python object costs about as much as hashing this many bytes.
-_BYTES_PER_OBJECT_ITEM = 2000
-_MIN_OBJECT_ITEMS = 20_000
+_SAMPLE_BYTES = 4 * 1024
+# Looking at one Python object costs about as much as hashing this many bytes.
+_BYTES_PER_OBJECT_ITEM = 500
 
 
 @dataclass(frozen=True)
@@ -85,8 +100,11 @@ class _Walker:
         self.observable = True
         self.partial = False
         self.nbytes = 0
+        self.unlinked = 0  # > 0 while inside an immutable object whose sharing does not matter
         np = sys.modules.get("numpy")
         self.ndarray = np.ndarray if np is not None else None
+        pd = sys.modules.get("pandas")
+        self.pd_index = getattr(pd, "Index", None) if pd is not None else None
 
     # -- entry ---------------------------------------------------------------------------------
     def walk(self, obj: Any, real: bool = True) -> None:
@@ -128,19 +146,47 @@ class _Walker:
 
     # -- handlers ------------------------------------------------------------------------------
     def _mutable(self, obj: Any, real: bool) -> None:
-        if real:
+        if real and not self.unlinked:
             self.ids.add(id(obj))
 
     def _list(self, obj: list, real: bool) -> None:
         self._mutable(obj, real)
         self.parts.append(f"L{len(obj)}")
+        if len(obj) > 16 and self._atom_items(obj):
+            return
         for item in obj:
             self.walk(item, real)
 
     def _tuple(self, obj: tuple, real: bool) -> None:
         self.parts.append(f"T{len(obj)}")
+        if len(obj) > 16 and self._atom_items(obj):
+            return
         for item in obj:
             self.walk(item, real)
+
+    def _atom_items(self, items: list | tuple) -> bool:
+        """Long sequences of numbers or strings hashed at C speed; False if not all atoms."""
+        kinds = set(map(type, items))
+        if not kinds <= _REPR_ATOMS:
+            return False
+        if len(kinds) == 1:
+            kind = next(iter(kinds))
+            try:
+                if kind is float:
+                    data = memoryview(_array("d", items)).cast("B")
+                elif kind is int:
+                    data = memoryview(_array("q", items)).cast("B")
+                elif kind is str:
+                    data = memoryview("\x1f".join(items).encode("utf-8", "surrogatepass"))
+                else:
+                    data = None
+            except OverflowError:  # ints beyond 64 bits
+                data = None
+            if data is not None:
+                self.parts.append(f"{kind.__name__}s:{self._buffer_digest(data)}")
+                return True
+        self.parts.append(repr(items))  # mixed numbers and strings: one C-speed repr
+        return True
 
     def _dict(self, obj: dict, real: bool) -> None:
         self._mutable(obj, real)
@@ -169,7 +215,7 @@ class _Walker:
         # Too large to hash whole after this cell: sample evenly, and say so.
         self.partial = True
         step = size // _SAMPLES
-        h = hashlib.blake2b(digest_size=16)
+        h = _new_hasher()
         for i in range(_SAMPLES):
             h.update(data[i * step : i * step + _SAMPLE_BYTES])
         h.update(data[size - _SAMPLE_BYTES :])
@@ -179,18 +225,19 @@ class _Walker:
         # A view shares memory with its base: the whole base chain is reachable from it.
         owner = obj
         while True:
-            if real or owner is not obj:
+            if (real or owner is not obj) and not self.unlinked:
                 self.ids.add(id(owner))
             base = getattr(owner, "base", None)
             if base is None:
                 break
             owner = base
             self.keepalive.append(owner)
-        self.ids.add(id(owner))  # the memory owner is persistent even when `obj` is a temporary
+        if not self.unlinked:
+            self.ids.add(id(owner))  # the memory owner is persistent even when `obj` is a temporary
         self.parts.append(f"A:{obj.dtype.str}:{obj.shape}")
         if obj.dtype.hasobject:
             flat = obj.ravel(order="K")
-            limit = max(_MIN_OBJECT_ITEMS, self.budget // _BYTES_PER_OBJECT_ITEM)
+            limit = self.budget // _BYTES_PER_OBJECT_ITEM
             if flat.size > limit:
                 # Too many Python objects to look at after this cell: sample them evenly.
                 self.partial = True
@@ -241,7 +288,7 @@ class _Walker:
         self._mutable(obj, real)
         self.parts.append(f"nbclass:{obj.__qualname__}")
         for name, value in list(vars(obj).items()):
-            if name in ("__dict__", "__weakref__", "__doc__", "__module__", "__qualname__"):
+            if name in ("__dict__", "__weakref__", "__doc__", "__module__", "__qualname__", "__slotnames__"):
                 continue
             self.parts.append(name)
             if isinstance(value, (staticmethod, classmethod)):
@@ -253,9 +300,18 @@ class _Walker:
                 self.walk(value, real)
 
     def _reduce(self, obj: Any, real: bool) -> None:
+        if self.pd_index is not None and isinstance(obj, self.pd_index) and not self.unlinked:
+            # pandas shares immutable Index objects between every frame derived from another;
+            # that sharing is not observable, so it must not link variables. Content still counts.
+            self.unlinked += 1
+            try:
+                self._reduce(obj, real)
+            finally:
+                self.unlinked -= 1
+            return
         self._mutable(obj, real)
         try:
-            rv = obj.__reduce_ex__(5)
+            rv = _reduce_quietly(obj)
         except Exception:  # noqa: BLE001 - any failure means "not observable"
             raise _Unobservable(type(obj).__qualname__) from None
         if isinstance(rv, str):
@@ -276,6 +332,22 @@ class _Walker:
             self.walk(list(listitems), False)
         if dictitems is not None:
             self.walk(list(dictitems), False)
+
+
+def _reduce_quietly(obj: Any) -> Any:
+    """``obj.__reduce_ex__(5)`` without its one visible side effect: the default reduce caches
+    ``__slotnames__`` on the object's class (``copyreg._slotnames``); a user listing ``vars(cls)``
+    would see it, so the cache is removed again when this call added it."""
+    cls = type(obj)
+    had = "__slotnames__" in cls.__dict__
+    try:
+        return obj.__reduce_ex__(5)
+    finally:
+        if not had and "__slotnames__" in cls.__dict__:
+            try:
+                delattr(cls, "__slotnames__")
+            except (AttributeError, TypeError):  # an immutable type: nothing was added after all
+                pass
 
 
 def _code_digest(code: types.CodeType) -> str:
