@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import Any, Callable
 
 HEADER = "%%intercept"
 
@@ -42,20 +42,24 @@ def body_of(raw_cell: str) -> str:
     return raw_cell.split("\n", 1)[1] if "\n" in raw_cell else ""
 
 
-def fix_history(shell: Any, raw_cell: str) -> None:
-    """Make raw history (``%history -r``, the history database) hold the user's source."""
-    hm = getattr(shell, "history_manager", None)
-    if hm is None:
-        return
-    body = body_of(raw_cell).rstrip("\n")
-    raw = hm.input_hist_raw
-    if raw and raw[-1].rstrip("\n") == raw_cell.rstrip("\n"):
-        raw[-1] = body
-    lock = getattr(hm, "db_input_cache_lock", None)
-    cache = getattr(hm, "db_input_cache", None)
-    if lock is None or cache is None:
-        return
-    with lock:
-        if cache and cache[-1][2].rstrip("\n") == raw_cell.rstrip("\n"):
-            line_num, source, _ = cache[-1]
-            cache[-1] = (line_num, source, body)
+class CellNamer:
+    """Replaces ``shell.compile.get_code_name`` so an intercepted cell's code is named after its
+    body, exactly as without the header: ipykernel derives the cell's file name (shown in syntax
+    errors, used by the debugger to match breakpoints) from a hash of the raw cell.
+
+    IPython calls it once per cell, right after storing the cell in history and before the code
+    runs, so it also tells the agent that history can be corrected (``on_named``).
+    """
+
+    def __init__(self, original: Callable[[str, str, int], str], on_named: Callable[[str, int], None]) -> None:
+        self.original = original
+        self.on_named = on_named
+
+    def __call__(self, raw_code: str, transformed_code: str, number: int) -> str:
+        if isinstance(raw_code, str) and is_intercepted(raw_code):
+            try:
+                self.on_named(raw_code, number)
+            except Exception:  # noqa: BLE001 - naming the cell must never fail because of us
+                pass
+            raw_code = body_of(raw_code)
+        return self.original(raw_code, transformed_code, number)

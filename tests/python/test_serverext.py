@@ -68,7 +68,7 @@ def _jupyter_list(*args: str) -> str:
 def test_extensions_are_listed_as_enabled():
     servers = _jupyter_list("server", "extension", "list")
     assert re.search(r"elastic_notebook\s+enabled", servers), servers
-    assert re.search(r"elastic_notebook\s+OK", servers), servers
+    assert re.search(r"elastic_notebook \S+ OK", servers), servers
     labs = _jupyter_list("labextension", "list")
     assert re.search(r"elastic-notebook v\S+ enabled\s+OK", labs), labs
 

@@ -1,0 +1,33 @@
+"""Fixtures for the kernel-agent suites: a real ipykernel with the agent bootstrapped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from agent_helpers import KernelSession
+
+
+@pytest.fixture(scope="module")
+def agent_kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelSession]:
+    """One kernel per test module, with the agent loaded (no companion: records stay in memory)."""
+    session = KernelSession().start(cwd=tmp_path_factory.mktemp("agent-kernel"))
+    session.bootstrap()
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def nb(agent_kernel: KernelSession) -> KernelSession:
+    """The module's agent kernel with an empty namespace."""
+    agent_kernel.reset()
+    return agent_kernel
+
+
+@pytest.fixture(scope="module")
+def plain_kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelSession]:
+    """A kernel without the agent, to compare what the user sees."""
+    session = KernelSession("plain").start(cwd=tmp_path_factory.mktemp("plain-kernel"))
+    yield session
+    session.stop()
