@@ -61,6 +61,7 @@ export class KernelBootstrapper implements IKernelBootstrapper {
       }
       return { active: true };
     } catch (error) {
+      // Server unreachable, extension missing or companion down: cells then run unwrapped.
       return { active: false, reason: `loading the agent failed: ${(error as Error).message}` };
     }
   }

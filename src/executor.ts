@@ -1,10 +1,11 @@
 import { Dialog, ISessionContext, showDialog } from '@jupyterlab/apputils';
-import { Cell, CodeCell } from '@jupyterlab/cells';
+import { Cell, CodeCell, ICodeCellModel, MarkdownCell } from '@jupyterlab/cells';
 import { INotebookCellExecutor, INotebookModel, KernelError } from '@jupyterlab/notebook';
 import { OutputArea } from '@jupyterlab/outputarea';
 import { KernelMessage } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
-import { IKernelBootstrapper, interceptHeader } from './tokens';
+import { interceptHeader } from './intercept';
+import { IKernelBootstrapper } from './tokens';
 
 /**
  * A notebook cell executor that behaves like JupyterLab's default one, except that a code cell's
@@ -19,7 +20,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
       options;
     const trans = (options.translator ?? nullTranslator).load('jupyterlab');
     if (cell.model.type === 'markdown') {
-      (cell as any).rendered = true;
+      (cell as MarkdownCell).rendered = true;
       cell.inputHidden = false;
       onCellExecuted({ cell, success: true });
       return true;
@@ -28,7 +29,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
       return true;
     }
     if (!sessionContext) {
-      cell.model.sharedModel.transact(() => (cell.model as any).clearExecution(), false);
+      cell.model.sharedModel.transact(() => (cell.model as ICodeCellModel).clearExecution(), false);
       return true;
     }
     if (sessionContext.isTerminating) {
@@ -59,7 +60,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
       }
     }
     if (sessionContext.hasNoKernel) {
-      cell.model.sharedModel.transact(() => (cell.model as any).clearExecution());
+      cell.model.sharedModel.transact(() => (cell.model as ICodeCellModel).clearExecution());
       return true;
     }
     const deletedCells = notebook.deletedCells;

@@ -63,18 +63,19 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     const panel = new HistoryPanel(model);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'elastic-notebook');
+    // The panel follows the current notebook and whatever kernel it is connected to.
     const follow = () => {
       const current = tracker.currentWidget;
       model.setKernel(current?.sessionContext.session?.kernel ?? null, current?.context.path ?? null);
     };
-    tracker.currentChanged.connect((_, current) => {
-      follow();
-      current?.sessionContext.kernelChanged.connect(() => {
-        if (tracker.currentWidget === current) {
+    tracker.widgetAdded.connect((_, notebook) => {
+      notebook.sessionContext.kernelChanged.connect(() => {
+        if (tracker.currentWidget === notebook) {
           follow();
         }
       });
     });
+    tracker.currentChanged.connect(follow);
     follow();
   }
 };

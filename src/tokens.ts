@@ -31,9 +31,3 @@ export const IKernelBootstrapper = new Token<IKernelBootstrapper>(
   'elastic-notebook:IKernelBootstrapper',
   'Loads the Elastic Notebook agent into kernels.'
 );
-
-/** The first line that makes the kernel agent record a cell (docs/internals.md section 2). */
-export function interceptHeader(cellIndex: number, cellId: string | null): string {
-  const index = cellIndex >= 0 ? ` --cell-index ${cellIndex}` : '';
-  return `%%intercept${index}${cellId ? ` --cell-id ${cellId}` : ''}\n`;
-}

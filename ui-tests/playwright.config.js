@@ -6,6 +6,8 @@ const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const root = path.resolve(__dirname, '..');
+// Must match jupyter_server_test_config.py, which reads the same variable.
+const port = process.env.ELASTIC_NOTEBOOK_UI_PORT || '8888';
 
 module.exports = {
   ...baseConfig,
@@ -17,7 +19,7 @@ module.exports = {
   timeout: 120000,
   use: {
     ...baseConfig.use,
-    baseURL: 'http://localhost:8888',
+    baseURL: `http://localhost:${port}`,
     video: 'off',
     trace: 'off',
     launchOptions: {
@@ -35,7 +37,7 @@ module.exports = {
   },
   webServer: {
     command: `${path.join(root, '.venv', 'bin', 'jupyter')} lab --config ${path.join(__dirname, 'jupyter_server_test_config.py')}`,
-    url: 'http://localhost:8888/lab',
+    url: `http://localhost:${port}/lab`,
     timeout: 120000,
     reuseExistingServer: false,
     cwd: __dirname

@@ -1,38 +1,81 @@
-import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
+import { refreshIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
 import React from 'react';
 import { elasticIcon } from '../icon';
 import { HistoryModel } from '../model';
-import { HistoryView } from './HistoryView';
+import { ExecutionsView } from './ExecutionsView';
+import { ModelView } from './ModelView';
+import { StatusView } from './StatusView';
+import { VariablesView } from './VariablesView';
 
-/** The "Elastic Notebook" sidebar panel. */
+/** The id of the sidebar panel (and of its tab, for tests and the layout restorer). */
+export const HISTORY_PANEL_ID = 'jp-elastic-notebook';
+
+/**
+ * The "Elastic Notebook" sidebar panel: the agent status of the current notebook's kernel, then
+ * its recorded executions and its variables, each in a collapsible section.
+ */
 export class HistoryPanel extends SidePanel {
   constructor(readonly model: HistoryModel) {
     super();
-    this.id = 'jp-elastic-notebook';
+    this.id = HISTORY_PANEL_ID;
     this.addClass('jp-ElasticNotebook-panel');
     this.title.icon = elasticIcon;
     this.title.caption = 'Elastic Notebook';
-    const heading = document.createElement('h2');
-    heading.className = 'jp-ElasticNotebook-heading';
-    heading.textContent = 'Elastic Notebook';
-    this.header.node.appendChild(heading);
-    this.addWidget(
-      ReactWidget.create(
-        <UseSignal signal={model.changed}>
-          {() => (
-            <HistoryView
-              notebookPath={model.notebookPath}
-              status={model.agentStatus}
-              graph={model.graph}
-              error={model.error}
-            />
-          )}
-        </UseSignal>
-      )
+
+    const heading = new Widget({ node: document.createElement('h2') });
+    heading.addClass('jp-ElasticNotebook-heading');
+    heading.node.textContent = 'Elastic Notebook';
+    this.header.addWidget(heading);
+    this.header.addWidget(new ModelView(model, m => <StatusView model={m} />));
+
+    this.toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: 'Reload the history from the server',
+        onClick: () => void model.refresh()
+      })
     );
+
+    const executions = new ModelView(model, m => <ExecutionsView model={m} />);
+    executions.addClass('jp-ElasticNotebook-section');
+    executions.title.label = 'Executions';
+    const variables = new ModelView(model, m => <VariablesView model={m} />);
+    variables.addClass('jp-ElasticNotebook-section');
+    variables.title.label = 'Variables';
+    this.addWidget(executions);
+    this.addWidget(variables);
+
+    // Section titles carry the counts, so a collapsed section still says something.
+    model.changed.connect(() => {
+      const graph = model.graph;
+      executions.title.label = graph ? `Executions (${graph.executions.length})` : 'Executions';
+      variables.title.label = graph
+        ? `Variables (${graph.variables.filter(v => v.active).length} active)`
+        : 'Variables';
+    }, this);
   }
 
-  protected onAfterShow(): void {
-    void this.model.refresh();
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    // A panel restored open at startup is attached visible and never gets an after-show.
+    this.model.visible = this.isVisible;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.visible = true;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.visible = false;
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.visible = false;
+    super.onBeforeDetach(msg);
   }
 }

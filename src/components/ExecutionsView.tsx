@@ -1,0 +1,65 @@
+import React from 'react';
+import { IExecution } from '../graph';
+import { HistoryModel } from '../model';
+
+/** A list of variable names, or a dash for none. */
+export function names(list: string[]): string {
+  return list.length ? list.join(', ') : '–';
+}
+
+/** The recorded cell executions of the shown kernel, in execution order. */
+export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element {
+  const graph = model.graph;
+  if (!graph || graph.executions.length === 0) {
+    return (
+      <p className="jp-ElasticNotebook-empty">
+        {model.agentStatus?.active ? 'No cells recorded yet in this kernel.' : 'Nothing recorded.'}
+      </p>
+    );
+  }
+  return (
+    <table className="jp-ElasticNotebook-table jp-ElasticNotebook-executions">
+      <thead>
+        <tr>
+          <th title="Execution, in the order cells ran">#</th>
+          <th title="Position of the cell in the notebook">Cell</th>
+          <th title="Duration in milliseconds">ms</th>
+          <th>Reads</th>
+          <th>Writes</th>
+          <th>Deletes</th>
+        </tr>
+      </thead>
+      <tbody>
+        {graph.executions.map(execution => (
+          <ExecutionRows key={execution.index} execution={execution} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ExecutionRows({ execution }: { execution: IExecution }): JSX.Element {
+  const failed = execution.error !== null;
+  return (
+    <>
+      <tr
+        className={`jp-ElasticNotebook-execution${failed ? ' jp-mod-error' : ''}`}
+        title={execution.code}
+      >
+        <td>{execution.index}</td>
+        <td>{execution.cellIndex ?? '–'}</td>
+        <td className="jp-ElasticNotebook-number">{execution.durationMs.toFixed(1)}</td>
+        <td>{names(execution.reads)}</td>
+        <td>{names(execution.writes)}</td>
+        <td>{names(execution.deletes)}</td>
+      </tr>
+      {failed ? (
+        <tr className="jp-ElasticNotebook-errorRow">
+          <td colSpan={6} className="jp-ElasticNotebook-error">
+            {execution.error}
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}
