@@ -392,14 +392,11 @@ def code_globals(code: types.CodeType) -> frozenset[str]:
 
 
 def _notebook_functions(value: object, namespace: dict) -> list[types.FunctionType]:
-    """Functions defined in the notebook that using ``value`` may run."""
+    """Functions defined in the notebook that using ``value`` may run directly."""
     if isinstance(value, types.MethodType):
         value = value.__func__
     if isinstance(value, types.FunctionType):
         return [value] if value.__globals__ is namespace else []
-    func = getattr(value, "func", None)  # functools.partial
-    if isinstance(func, types.FunctionType) and func.__globals__ is namespace:
-        return [func]
     cls = value if isinstance(value, type) else type(value)
     found: list[types.FunctionType] = []
     for klass in getattr(cls, "__mro__", ()):
@@ -415,23 +412,51 @@ def _notebook_functions(value: object, namespace: dict) -> list[types.FunctionTy
     return found
 
 
+def _held_callables(func: types.FunctionType) -> list[object]:
+    """Values a function holds that it may call: closure cells (decorator wrappers), defaults."""
+    held: list[object] = []
+    for cell in func.__closure__ or ():
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    held.extend(func.__defaults__ or ())
+    held.extend((func.__kwdefaults__ or {}).values())
+    return [v for v in held if callable(v)]
+
+
 def indirect_globals(names: set[str], namespace: dict) -> set[str]:
-    """Globals read or written by notebook-defined functions reachable from ``names``, transitively."""
-    seen_funcs: set[int] = set()
+    """Globals read or written by notebook-defined functions reachable from ``names``, transitively
+    (through the globals those functions name, their closures and defaults, and
+    ``functools.partial`` objects)."""
+    seen: set[int] = set()
     result: set[str] = set()
-    pending = [n for n in names if n in namespace]
     visited: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in visited:
-            continue
-        visited.add(name)
-        for func in _notebook_functions(namespace.get(name), namespace):
-            if id(func) in seen_funcs:
+    pending_names = [n for n in names if n in namespace]
+    pending_values: list[object] = []
+    while pending_names or pending_values:
+        if pending_values:
+            value = pending_values.pop()
+        else:
+            name = pending_names.pop()
+            if name in visited:
                 continue
-            seen_funcs.add(id(func))
+            visited.add(name)
+            value = namespace.get(name)
+        partial_func = getattr(value, "func", None)
+        if isinstance(partial_func, types.FunctionType) and not isinstance(value, type):
+            # functools.partial: the wrapped function and callables among its bound arguments.
+            if id(value) not in seen:
+                seen.add(id(value))
+                pending_values.append(partial_func)
+                pending_values.extend(v for v in getattr(value, "args", ()) if callable(v))
+        for func in _notebook_functions(value, namespace):
+            if id(func) in seen:
+                continue
+            seen.add(id(func))
+            pending_values.extend(_held_callables(func))
             for g in code_globals(func.__code__):
                 if g in namespace:
                     result.add(g)
-                    pending.append(g)
+                    pending_names.append(g)
     return result - names

@@ -7,9 +7,11 @@ else) and returns:
 * ``digest``: a hash of the content and of the sharing structure inside the value (the second
   time an object is reached, only a back-reference is hashed);
 * ``ids``: ids of the mutable objects the value reaches through real references. Two variables
-  whose id sets intersect share an object, so they are *linked*. Objects that ``__reduce_ex__``
-  creates on the fly are not real references and are left out (their ids would change on every
-  call), except the memory owners of numpy arrays they expose, which are persistent. Objects
+  whose id sets intersect share an object, so they are *linked*. Containers that
+  ``__reduce_ex__`` creates on the fly are not real references and are left out (their ids would
+  change on every call); what they hold counts when the object references it itself (a C-level
+  referent or a ``__dict__`` value: slot values, a partial's function, a deque's items), and so do
+  the memory owners of numpy arrays, which are persistent. An instance is not linked to its class. Objects
   inside a pandas ``Index`` are left out too: Index objects are immutable and shared by every
   frame derived from another, so that sharing would link nearly all frames for nothing;
 * ``observable``: False when some reachable object cannot be observed (generators, open files,
@@ -28,6 +30,7 @@ Nothing is ever copied or modified.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from array import array as _array
 import sys
@@ -310,6 +313,9 @@ class _Walker:
                 self.unlinked -= 1
             return
         self._mutable(obj, real)
+        # Read __dict__ first: some types (functools.partial) create it lazily on first access and
+        # reduce to None before and {} after; reading it first makes every walk see the same state.
+        own_dict = getattr(obj, "__dict__", None)
         try:
             rv = _reduce_quietly(obj)
         except Exception:  # noqa: BLE001 - any failure means "not observable"
@@ -319,19 +325,52 @@ class _Walker:
             return
         self.keepalive.append(rv)
         self.parts.append(f"R:{type(obj).__module__}.{type(obj).__qualname__}")
+        # Objects the reduce result merely points to (the wrapped function of a partial, slot
+        # values, items of a deque, values of __dict__) are the object's own references: sharing
+        # them links variables. Containers the reduce call builds on the fly are not.
+        persistent = _persistent_ids(obj, own_dict) if real else frozenset()
         func, args = rv[0], rv[1]
         state = rv[2] if len(rv) > 2 else None
         listitems = rv[3] if len(rv) > 3 else None
         dictitems = rv[4] if len(rv) > 4 else None
         self.walk(func, False)
-        self.walk(args, False)
+        self._walk_reduced(args, persistent)
         if state is not None:
-            # The default reduce hands out the object's real __dict__ (and slot values).
-            self.walk(state, state is getattr(obj, "__dict__", None) and real)
+            if state is own_dict:  # the default reduce hands out the object's real __dict__
+                self.walk(state, real)
+            else:
+                self._walk_reduced(state, persistent)
         if listitems is not None:
-            self.walk(list(listitems), False)
+            self._walk_reduced(list(listitems), persistent)
         if dictitems is not None:
-            self.walk(list(dictitems), False)
+            self._walk_reduced(list(dictitems), persistent)
+
+    def _walk_reduced(self, value: Any, persistent: frozenset[int]) -> None:
+        """Walk part of a reduce result: temporary containers inline, the rest as references."""
+        if id(value) in persistent or type(value) not in (tuple, list, dict):
+            self.walk(value, id(value) in persistent)
+            return
+        self.keepalive.append(value)
+        if type(value) is dict:
+            self.parts.append(f"D{len(value)}")
+            for k, v in value.items():
+                self._walk_reduced(k, persistent)
+                self._walk_reduced(v, persistent)
+            return
+        self.parts.append(f"{'T' if type(value) is tuple else 'L'}{len(value)}")
+        if len(value) > 16 and self._atom_items(value):
+            return
+        for item in value:
+            self._walk_reduced(item, persistent)
+
+
+def _persistent_ids(obj: Any, own_dict: Any) -> frozenset[int]:
+    """Ids of the objects ``obj`` references itself (C-level referents and ``__dict__`` values)."""
+    # The object's class is not state it holds (instances of one class are not linked by it).
+    ids = {id(r) for r in gc.get_referents(obj) if not isinstance(r, type)}
+    if isinstance(own_dict, dict):
+        ids.update(map(id, own_dict.values()))
+    return frozenset(ids)
 
 
 def _reduce_quietly(obj: Any) -> Any:

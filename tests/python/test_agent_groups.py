@@ -140,3 +140,27 @@ def test_buffers_too_large_to_hash_after_a_quick_cell_are_sampled_and_flagged(nb
     assert ex.writes == {"big"}
     ex = nb.run("small[0] = 1.0")
     assert (ex.writes, ex.record["needsFullCheck"]) == ({"small"}, [])
+
+
+def test_objects_sharing_through_slots_deques_and_partials_are_linked(nb: KernelSession) -> None:
+    ex = nb.run(
+        "import collections, functools\n"
+        "class Slot:\n    __slots__ = ('v',)\n    def __init__(self, v):\n        self.v = v\n"
+        "shared = [0]\ns1 = Slot(shared)\ns2 = Slot([0])\n"
+        "items = [1]\ndq = collections.deque([items])\n"
+        "def f(a):\n    return a\np = functools.partial(f, 1)"
+    )
+    assert ex.groups == {
+        frozenset({"collections"}), frozenset({"functools"}), frozenset({"Slot"}),
+        frozenset({"shared", "s1"}), frozenset({"s2"}), frozenset({"items", "dq"}), frozenset({"f", "p"}),
+    }
+
+
+def test_estimator_holding_a_user_list_is_linked_to_it(nb: KernelSession) -> None:
+    ex = nb.run(
+        "from sklearn.pipeline import Pipeline\nfrom sklearn.preprocessing import StandardScaler\n"
+        "steps = [('scale', StandardScaler())]\npipe = Pipeline(steps)\nother = Pipeline([('s', StandardScaler())])"
+    )
+    assert ex.groups == {
+        frozenset({"Pipeline"}), frozenset({"StandardScaler"}), frozenset({"steps", "pipe"}), frozenset({"other"}),
+    }

@@ -173,3 +173,25 @@ def test_del_is_not_a_read(nb: KernelSession) -> None:
     nb.run("gone = [1]\nkept = 2")
     ex = nb.run("del gone")
     assert (ex.reads, ex.writes, ex.deletes) == (set(), set(), {"gone"})
+
+
+def test_decorated_function_reads_through_the_wrapper_closure(nb: KernelSession) -> None:
+    nb.run(
+        "limit = 5\ndef logged(f):\n    def wrapper(*a):\n        return f(*a)\n    return wrapper\n"
+        "@logged\ndef capped():\n    return limit"
+    )
+    ex = nb.run("r = capped()")
+    assert (ex.reads, ex.writes) == ({"capped", "limit"}, {"r"})
+
+
+def test_partial_of_a_notebook_function_reads_its_globals(nb: KernelSession) -> None:
+    nb.run("import functools\noffset = 10\ndef add(a, b):\n    return a + b + offset\nadd1 = functools.partial(add, 1)")
+    ex = nb.run("r = add1(2)")
+    # Calling the partial neither changes it nor the function it wraps.
+    assert (ex.reads, ex.writes) == ({"add1", "offset"}, {"r"})
+
+
+def test_notebook_function_held_as_a_default_value_is_followed(nb: KernelSession) -> None:
+    nb.run("scale = 3\ndef times(x):\n    return x * scale\ndef apply(x, fn=times):\n    return fn(x)")
+    ex = nb.run("r = apply(2)")
+    assert (ex.reads, ex.writes) == ({"apply", "scale"}, {"r"})
