@@ -49,7 +49,11 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
 
   app.post(
     '/api/kernels/:kernelId/records',
-    (req, _res, next) => (kernelIdOf(req), next()),
+    // Reject unsafe kernel ids before anything else looks at them.
+    (req, _res, next) => {
+      kernelIdOf(req);
+      next();
+    },
     requireIngestToken(options.secret),
     json,
     route(async (req, res) => {
@@ -114,6 +118,9 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
       res.status(413).json({ error: `request body larger than ${options.bodyLimit ?? '32mb'}` });
     } else if (err?.type === 'entity.parse.failed') {
       res.status(400).json({ error: `malformed JSON: ${err.message}` });
+    } else if (err?.expose && err.status >= 400 && err.status < 500) {
+      // Other body-reading failures (unsupported charset or encoding, aborted upload).
+      res.status(err.status).json({ error: err.message });
     } else {
       (options.warn ?? console.error)(`elastic-notebook: internal error: ${err?.stack ?? err}`);
       res.status(500).json({ error: `internal error: ${err?.message ?? String(err)}` });

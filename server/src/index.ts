@@ -1,6 +1,7 @@
 /** Library exports of the companion server. */
-export * from './ahg/types';
-export { HistoryGraph } from './ahg/graph';
-export { HistoryStore } from './ahg/store';
+export * from './ahg/index';
 export { createApp } from './app';
-export { ingestToken } from './auth';
+export type { IAppOptions } from './app';
+export { ingestToken, SECRET_HEADER } from './auth';
+export { describeIssues, executionRecordSchema, idSchema, recordBatchSchema } from './schemas';
+export type { RecordBatch } from './schemas';

@@ -15,20 +15,28 @@ function main(): void {
     process.stderr.write('elastic-notebook companion: ELASTIC_NOTEBOOK_SECRET is not set\n');
     process.exit(2);
   }
-  const port = Number(process.env.ELASTIC_NOTEBOOK_PORT ?? 0);
+  const portText = process.env.ELASTIC_NOTEBOOK_PORT || '0';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    process.stderr.write(`elastic-notebook companion: ELASTIC_NOTEBOOK_PORT must be 0-65535, got ${JSON.stringify(portText)}\n`);
+    process.exit(2);
+  }
   const dataDir = process.env.ELASTIC_NOTEBOOK_DATA_DIR || path.join(os.homedir(), '.elastic-notebook');
   const { app } = createApp({ secret, dataDir });
   const server = app.listen(port, '127.0.0.1', () => {
     const address = server.address() as AddressInfo;
     process.stdout.write(`${JSON.stringify({ event: 'listening', port: address.port, pid: process.pid })}\n`);
+    process.stderr.write(`elastic-notebook companion: listening on 127.0.0.1:${address.port}, data in ${dataDir}\n`);
   });
   server.on('error', err => {
     process.stderr.write(`elastic-notebook companion: cannot listen: ${err.message}\n`);
     process.exit(1);
   });
   const stop = () => {
+    // Let requests in flight finish (an ingest acks only after its fsync), but drop idle
+    // keep-alive connections, and never hang on a stuck client.
     server.close(() => process.exit(0));
-    // Idle keep-alive connections must not hold the process.
+    server.closeIdleConnections();
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', stop);

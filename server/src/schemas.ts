@@ -11,7 +11,8 @@ const variableInfo = z
   .object({
     type: z.string().max(1000).optional(),
     size: z.number().nonnegative().optional(),
-    serializable: z.boolean().optional()
+    serializable: z.boolean().optional(),
+    needsFullCheck: z.boolean().optional()
   })
   .passthrough();
 
@@ -25,12 +26,13 @@ export const executionRecordSchema = z
     code: z.string(),
     startedAtMs: z.number(),
     durationMs: z.number().nonnegative(),
-    error: z.string().nullable(),
+    error: z.string({ error: 'must be null or the exception\'s one-line summary (a string)' }).nullable(),
     reads: z.array(variableName),
     writes: z.array(variableName),
     deletes: z.array(variableName),
     groups: z.array(z.array(variableName).min(1, 'a group cannot be empty')),
     variables: z.record(variableName, variableInfo).optional(),
+    needsFullCheck: z.array(variableName).optional(),
     agentMs: z.number().nonnegative().optional()
   })
   .passthrough()
@@ -72,7 +74,7 @@ export function describeIssues(error: z.ZodError, prefix = ''): string {
     .slice(0, 3)
     .map(issue => {
       const where = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-      return where ? `${where}: ${issue.message}` : issue.message;
+      return `${where || 'request body'}: ${issue.message}`;
     })
     .join('; ');
 }

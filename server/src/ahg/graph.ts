@@ -39,8 +39,9 @@ export class HistoryGraph {
       throw new Error(`record seq ${record.seq} out of order: expected ${this.executions.length}`);
     }
     const index = this.executions.length;
-    // Reads see the versions that existed before this execution.
-    const inputs = record.reads.map(name => this.latest.get(name) ?? this.external(name));
+    // Reads see the versions that existed before this execution. A read of a name the graph
+    // thinks is gone means an unrecorded execution (re)created it: its value has no producer.
+    const inputs = record.reads.map(name => (this.live.has(name) ? (this.latest.get(name) as number) : this.external(name)));
     const outputs: number[] = [];
     for (const name of record.writes) {
       const id = this.createSnapshot(name, index, record.variables?.[name] ?? null);
@@ -64,6 +65,7 @@ export class HistoryGraph {
       reads: [...record.reads],
       writes: [...record.writes],
       deletes: [...record.deletes],
+      needsFullCheck: [...(record.needsFullCheck ?? [])],
       inputs,
       outputs,
       agentMs: record.agentMs ?? null
@@ -173,8 +175,9 @@ export class HistoryGraph {
     return id;
   }
 
-  /** A snapshot for a value that appeared outside the recorded history. */
+  /** A live snapshot for a value that appeared outside the recorded history. */
   private external(name: string): number {
+    this.live.add(name);
     return this.createSnapshot(name, null, null);
   }
 
@@ -189,7 +192,6 @@ export class HistoryGraph {
         listed.add(name);
         if (!this.live.has(name)) {
           this.external(name);
-          this.live.add(name);
         }
       }
     }

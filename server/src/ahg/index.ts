@@ -2,3 +2,4 @@
 export * from './types';
 export { HistoryGraph } from './graph';
 export { HistoryStore } from './store';
+export type { IKernelSummary, IngestResult } from './store';

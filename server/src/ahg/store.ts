@@ -45,28 +45,17 @@ export class HistoryStore {
   ingest(kernelId: string, runId: string, records: IExecutionRecord[]): Promise<IngestResult> {
     return this.exclusive(kernelId, async () => {
       const history = await this.load(kernelId);
-      let run = history.runs.get(runId);
-      if (!run) {
-        run = { runId, graph: new HistoryGraph(), file: path.join(this.kernelDir(kernelId), `${runId}.jsonl`) };
-        history.runs.set(runId, run);
-        await fs.mkdir(this.kernelDir(kernelId), { recursive: true });
-        await fs.writeFile(run.file, '', { flag: 'a' });
-        await this.setCurrent(history, runId);
-      }
-      const next = run.graph.size;
+      const known = history.runs.get(runId);
+      const next = known?.graph.size ?? 0;
+      // Records below `next` are already stored (a resend after a lost ack): skip them.
       const fresh = records.filter(r => r.seq >= next);
       if (fresh.length > 0 && fresh[0].seq !== next) {
         return { ok: false, nextSeq: next, error: `expected seq ${next}, got ${fresh[0].seq}` };
       }
+      const run = known ?? (await this.startRun(history, runId));
       if (fresh.length > 0) {
-        const handle = await fs.open(run.file, 'a');
-        try {
-          await handle.appendFile(fresh.map(r => JSON.stringify(r)).join('\n') + '\n');
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        fresh.forEach(r => run!.graph.add(r));
+        await this.append(run.file, fresh);
+        fresh.forEach(r => run.graph.add(r));
         history.updatedAt = Date.now();
       }
       return { ok: true, nextSeq: run.graph.size };
@@ -89,7 +78,9 @@ export class HistoryStore {
   async list(): Promise<IKernelSummary[]> {
     let ids: string[] = [];
     try {
-      ids = await fs.readdir(path.join(this.dataDir, 'ahg'));
+      const entries = await fs.readdir(path.join(this.dataDir, 'ahg'), { withFileTypes: true });
+      // Stray files (an editor's backup, a note) are not kernels.
+      ids = entries.filter(e => e.isDirectory()).map(e => e.name);
     } catch {
       return [];
     }
@@ -144,18 +135,27 @@ export class HistoryStore {
     } catch {
       return history;
     }
+    let newest: string | null = null;
     for (const entry of entries.filter(e => e.endsWith('.jsonl'))) {
       const runId = entry.slice(0, -'.jsonl'.length);
       const file = path.join(dir, entry);
       const graph = await this.replay(file);
       history.runs.set(runId, { runId, graph, file });
-      history.updatedAt = Math.max(history.updatedAt, (await fs.stat(file)).mtimeMs);
+      const { mtimeMs } = await fs.stat(file);
+      if (mtimeMs >= history.updatedAt) {
+        history.updatedAt = mtimeMs;
+        newest = runId;
+      }
     }
     try {
       const current = JSON.parse(await fs.readFile(path.join(dir, 'current.json'), 'utf8')).runId;
       history.current = history.runs.has(current) ? current : null;
     } catch {
       history.current = null;
+    }
+    if (history.current === null && history.runs.size > 0) {
+      // A crash between creating a run's log and recording it as current: the newest log wins.
+      history.current = newest;
     }
     return history;
   }
@@ -189,11 +189,64 @@ export class HistoryStore {
     return graph;
   }
 
+  /** Create a run's empty log and make it the kernel's current run. */
+  private async startRun(history: IKernelHistory, runId: string): Promise<IRun> {
+    const dir = this.kernelDir(history.kernelId);
+    const run: IRun = { runId, graph: new HistoryGraph(), file: path.join(dir, `${runId}.jsonl`) };
+    if ((await fs.mkdir(dir, { recursive: true })) !== undefined) {
+      // A new kernel folder: its entry in ahg/ must survive a crash too.
+      await syncFolder(path.dirname(dir));
+    }
+    await fs.writeFile(run.file, '', { flag: 'a' });
+    await this.setCurrent(history, runId);
+    history.runs.set(runId, run);
+    return run;
+  }
+
+  /**
+   * Append records to a log and fsync it. If the write fails part-way (disk full), the log is cut
+   * back to its previous length so that the next append starts on a clean line.
+   */
+  private async append(file: string, records: IExecutionRecord[]): Promise<void> {
+    const handle = await fs.open(file, 'a');
+    try {
+      const { size } = await handle.stat();
+      try {
+        await handle.appendFile(records.map(r => JSON.stringify(r)).join('\n') + '\n');
+        await handle.sync();
+      } catch (err) {
+        await handle.truncate(size).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Atomically record which run is current, durably (file and folder entry fsynced). */
   private async setCurrent(history: IKernelHistory, runId: string): Promise<void> {
-    const file = path.join(this.kernelDir(history.kernelId), 'current.json');
+    const dir = this.kernelDir(history.kernelId);
+    const file = path.join(dir, 'current.json');
     const temp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(temp, JSON.stringify({ runId }));
+    const handle = await fs.open(temp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify({ runId }));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(temp, file);
+    await syncFolder(dir);
     history.current = runId;
+  }
+}
+
+/** Fsync a folder so that files created or renamed in it survive a crash. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

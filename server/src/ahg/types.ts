@@ -11,6 +11,8 @@ export interface IVariableInfo {
   size?: number;
   /** False when the value looked unserializable (generators, open files, locks...). */
   serializable?: boolean;
+  /** True when the value was compared only by a sampled hash. */
+  needsFullCheck?: boolean;
   [key: string]: unknown;
 }
 
@@ -30,6 +32,8 @@ export interface IExecutionRecord {
   /** Linked groups among all live user variables after the execution. */
   groups: string[][];
   variables?: Record<string, IVariableInfo>;
+  /** Variables compared only by a sampled hash: the checkpoint-time full check must hash them whole. */
+  needsFullCheck?: string[];
   agentMs?: number;
   [key: string]: unknown;
 }
@@ -47,6 +51,8 @@ export interface ICellExecution {
   reads: string[];
   writes: string[];
   deletes: string[];
+  /** Variables this execution compared only by a sampled hash. */
+  needsFullCheck: string[];
   /** Snapshot ids this execution read (VS -> CE edges). */
   inputs: number[];
   /** Snapshot ids this execution produced (CE -> VS edges). */

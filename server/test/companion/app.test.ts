@@ -50,26 +50,29 @@ describe('auth', () => {
 });
 
 describe('validation: a malformed request gets 400 with a precise message', () => {
-  const cases: Array<[string, unknown, RegExp]> = [
-    ['missing runId', { records: [] }, /^runId: /],
-    ['runId with a slash', { runId: '../x', records: [] }, /^runId: must be 1-128 letters/],
-    ['records not a list', { runId: 'r', records: 5 }, /^records: .*array/],
-    ['negative seq', { runId: 'r', records: [record(-1)] }, /^records\.0\.seq: /],
-    ['durationMs a string', { runId: 'r', records: [{ ...record(0), durationMs: 'slow' }] }, /^records\.0\.durationMs: .*number/],
-    ['reads not strings', { runId: 'r', records: [{ ...record(0), reads: [1] }] }, /^records\.0\.reads\.0: .*string/],
-    ['empty variable name', { runId: 'r', records: [{ ...record(0), writes: [''] }] }, /^records\.0\.writes\.0: variable names cannot be empty/],
-    ['missing code', { runId: 'r', records: [{ ...record(0), code: undefined }] }, /^records\.0\.code: /],
-    ['error not string or null', { runId: 'r', records: [{ ...record(0), error: 3 }] }, /^records\.0\.error: /],
-    ['empty group', { runId: 'r', records: [record(0, { groups: [[]] })] }, /^records\.0\.groups\.0: a group cannot be empty/],
-    ['variable in two groups', { runId: 'r', records: [record(0, { groups: [['a'], ['a']] })] }, /^records\.0\.groups\.1\.0: a is in more than one group/],
-    ['seq gap inside a batch', { runId: 'r', records: [record(0), record(2)] }, /^records\.1\.seq: seq must follow the previous record's \(1\), got 2/],
-    ['size negative', { runId: 'r', records: [record(0, { variables: { x: { size: -1 } } })] }, /^records\.0\.variables\.x\.size: /]
+  const cases: Array<[string, unknown, string]> = [
+    ['a list instead of an object', [1], 'request body: Invalid input: expected object, received array'],
+    ['missing runId', { records: [] }, 'runId: Invalid input: expected string, received undefined'],
+    ['runId with a slash', { runId: '../x', records: [] }, 'runId: must be 1-128 letters, digits, "_", "-" or "." and not start with "."'],
+    ['records not a list', { runId: 'r', records: 5 }, 'records: Invalid input: expected array, received number'],
+    ['negative seq', { runId: 'r', records: [{ ...record(0), seq: -1 }] }, 'records.0.seq: Too small: expected number to be >=0'],
+    ['fractional seq', { runId: 'r', records: [{ ...record(0), seq: 0.5 }] }, 'records.0.seq: Invalid input: expected int, received number'],
+    ['durationMs a string', { runId: 'r', records: [{ ...record(0), durationMs: 'slow' }] }, 'records.0.durationMs: Invalid input: expected number, received string'],
+    ['reads not strings', { runId: 'r', records: [{ ...record(0), reads: [1] }] }, 'records.0.reads.0: Invalid input: expected string, received number'],
+    ['empty variable name', { runId: 'r', records: [{ ...record(0), writes: [''] }] }, 'records.0.writes.0: variable names cannot be empty'],
+    ['missing code', { runId: 'r', records: [{ ...record(0), code: undefined }] }, 'records.0.code: Invalid input: expected string, received undefined'],
+    ['error not string or null', { runId: 'r', records: [{ ...record(0), error: 3 }] }, "records.0.error: must be null or the exception's one-line summary (a string)"],
+    ['empty group', { runId: 'r', records: [record(0, { groups: [[]] })] }, 'records.0.groups.0: a group cannot be empty'],
+    ['variable in two groups', { runId: 'r', records: [record(0, { groups: [['a'], ['a']] })] }, 'records.0.groups.1.0: a is in more than one group'],
+    ['seq gap inside a batch', { runId: 'r', records: [record(0), record(2)] }, "records.1.seq: seq must follow the previous record's (1), got 2"],
+    ['size negative', { runId: 'r', records: [record(0, { variables: { x: { size: -1 } } })] }, 'records.0.variables.x.size: Too small: expected number to be >=0'],
+    ['needsFullCheck not a list', { runId: 'r', records: [record(0, { needsFullCheck: 'x' as any })] }, 'records.0.needsFullCheck: Invalid input: expected array, received string']
   ];
   test.each(cases)('%s', async (_name, body, message) => {
     const app = open();
     const response = await post(app, body);
     expect(response.status).toBe(400);
-    expect(response.body.error).toMatch(message);
+    expect(response.body).toEqual({ error: message });
     expect((await get(app, `/api/kernels/${KERNEL}/graph`)).status).toBe(404); // nothing stored
   });
 
@@ -80,16 +83,32 @@ describe('validation: a malformed request gets 400 with a precise message', () =
       .set('Content-Type', 'application/json')
       .send('{"runId": ');
     expect(response.status).toBe(400);
-    expect(response.body.error).toMatch(/^malformed JSON: /);
+    expect(response.body).toEqual({ error: 'malformed JSON: Unexpected end of JSON input' });
+  });
+
+  test('an unsupported body encoding gets a JSON error', async () => {
+    const response = await request(open())
+      .post(`/api/kernels/${KERNEL}/records`)
+      .set('Authorization', `Bearer ${ingestToken(SECRET, KERNEL)}`)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'bogus')
+      .send('{}');
+    expect(response.status).toBe(415);
+    expect(response.body).toEqual({ error: 'unsupported content encoding "bogus"' });
   });
 
   test('kernel ids that could escape the data folder', async () => {
     const app = open();
-    for (const id of ['..', '.hidden', 'a%2F..%2Fb']) {
+    const message = 'kernelId: must be 1-128 letters, digits, "_", "-" or "." and not start with "."';
+    for (const id of ['..', '.hidden', 'a%2F..%2Fb', '..%2F..%2Fetc', 'x'.repeat(129)]) {
       const response = await get(app, `/api/kernels/${id}/graph`);
-      expect(response.status).toBe(400);
-      expect(response.body.error).toMatch(/^kernelId: must be/);
+      expect([response.status, response.body]).toEqual([400, { error: message }]);
+      const ingest = await post(app, { runId: 'r', records: [record(0)] }, id, ingestToken(SECRET, decodeURIComponent(id)));
+      expect([ingest.status, ingest.body]).toEqual([400, { error: message }]);
     }
+    const sync = await get(app, `/api/kernels/${KERNEL}/sync?runId=..`);
+    expect([sync.status, sync.body]).toEqual([400, { error: message.replace('kernelId', 'runId') }]);
+    expect(fs.readdirSync(dataDir)).toEqual([]); // nothing written anywhere
   });
 
   test('oversize bodies get 413', async () => {
@@ -102,7 +121,8 @@ describe('validation: a malformed request gets 400 with a precise message', () =
   test('unknown kernels and routes get 404', async () => {
     const app = open();
     expect((await get(app, '/api/kernels/unknown/graph')).body.error).toBe('nothing recorded for kernel unknown');
-    expect((await get(app, '/api/nothing-here')).status).toBe(404);
+    const missing = await get(app, '/api/nothing-here');
+    expect([missing.status, missing.body]).toEqual([404, { error: 'no route GET /api/nothing-here' }]);
   });
 });
 
@@ -119,9 +139,10 @@ describe('ingest, graph and persistence', () => {
       [2, ['x'], ['y']]
     ]);
     expect(graph.variables.filter((v: any) => v.active).map((v: any) => `${v.name}@${v.version}`)).toEqual(['x@1', 'y@0']);
-    expect((await get(app, '/api/kernels')).body).toEqual([
-      { kernelId: KERNEL, runId: 'run1', executions: 3, updatedAt: expect.any(String) }
-    ]);
+    fs.writeFileSync(path.join(dataDir, 'ahg', 'notes.txt'), 'a stray file is not a kernel');
+    const listing = (await get(app, '/api/kernels')).body;
+    expect(listing).toEqual([{ kernelId: KERNEL, runId: 'run1', executions: 3, updatedAt: expect.any(String) }]);
+    expect(Date.now() - Date.parse(listing[0].updatedAt)).toBeLessThan(60_000);
   });
 
   test('a gap gets 409 with nextSeq; resending from there works; duplicates are ignored', async () => {
@@ -150,6 +171,55 @@ describe('ingest, graph and persistence', () => {
     expect(graph.executions.map((e: any) => e.writes[0])).toEqual(steps.map(s => s.writes[0]));
   });
 
+  test('batches for different kernels posted at once all land in their own kernel', async () => {
+    const app = open();
+    const kernels = ['ka', 'kb', 'kc'];
+    const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
+    const answers = await Promise.all(
+      kernels.flatMap(k => [post(app, { runId: 'r', records: steps.slice(0, 2) }, k), post(app, { runId: 'r', records: steps }, k)])
+    );
+    // Whichever batch of a kernel came first, the other overlaps it and stores only what is new.
+    expect(answers.map(a => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    for (const k of kernels) {
+      expect((await get(app, `/api/kernels/${k}/graph`)).body.executions.map((e: any) => e.writes)).toEqual([['a'], ['b'], ['c']]);
+      const lines = fs.readFileSync(path.join(dataDir, 'ahg', k, 'r.jsonl'), 'utf8').trim().split('\n');
+      expect(lines.map(l => JSON.parse(l).seq)).toEqual([0, 1, 2]);
+    }
+  });
+
+  test('a gap on a new run gets 409 and does not replace the current run', async () => {
+    const app = open();
+    await post(app, { runId: 'old', records: records([[[], ['a']]]) });
+    const gap = await post(app, { runId: 'new', records: [records([[[], ['a']], [['a'], ['b']]])[1]] });
+    expect([gap.status, gap.body]).toEqual([409, { error: 'expected seq 0, got 1', nextSeq: 0 }]);
+    expect((await get(app, `/api/kernels/${KERNEL}/graph`)).body.runId).toBe('old');
+    expect(fs.existsSync(path.join(dataDir, 'ahg', KERNEL, 'new.jsonl'))).toBe(false);
+  });
+
+  test('needsFullCheck and variable measurements are kept', async () => {
+    const app = open();
+    const step = record(0, {
+      writes: ['big'],
+      groups: [['big']],
+      variables: { big: { type: 'numpy.ndarray', size: 80_000_000, serializable: true, needsFullCheck: true } },
+      needsFullCheck: ['big']
+    });
+    await post(app, { runId: 'r', records: [step] });
+    const graph = (await get(open(), `/api/kernels/${KERNEL}/graph`)).body; // replayed from disk
+    expect(graph.executions[0].needsFullCheck).toEqual(['big']);
+    expect(graph.variables[0].info).toEqual({ type: 'numpy.ndarray', size: 80_000_000, serializable: true, needsFullCheck: true });
+  });
+
+  test('without a current-run marker (crash right after a new log), the newest run is current', async () => {
+    let app = open();
+    await post(app, { runId: 'first', records: records([[[], ['a']]]) });
+    await new Promise(resolve => setTimeout(resolve, 20));
+    await post(app, { runId: 'second', records: records([[[], ['b']]]) });
+    fs.rmSync(path.join(dataDir, 'ahg', KERNEL, 'current.json'));
+    app = open();
+    expect((await get(app, `/api/kernels/${KERNEL}/graph`)).body.runId).toBe('second');
+  });
+
   test('a new run (kernel restart) becomes current; a restart of the companion loses nothing', async () => {
     let app = open();
     await post(app, { runId: 'first', records: records([[[], ['a']]]) });
@@ -166,10 +236,12 @@ describe('ingest, graph and persistence', () => {
     const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
     await post(app, { runId: 'r', records: steps.slice(0, 2) });
     const file = path.join(dataDir, 'ahg', KERNEL, 'r.jsonl');
+    const goodBytes = fs.statSync(file).size;
     fs.appendFileSync(file, JSON.stringify(steps[2]).slice(0, 25));
     app = open();
     expect((await get(app, `/api/kernels/${KERNEL}/sync?runId=r`)).body).toEqual({ nextSeq: 2 });
-    expect(warnings.join('\n')).toMatch(/dropping damaged records from byte \d+ \(incomplete last line\)/);
+    expect(fs.statSync(file).size).toBe(goodBytes);
+    expect(warnings).toEqual([`elastic-notebook: ${file}: dropping damaged records from byte ${goodBytes} (incomplete last line)`]);
     expect(fs.readdirSync(path.dirname(file)).some(f => f.startsWith('r.jsonl.damaged-'))).toBe(true);
     expect((await post(app, { runId: 'r', records: steps.slice(2) })).body).toEqual({ nextSeq: 3 });
     app = open();

@@ -68,6 +68,23 @@ describe('HistoryGraph', () => {
     expect(ext0.producedBy).toBeNull();
   });
 
+  test('an external value that stays live is an active input: present anyway, nothing unresolved', () => {
+    const graph = new HistoryGraph();
+    graph.add(record(0, { reads: ['ext'], writes: ['y'], groups: [['ext'], ['y']] }));
+    expect(versions(graph, 'ext')).toEqual([[0, null, true]]);
+    expect(req(graph, 'y')).toEqual({ executions: [0], unresolved: [] });
+    expect(req(graph, 'ext')).toEqual({ executions: [], unresolved: [graph.activeSnapshot('ext')!.id] });
+  });
+
+  test('reading a deleted name means an unrecorded execution made it again: a new external version', () => {
+    const graph = build([[[], ['x']], [[], [], ['x']], [['x'], ['y'], [], [['x'], ['y']]]]);
+    expect(versions(graph, 'x')).toEqual([
+      [0, 0, false],
+      [1, null, true]
+    ]);
+    expect(req(graph, 'y')).toEqual({ executions: [2], unresolved: [] });
+  });
+
   test('variables listed in groups but never written come from outside; unlisted ones are gone', () => {
     const graph = new HistoryGraph();
     graph.add(record(0, { writes: ['a'], groups: [['a'], ['hidden']] }));
@@ -107,5 +124,18 @@ describe('HistoryGraph', () => {
       { name: 'y', version: 0, producedBy: 1, active: true, info: null }
     ]);
     expect(json.groups).toEqual([['x'], ['y']]);
+  });
+
+  test('20,000 appended records keep exact versions and inputs (speed is measured by benchmarks)', () => {
+    const graph = new HistoryGraph();
+    const names = Array.from({ length: 50 }, (_, i) => `v${i}`);
+    const groups = names.map(n => [n]);
+    for (let seq = 0; seq < 20_000; seq++) {
+      graph.add(record(seq, { reads: [names[(seq + 49) % 50]], writes: [names[seq % 50]], groups }));
+    }
+    expect(graph.size).toBe(20_000);
+    expect(graph.activeSnapshot('v0')!.version).toBe(399);
+    // Execution 50 read v49 as written by execution 49.
+    expect(graph.snapshots[graph.executions[50].inputs[0]].producedBy).toBe(49);
   });
 });
