@@ -1,147 +1,115 @@
-import { ChildProcess, spawn } from 'child_process';
-import { randomBytes } from 'crypto';
-import fs from 'fs';
-import net from 'net';
-import os from 'os';
-import path from 'path';
+import { CliError } from './cliError';
 
-/** A Jupyter server the CLI talks to: one it started itself, or one given with --server. */
+/** A Jupyter server the CLI talks to: one it started itself, or one given with `--server`. */
 export interface IJupyterServer {
-  baseUrl: string;
-  token: string;
-  /** Stop the server if the CLI started it; a no-op for a server given with --server. */
-  stop(): Promise<void>;
-  /** Let the CLI exit while a server it started keeps running (for --keep-kernel). */
-  release(): void;
-  /** Process id of a server the CLI started. */
-  pid?: number;
+  /** Base URL, ending with `/`. */
+  readonly baseUrl: string;
+  /** API token ('' for a server without authentication). */
+  readonly token: string;
+  /**
+   * Settles with the reason when the server goes away while in use. Only a server the CLI started
+   * can tell; for one given with `--server` it never settles (a lost connection shows up instead).
+   */
+  readonly lost: Promise<string>;
 }
 
-/** Find the `jupyter` executable: $ELASTIC_NOTEBOOK_JUPYTER, the project's venv, or PATH. */
-export function findJupyter(): string {
-  if (process.env.ELASTIC_NOTEBOOK_JUPYTER) {
-    return process.env.ELASTIC_NOTEBOOK_JUPYTER;
+/** A problem reaching or using a Jupyter server; `transient` ones may go away while it starts. */
+export class ServerProblem extends CliError {
+  constructor(message: string, readonly transient = false) {
+    super(message);
   }
-  const venv = path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'jupyter');
-  return fs.existsSync(venv) ? venv : 'jupyter';
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as net.AddressInfo).port;
-      probe.close(() => resolve(port));
-    });
-  });
+/** The reason a fetch failed at the network level (`connect ECONNREFUSED 127.0.0.1:9`). */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+  return cause?.message ?? cause?.code ?? (err as Error).message;
 }
 
-/** GET a URL with the token; resolves with the status code, or 0 if nothing answered. */
-async function statusOf(url: string, token: string): Promise<number> {
+/**
+ * Call the server's REST API with the token. Network failures become a clear
+ * {@link ServerProblem}; HTTP error statuses are returned to the caller to interpret.
+ */
+export async function callServer(
+  server: Pick<IJupyterServer, 'baseUrl' | 'token'>,
+  apiPath: string,
+  init: RequestInit = {}
+): Promise<Response> {
+  const url = new URL(apiPath, server.baseUrl);
+  const headers = new Headers(init.headers);
+  if (server.token) {
+    headers.set('Authorization', `token ${server.token}`);
+  }
   try {
-    const response = await fetch(url, { headers: { Authorization: `token ${token}` } });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return 0;
+    return await fetch(url, { ...init, headers });
+  } catch (err) {
+    throw new ServerProblem(`cannot reach the Jupyter server at ${server.baseUrl} (${networkReason(err)})`, true);
   }
+}
+
+/** The `error` (or `message`) field of a JSON error answer, if there is one. */
+export async function errorText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; reason?: unknown };
+    const reason = body.error ?? body.message ?? body.reason;
+    if (typeof reason === 'string' && reason) {
+      return reason;
+    }
+  } catch {
+    // Not JSON: fall through to the status line.
+  }
+  return `HTTP ${response.status} ${response.statusText}`.trim();
 }
 
 /**
  * Check that a server answers, accepts the token and has the Elastic Notebook extension, with a
  * specific error for each of those failures.
  */
-export async function checkServer(baseUrl: string, token: string): Promise<void> {
-  const api = await statusOf(new URL('api/status', baseUrl).href, token);
-  if (api === 0) {
-    throw new Error(`no Jupyter server answers at ${baseUrl}`);
+export async function checkServer(server: Pick<IJupyterServer, 'baseUrl' | 'token'>): Promise<void> {
+  const { baseUrl, token } = server;
+  const status = await callServer(server, 'api/status');
+  await status.arrayBuffer();
+  if (status.status === 401 || status.status === 403) {
+    throw new ServerProblem(
+      token
+        ? `the Jupyter server at ${baseUrl} rejected the token`
+        : `the Jupyter server at ${baseUrl} needs a token: pass --token`
+    );
   }
-  if (api === 403 || api === 401) {
-    throw new Error(`the Jupyter server at ${baseUrl} rejected the token`);
+  if (status.status !== 200) {
+    throw new ServerProblem(
+      `${baseUrl} does not look like a Jupyter server (GET api/status answered ${status.status})`,
+      status.status >= 500
+    );
   }
-  if (api !== 200) {
-    throw new Error(`${baseUrl} does not look like a Jupyter server (GET api/status gave ${api})`);
+  const health = await callServer(server, 'elastic-notebook/api/health');
+  if (health.status === 404) {
+    await health.arrayBuffer();
+    throw new ServerProblem(`the Jupyter server at ${baseUrl} does not have the Elastic Notebook extension enabled`);
   }
-  const ext = await statusOf(new URL('elastic-notebook/api/health', baseUrl).href, token);
-  if (ext === 404) {
-    throw new Error(`the Jupyter server at ${baseUrl} does not have the Elastic Notebook extension enabled`);
+  if (health.status !== 200) {
+    const reason = await errorText(health);
+    throw new ServerProblem(`the Elastic Notebook extension at ${baseUrl} is not ready (${reason})`, true);
   }
-  if (ext !== 200) {
-    throw new Error(`the Elastic Notebook extension at ${baseUrl} is not ready (health check gave ${ext})`);
-  }
+  await health.arrayBuffer();
 }
 
-/** Connect to a running server given with --server/--token. */
+/** Parse and check `--server URL` (with `--token`), for a server someone else runs. */
 export async function connectServer(url: string, token: string): Promise<IJupyterServer> {
-  const baseUrl = url.endsWith('/') ? url : `${url}/`;
-  await checkServer(baseUrl, token);
-  return { baseUrl, token, stop: async () => undefined, release: () => undefined };
-}
-
-/**
- * Start a private `jupyter server` on a free loopback port with a random token, rooted at
- * `rootDir`, and wait until its extension answers.
- */
-export async function startServer(rootDir: string, timeoutMs = 90_000): Promise<IJupyterServer> {
-  const port = await freePort();
-  const token = randomBytes(24).toString('hex');
-  const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-notebook-runtime-'));
-  const args = [
-    'server',
-    `--port=${port}`,
-    '--ip=127.0.0.1',
-    '--no-browser',
-    '--allow-root',
-    '--ServerApp.port_retries=0',
-    `--ServerApp.token=${token}`,
-    `--ServerApp.root_dir=${rootDir}`
-  ];
-  // The log goes to a file, not a pipe, so that a server kept for --keep-kernel outlives us.
-  const logFile = path.join(runtimeDir, 'jupyter-server.log');
-  const logFd = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(findJupyter(), args, {
-    env: { ...process.env, JUPYTER_RUNTIME_DIR: runtimeDir },
-    stdio: ['ignore', logFd, logFd],
-    detached: true
-  });
-  fs.closeSync(logFd);
-  const output = () => fs.readFileSync(logFile, 'utf8').slice(-4000);
-  let exited: string | null = null;
-  child.on('error', err => (exited = `could not start ${findJupyter()}: ${err.message}`));
-  child.on('exit', code => (exited ??= `jupyter server exited with code ${code}`));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise(resolve => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    fs.rmSync(runtimeDir, { recursive: true, force: true });
-  };
-  const baseUrl = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + timeoutMs;
-  let lastError = 'no answer';
-  while (Date.now() < deadline) {
-    if (exited) {
-      await stop();
-      throw new Error(`${exited}: ${lastLine(output())}`);
-    }
-    try {
-      await checkServer(baseUrl, token);
-      return { baseUrl, token, stop, release: () => child.unref(), pid: child.pid };
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`--server must be an http(s) URL, got ${JSON.stringify(url)}`);
   }
-  await stop();
-  throw new Error(`jupyter server did not become ready in ${timeoutMs / 1000} s (${lastError})`);
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n');
-  return lines[lines.length - 1] ?? '';
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new CliError(`--server must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  parsed.search = '';
+  parsed.hash = '';
+  const baseUrl = parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
+  const server = { baseUrl, token, lost: new Promise<string>(() => undefined) };
+  await checkServer(server);
+  return server;
 }

@@ -1,27 +1,75 @@
 import { Command, CommanderError } from 'commander';
+import { CleanupStack } from './cleanup';
+import { CliError, oneLine } from './cliError';
 import { recordCommand } from './commands/record';
+import { ICommandContext } from './notebookSession';
+import { Progress } from './progress';
 
-/**
- * Entry point of `elastic-notebook`. Resolves when the command is done; throws (the bin script
- * prints one line on stderr and exits 1) on failure.
- */
-export async function main(argv: string[]): Promise<void> {
-  // stdout belongs to the command's result (--json); libraries' chatter goes nowhere.
-  console.log = console.info = console.debug = () => undefined;
+/** Build the program with every command (`checkpoint` and `restore` slot in here). */
+export function createProgram(context: ICommandContext): Command {
   const program = new Command('elastic-notebook')
     .description('Record, checkpoint and restore Jupyter notebook sessions')
     .exitOverride()
-    .configureOutput({ writeErr: text => process.stderr.write(text) })
-    .addCommand(recordCommand());
+    .configureOutput({
+      // Usage errors become the CLI's one-line error format.
+      outputError: (text, write) => write(`elastic-notebook: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`)
+    });
+  for (const command of [recordCommand(context)]) {
+    program.addCommand(command.copyInheritedSettings(program));
+  }
+  return program;
+}
+
+/**
+ * Entry point of `elastic-notebook` (called by bin/elastic-notebook.js). Exits the process:
+ * 0 on success; on failure 1 (or the error's code) after one line `elastic-notebook: <what went
+ * wrong>` on stderr; 130/143 on Ctrl-C/SIGTERM, after stopping whatever it started.
+ */
+export async function main(argv: string[]): Promise<void> {
+  // stdout belongs to the command's result and stderr to the one error line: libraries'
+  // console chatter ("Connection lost, reconnecting...") must reach neither.
+  console.log = console.info = console.debug = console.warn = console.error = () => undefined;
+  // @jupyterlab/services leaves some promises unobserved (a pending reconnect rejects when the
+  // connection is disposed after the kernel died). Collect them instead of crashing mid-cleanup;
+  // one that surfaces while the command otherwise succeeds still fails it.
+  const stray: unknown[] = [];
+  process.on('unhandledRejection', reason => stray.push(reason));
+  const cleanup = new CleanupStack();
+  const progress = new Progress();
+  let signalled: NodeJS.Signals | null = null;
+  /** Undo what was started, then exit; after a signal, with the signal's code whatever else happened. */
+  const finish = async (code: number): Promise<never> => {
+    const failures = await cleanup.run();
+    if (stray.length && code === 0) {
+      failures.push(`unexpected error: ${oneLine(stray[0])}`);
+    }
+    if (failures.length && code === 0) {
+      process.stderr.write(`elastic-notebook: ${failures[0]}\n`);
+      code = 1;
+    }
+    process.exit(signalled ? (signalled === 'SIGINT' ? 130 : 143) : code);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!signalled) {
+      signalled = signal;
+      process.stderr.write(`elastic-notebook: interrupted (${signal}); stopping what was started\n`);
+      void finish(1);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let code = 0;
   try {
-    await program.parseAsync(argv);
+    await createProgram({ cleanup, progress }).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander already printed its message (usage errors, --help).
-      process.exit(err.exitCode);
+      code = err.exitCode; // Commander already printed the usage error (or the help).
+    } else if (!signalled) {
+      // (After a signal, errors are the teardown's echo: the one line was already written.)
+      process.stderr.write(`elastic-notebook: ${oneLine(err)}\n`);
+      code = err instanceof CliError ? err.exitCode : 1;
     }
-    throw err;
   }
-  // Sockets to the server may linger; the command is done.
-  process.exit(0);
+  await finish(code);
 }

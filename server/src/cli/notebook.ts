@@ -1,5 +1,7 @@
 import { promises as fs } from 'fs';
 import path from 'path';
+import { z } from 'zod';
+import { CliError } from './cliError';
 
 /** One code cell to run, with its position among all cells of the notebook. */
 export interface INotebookCodeCell {
@@ -10,15 +12,43 @@ export interface INotebookCodeCell {
   source: string;
 }
 
-/** A notebook read from disk: its absolute path and its code cells in order. */
+/** A notebook read from disk. */
 export interface INotebookFile {
+  /** Absolute path. */
   path: string;
+  /** Kernel name from the notebook's metadata, if any. */
+  kernelName: string | null;
+  /** Every code cell in order, blank ones included (the runner skips those, like JupyterLab). */
   cells: INotebookCodeCell[];
+}
+
+const multilineString = z.union([z.string(), z.array(z.string())]);
+
+/** The parts of nbformat 4 the CLI relies on; everything else passes through unchecked. */
+const notebookSchema = z.object({
+  nbformat: z.literal(4, {
+    error: issue => (issue.input === undefined ? 'no nbformat field' : `nbformat must be 4, got ${JSON.stringify(issue.input)}`)
+  }),
+  metadata: z.object({ kernelspec: z.object({ name: z.string().min(1) }).optional() }).optional(),
+  cells: z.array(
+    z.object({
+      cell_type: z.enum(['code', 'markdown', 'raw']),
+      id: z.string().optional(),
+      source: multilineString
+    })
+  )
+});
+
+/** `cells.3.source: ...` for the first problem of a failed validation. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue.path.map(String).join('.');
+  return where ? `${where}: ${issue.message}` : issue.message;
 }
 
 /**
  * Read a notebook and return its code cells, with a specific error for every way the file can be
- * unusable (missing, not JSON, not nbformat 4).
+ * unusable (missing, a folder, unreadable, not JSON, not nbformat 4).
  */
 export async function readNotebook(file: string): Promise<INotebookFile> {
   const absolute = path.resolve(file);
@@ -27,29 +57,31 @@ export async function readNotebook(file: string): Promise<INotebookFile> {
     text = await fs.readFile(absolute, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'ENOENT' ? `notebook not found: ${file}` : `cannot read notebook ${file}: ${(err as Error).message}`
-    );
+    if (code === 'ENOENT') {
+      throw new CliError(`notebook not found: ${file}`);
+    }
+    if (code === 'EISDIR') {
+      throw new CliError(`${file} is a folder, not a notebook`);
+    }
+    throw new CliError(`cannot read notebook ${file}: ${(err as Error).message}`);
   }
-  let json: any;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not a notebook (invalid JSON: ${(err as Error).message})`);
+    const reason = (err as Error).message.replace(/\s+/g, ' ');
+    throw new CliError(`${file} is not a notebook (not JSON: ${reason})`);
   }
-  if (!json || typeof json !== 'object' || !Array.isArray(json.cells)) {
-    throw new Error(`${file} is not a notebook (no "cells" list)`);
-  }
-  if (json.nbformat !== 4) {
-    throw new Error(`${file} has nbformat ${JSON.stringify(json.nbformat)}; only nbformat 4 is supported`);
+  const parsed = notebookSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new CliError(`${file} is not a notebook (${firstIssue(parsed.error)})`);
   }
   const cells: INotebookCodeCell[] = [];
-  json.cells.forEach((cell: any, index: number) => {
-    if (!cell || cell.cell_type !== 'code') {
-      return;
+  parsed.data.cells.forEach((cell, index) => {
+    if (cell.cell_type === 'code') {
+      const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+      cells.push({ cellIndex: index, cellId: cell.id ?? null, source });
     }
-    const source = Array.isArray(cell.source) ? cell.source.join('') : String(cell.source ?? '');
-    cells.push({ cellIndex: index, cellId: typeof cell.id === 'string' ? cell.id : null, source });
   });
-  return { path: absolute, cells };
+  return { path: absolute, kernelName: parsed.data.metadata?.kernelspec?.name ?? null, cells };
 }

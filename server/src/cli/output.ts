@@ -1,8 +1,7 @@
-/** Print a command's result: one JSON object on stdout with --json, else the readable form. */
-export function printResult(
-  result: Record<string, unknown>,
-  json: boolean,
-  format: (result: Record<string, unknown>) => string
-): void {
+/**
+ * Print a command's result: with --json exactly one JSON object on stdout (nothing else is ever
+ * written there), else the readable form.
+ */
+export function printResult<T>(result: T, json: boolean, format: (result: T) => string): void {
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${format(result)}\n`);
 }

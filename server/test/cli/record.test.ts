@@ -1,47 +1,28 @@
 /**
- * The `elastic-notebook record` CLI as a child process against real Jupyter servers (its own, and
- * one started by the test for --server/--token), a real kernel, agent and companion.
+ * `elastic-notebook record` as a child process against real Jupyter servers (its own, and one the
+ * test started for --server/--token), with the real kernel agent and companion.
  */
-import { ChildProcess, execFile, spawn } from 'child_process';
-import { randomBytes } from 'crypto';
+import { execFile } from 'child_process';
 import fs from 'fs';
-import net from 'net';
-import os from 'os';
 import path from 'path';
+import {
+  PYTHON,
+  TestJupyterServer,
+  errorLine,
+  jupyterServersMentioning,
+  requireBuiltCli,
+  runCli,
+  startCli,
+  tempDir,
+  writeNotebook
+} from './helpers';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const BIN = path.join(ROOT, 'server', 'bin', 'elastic-notebook.js');
-const JUPYTER = process.env.ELASTIC_NOTEBOOK_JUPYTER ?? path.join(ROOT, '.venv', 'bin', 'jupyter');
+jest.setTimeout(120_000);
 
-jest.setTimeout(180_000);
-
-interface IRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd = ROOT): Promise<IRun> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 150_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function writeNotebook(dir: string, name: string, sources: Array<string | { markdown: string }>): string {
-  const cells = sources.map((s, i) =>
-    typeof s === 'string'
-      ? { cell_type: 'code', id: `cell-${i}`, metadata: {}, source: s, outputs: [], execution_count: null }
-      : { cell_type: 'markdown', id: `md-${i}`, metadata: {}, source: s.markdown }
-  );
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
-  return file;
-}
-
-const sets = (graph: any) =>
+/** The fields of each execution that the tests compare exactly. */
+const summary = (graph: any) =>
   graph.executions.map((e: any) => ({
+    index: e.index,
     cell: e.cellIndex,
     reads: [...e.reads].sort(),
     writes: [...e.writes].sort(),
@@ -49,217 +30,284 @@ const sets = (graph: any) =>
     error: e.error
   }));
 
+/** Pids of processes whose working directory is `dir` (kernels started for a notebook there). */
+function processesIn(dir: string): number[] {
+  const real = fs.realpathSync(dir);
+  return fs
+    .readdirSync('/proc')
+    .filter(entry => /^\d+$/.test(entry))
+    .filter(entry => {
+      try {
+        const state = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+        return state !== 'Z' && fs.readlinkSync(`/proc/${entry}/cwd`) === real;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Ask a kernel, through its connection file only, for the repr of `expression`. */
+function askKernel(connectionFile: string, expression: string): Promise<string> {
+  const script = [
+    'import sys',
+    'from jupyter_client import BlockingKernelClient',
+    'c = BlockingKernelClient(connection_file=sys.argv[1]); c.load_connection_file(); c.start_channels()',
+    'c.wait_for_ready(30)',
+    'r = c.execute_interactive("", user_expressions={"v": sys.argv[2]}, timeout=30)',
+    'print(r["content"]["user_expressions"]["v"]["data"]["text/plain"])'
+  ].join('\n');
+  return new Promise((resolve, reject) =>
+    execFile(PYTHON, ['-c', script, connectionFile, expression], { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim())
+    )
+  );
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) {
+      return true;
+    }
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
+  return check();
+}
+
 let dir: string;
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-cli-'));
-  fs.writeFileSync(path.join(dir, 'numbers.txt'), '4 5 6\n');
+  requireBuiltCli();
+  dir = tempDir();
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('record with its own Jupyter server', () => {
-  test('prints exactly one JSON object with the documented fields', async () => {
-    const nb = writeNotebook(dir, 'basic.ipynb', [
-      'data = [int(v) for v in open("numbers.txt").read().split()]',
+  test('runs every code cell in the notebook folder and prints the exact history graph as one JSON object', async () => {
+    const folder = path.join(dir, 'analysis');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'numbers.txt'), '4 5 6\n');
+    const nb = writeNotebook(path.join(folder, 'basic.ipynb'), [
+      'data = [int(v) for v in open("numbers.txt").read().split()]', // relative: cwd is the notebook's folder
       { markdown: '# notes' },
       'total = sum(data)\nbackup = data',
-      'data.append(total)',
+      'data.append(total)', // in place, through the alias `backup` too
       'def scaled(k):\n    return [k * v for v in data]\nfactor = 3',
-      'result = scaled(factor)',
-      'raise ValueError("stop here")',
-      '%time squares = [v * v for v in data]',
-      'listing = !echo hello',
+      'result = scaled(factor)', // reads the global `data` through the function
+      'raise ValueError("stop here")', // recorded, and the run goes on
+      '%time squares = [v * v for v in data]', // a line magic
+      'listing = !echo hello', // a shell line
+      '   \n', // blank: not sent, as in JupyterLab
       'del backup'
     ]);
-    const run = await cli(['record', nb, '--json']);
+    // Run from elsewhere with a relative path: only the notebook's folder may matter.
+    const run = await runCli(['record', path.relative(dir, nb), '--json'], { cwd: dir });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
     const graph = JSON.parse(run.stdout);
-    expect(sets(graph)).toEqual([
-      { cell: 0, reads: [], writes: ['data'], deletes: [], error: null },
-      { cell: 2, reads: ['data'], writes: ['backup', 'total'], deletes: [], error: null },
-      { cell: 3, reads: ['data', 'total'], writes: ['backup', 'data'], deletes: [], error: null },
-      { cell: 4, reads: [], writes: ['factor', 'scaled'], deletes: [], error: null },
-      { cell: 5, reads: ['data', 'factor', 'scaled'], writes: ['result'], deletes: [], error: null },
-      { cell: 6, reads: [], writes: [], deletes: [], error: 'ValueError: stop here' },
-      { cell: 7, reads: ['data'], writes: ['squares'], deletes: [], error: null },
-      { cell: 8, reads: [], writes: ['listing'], deletes: [], error: null },
-      { cell: 9, reads: [], writes: [], deletes: ['backup'], error: null }
+    expect(summary(graph)).toEqual([
+      { index: 0, cell: 0, reads: [], writes: ['data'], deletes: [], error: null },
+      { index: 1, cell: 2, reads: ['data'], writes: ['backup', 'total'], deletes: [], error: null },
+      { index: 2, cell: 3, reads: ['data', 'total'], writes: ['backup', 'data'], deletes: [], error: null },
+      { index: 3, cell: 4, reads: [], writes: ['factor', 'scaled'], deletes: [], error: null },
+      { index: 4, cell: 5, reads: ['data', 'factor', 'scaled'], writes: ['result'], deletes: [], error: null },
+      { index: 5, cell: 6, reads: [], writes: [], deletes: [], error: 'ValueError: stop here' },
+      { index: 6, cell: 7, reads: ['data'], writes: ['squares'], deletes: [], error: null },
+      { index: 7, cell: 8, reads: [], writes: ['listing'], deletes: [], error: null },
+      { index: 8, cell: 10, reads: [], writes: [], deletes: ['backup'], error: null }
     ]);
-    expect(graph.executions.map((e: any) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    for (const e of graph.executions) {
-      expect(typeof e.durationMs).toBe('number');
+    for (const execution of graph.executions) {
+      expect(execution.durationMs).toBeGreaterThan(0);
     }
-    // `data`: version 0 from cell 0, version 1 from the in-place append (execution 2); only that is active.
-    const data = graph.variables.filter((v: any) => v.name === 'data');
-    expect(data.map((v: any) => [v.version, v.producedBy, v.active])).toEqual([
+    const versions = (name: string) =>
+      graph.variables.filter((v: any) => v.name === name).map((v: any) => [v.version, v.producedBy, v.active]);
+    expect(versions('data')).toEqual([
       [0, 0, false],
       [1, 2, true]
     ]);
-    expect(graph.variables.find((v: any) => v.name === 'backup' && v.active)).toBeUndefined();
-    expect(graph.groups).toEqual([['data'], ['factor'], ['listing'], ['result'], ['scaled'], ['squares'], ['total']]);
+    expect(versions('backup')).toEqual([
+      [0, 1, false],
+      [1, 2, false]
+    ]);
+    expect(versions('total')).toEqual([[0, 1, true]]);
+    expect(graph.groups.map((g: string[]) => [...g].sort()).sort()).toEqual([
+      ['data'],
+      ['factor'],
+      ['listing'],
+      ['result'],
+      ['scaled'],
+      ['squares'],
+      ['total']
+    ]);
+    expect(graph.notebook).toBe(fs.realpathSync(nb));
     expect(graph.kernelId).toEqual(expect.any(String));
     expect(graph.connectionFile).toBeUndefined();
+    // Its server is gone, and so is the kernel that ran in the notebook's folder.
+    expect(jupyterServersMentioning(folder)).toEqual([]);
+    expect(processesIn(folder)).toEqual([]);
   });
 
-  test('--stop-on-error stops at the first cell that raises', async () => {
-    const nb = writeNotebook(dir, 'stops.ipynb', ['a = 1', 'a / 0', 'b = 2']);
-    const run = await cli(['record', nb, '--json', '--stop-on-error']);
+  test('--keep-kernel leaves the kernel (and the server it runs on) answering on its connection file', async () => {
+    const folder = path.join(dir, 'keep');
+    const nb = writeNotebook(path.join(folder, 'keep.ipynb'), ['kept = 41', 'kept += 1']);
+    const run = await runCli(['record', nb, '--json', '--keep-kernel']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    try {
+      expect(summary(out).map((e: any) => e.writes)).toEqual([['kept'], ['kept']]);
+      expect(fs.existsSync(out.connectionFile)).toBe(true);
+      expect(path.basename(out.connectionFile)).toBe(`kernel-${out.kernelId}.json`);
+      expect(jupyterServersMentioning(folder)).toEqual([out.server.pid]);
+      // The kernel that ran the notebook answers, with its state.
+      expect(await askKernel(out.connectionFile, 'kept')).toBe('42');
+      // And the kept server still knows it as a live kernel of a session.
+      const kernels = await fetch(new URL('api/kernels', out.server.url), {
+        headers: { Authorization: `token ${out.server.token}` }
+      }).then(r => r.json());
+      expect(kernels.map((k: any) => k.id)).toEqual([out.kernelId]);
+    } finally {
+      if (out.server?.pid) {
+        process.kill(out.server.pid, 'SIGTERM');
+        await waitFor(() => jupyterServersMentioning(folder).length === 0, 20_000);
+      }
+    }
+  });
+
+  test('Ctrl-C stops its server and kernel and exits 130 with one line', async () => {
+    const folder = path.join(dir, 'interrupt');
+    const nb = writeNotebook(path.join(folder, 'slow.ipynb'), ['import time', 'time.sleep(120)']);
+    const cli = startCli(['record', nb, '--json']);
+    // Wait until the slow cell runs: the kernel sits in the notebook's folder.
+    const kernelUp = await waitFor(() => processesIn(folder).length > 0, 60_000);
+    expect(kernelUp).toBe(true);
+    await new Promise(resolve => setTimeout(resolve, 3000));
+    cli.child.kill('SIGINT');
+    const run = await cli.done;
+    expect(run.code).toBe(130);
+    expect(run.stdout).toBe('');
+    expect(errorLine(run)).toBe('interrupted (SIGINT); stopping what was started');
+    expect(jupyterServersMentioning(folder)).toEqual([]);
+    expect(await waitFor(() => processesIn(folder).length === 0, 10_000)).toBe(true);
+  });
+});
+
+describe('record against a running server (--server/--token)', () => {
+  let server: TestJupyterServer;
+  let root: string;
+
+  beforeAll(async () => {
+    root = tempDir('en-cli-root-');
+    server = await new TestJupyterServer(root).start();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    // Every test must leave the server without sessions (the CLI shuts its kernel down).
+    const sessions = await server.get('api/sessions').then(r => r.json());
+    for (const session of sessions) {
+      await server.delete(`api/sessions/${session.id}`);
+    }
+  });
+
+  const serverArgs = () => ['--server', server.url, '--token', server.token];
+
+  test('records through the given server in the notebook folder, then shuts its kernel down', async () => {
+    fs.mkdirSync(path.join(root, 'sub', 'deeper'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'sub', 'deeper', 'value.txt'), '7');
+    writeNotebook(path.join(root, 'sub', 'deeper', 'n.ipynb'), [
+      'import os\nv = int(open("value.txt").read())',
+      'here = os.getcwd()',
+      'w = {"v": v}\nw["twice"] = [v, v]',
+      'w["twice"].append(v * 6)\ndel v'
+    ]);
+    const run = await runCli(['record', path.join('sub', 'deeper', 'n.ipynb'), '--json', ...serverArgs()], { cwd: root });
+    expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const graph = JSON.parse(run.stdout);
-    expect(sets(graph).map((e: any) => [e.cell, e.error])).toEqual([
+    expect(summary(graph)).toEqual([
+      { index: 0, cell: 0, reads: [], writes: ['os', 'v'], deletes: [], error: null },
+      { index: 1, cell: 1, reads: ['os'], writes: ['here'], deletes: [], error: null },
+      { index: 2, cell: 2, reads: ['v'], writes: ['w'], deletes: [], error: null },
+      { index: 3, cell: 3, reads: ['v', 'w'], writes: ['w'], deletes: ['v'], error: null }
+    ]);
+    expect(graph.variables.filter((v: any) => v.active).map((v: any) => v.name).sort()).toEqual(['here', 'os', 'w']);
+    const sessions = await server.get('api/sessions').then(r => r.json());
+    expect(sessions).toEqual([]);
+    const kernels = await server.get('api/kernels').then(r => r.json());
+    expect(kernels).toEqual([]);
+  });
+
+  test('without --json prints readable tables of executions, variables and groups', async () => {
+    writeNotebook(path.join(root, 'table.ipynb'), ['p = [1]\nq = p', 'p.append(2)', '1 / 0']);
+    const run = await runCli(['record', 'table.ipynb', ...serverArgs()], { cwd: root });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe(`History of ${path.join(fs.realpathSync(root), 'table.ipynb')}`);
+    expect(lines).toContain('Executions (3)');
+    expect(run.stdout).toMatch(/^ {2}0 {2}0 +[\d.]+ +- +p, q +-$/m);
+    expect(run.stdout).toMatch(/^ {2}1 {2}1 +[\d.]+ +p +p, q +-$/m);
+    expect(run.stdout).toMatch(/^ {2}2 {2}2 +[\d.]+ +- +- +- +ZeroDivisionError: division by zero$/m);
+    expect(run.stdout).toMatch(/^ {2}p +1 +#1 +yes$/m);
+    expect(run.stdout).toMatch(/^Linked groups: \{p, q\}$/m);
+  });
+
+  test('a notebook without code records an empty graph at once', async () => {
+    writeNotebook(path.join(root, 'text.ipynb'), [{ markdown: '# only prose' }, '  \n']);
+    const run = await runCli(['record', 'text.ipynb', '--json', ...serverArgs()], { cwd: root });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const graph = JSON.parse(run.stdout);
+    expect([graph.executions, graph.variables, graph.groups]).toEqual([[], [], []]);
+  });
+
+  test('--stop-on-error stops at the first cell that raises, prints the graph so far and exits 1', async () => {
+    writeNotebook(path.join(root, 'stops.ipynb'), ['a = 1', 'a / 0', 'b = 2']);
+    const run = await runCli(['record', 'stops.ipynb', '--json', '--stop-on-error', ...serverArgs()], { cwd: root });
+    expect(run.code).toBe(1);
+    expect(errorLine(run)).toBe('cell 1 raised ZeroDivisionError: division by zero; stopped there (--stop-on-error)');
+    expect(summary(JSON.parse(run.stdout)).map((e: any) => [e.cell, e.error])).toEqual([
       [0, null],
       [1, 'ZeroDivisionError: division by zero']
     ]);
   });
 
-  test('--keep-kernel leaves a kernel that answers on its connection file', async () => {
-    const nb = writeNotebook(dir, 'keep.ipynb', ['kept = 41 + 1']);
-    const run = await cli(['record', nb, '--json', '--keep-kernel']);
-    expect(run.code).toBe(0);
-    const out = JSON.parse(run.stdout);
-    expect(out.kernelId).toEqual(expect.any(String));
-    expect(fs.existsSync(out.connectionFile)).toBe(true);
-    expect(path.basename(out.connectionFile)).toBe(`kernel-${out.kernelId}.json`);
-    const python = path.join(path.dirname(JUPYTER), 'python');
-    const answer = await new Promise<string>((resolve, reject) =>
-      execFile(
-        python,
-        [
-          '-c',
-          [
-            'import sys',
-            'from jupyter_client import BlockingKernelClient',
-            'c = BlockingKernelClient(connection_file=sys.argv[1]); c.load_connection_file(); c.start_channels()',
-            'c.wait_for_ready(30)',
-            'r = c.execute_interactive("", user_expressions={"v": "kept"}, timeout=30)',
-            'print(r["content"]["user_expressions"]["v"]["data"]["text/plain"])'
-          ].join('\n'),
-          out.connectionFile
-        ],
-        (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))
-      )
-    );
-    expect(answer).toBe('42');
-    process.kill(out.server.pid, 'SIGTERM');
-  });
-
-  test('without --json prints a readable table', async () => {
-    const nb = writeNotebook(dir, 'table.ipynb', ['p = [1]', 'p.append(2)']);
-    const run = await cli(['record', nb]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^0\s+0\s+[\d.]+\s+- -> p$/m);
-    expect(run.stdout).toMatch(/^1\s+1\s+[\d.]+\s+p -> p$/m);
-    expect(run.stdout).toMatch(/groups: \{p\}/);
-  });
-});
-
-describe('record errors: exit non-zero with one line on stderr', () => {
-  const expectError = (run: IRun, pattern: RegExp) => {
-    expect(run.code).not.toBe(0);
-    expect(run.stdout).toBe('');
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(pattern);
-  };
-
-  test('missing notebook', async () => {
-    expectError(await cli(['record', path.join(dir, 'nope.ipynb'), '--json']), /notebook not found: .*nope\.ipynb/);
-  });
-
-  test('not JSON', async () => {
-    const file = path.join(dir, 'bad.ipynb');
-    fs.writeFileSync(file, '{not json');
-    expectError(await cli(['record', file, '--json']), /is not a notebook \(invalid JSON/);
-  });
-
-  test('not nbformat 4', async () => {
-    const file = path.join(dir, 'old.ipynb');
-    fs.writeFileSync(file, JSON.stringify({ nbformat: 3, cells: [] }));
-    expectError(await cli(['record', file, '--json']), /nbformat 3; only nbformat 4 is supported/);
-  });
-
-  test('--server without --token', async () => {
-    const nb = writeNotebook(dir, 'x.ipynb', ['x = 1']);
-    expectError(await cli(['record', nb, '--server', 'http://127.0.0.1:9']), /--server needs --token/);
-  });
-
-  test('nothing listening at --server', async () => {
-    const nb = writeNotebook(dir, 'y.ipynb', ['x = 1']);
-    const port = await freePort();
-    expectError(
-      await cli(['record', nb, '--server', `http://127.0.0.1:${port}`, '--token', 't']),
-      /no Jupyter server answers at http:\/\/127\.0\.0\.1/
-    );
-  });
-});
-
-describe('record against a running server (--server/--token)', () => {
-  let server: ChildProcess;
-  let url: string;
-  const token = randomBytes(16).toString('hex');
-  let root: string;
-
-  beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-cli-server-'));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = spawn(
-      JUPYTER,
-      ['server', `--port=${port}`, '--no-browser', '--allow-root', `--ServerApp.token=${token}`, `--ServerApp.root_dir=${root}`],
-      { env: { ...process.env, JUPYTER_RUNTIME_DIR: path.join(root, 'runtime') }, stdio: 'ignore' }
-    );
-    for (let i = 0; i < 240; i++) {
-      const ok = await fetch(`${url}/elastic-notebook/api/health`, { headers: { Authorization: `token ${token}` } })
-        .then(r => r.ok)
-        .catch(() => false);
-      if (ok) {
-        return;
-      }
-      await new Promise(r => setTimeout(r, 250));
-    }
-    throw new Error('test Jupyter server did not start');
-  });
-
-  afterAll(async () => {
-    server.kill('SIGTERM');
-    await new Promise(r => server.once('exit', r));
-    fs.rmSync(root, { recursive: true, force: true });
-  });
-
-  test('records through the given server, with the notebook folder as working directory', async () => {
-    fs.mkdirSync(path.join(root, 'sub'));
-    fs.writeFileSync(path.join(root, 'sub', 'value.txt'), '7');
-    const nb = writeNotebook(path.join(root, 'sub'), 'n.ipynb', ['v = int(open("value.txt").read())', 'w = v * 6']);
-    const run = await cli(['record', path.join('sub', 'n.ipynb'), '--json', '--server', url, '--token', token], root);
+  test('a notebook already open in a session gets a fresh kernel of its own; the open one is untouched', async () => {
+    writeNotebook(path.join(root, 'open.ipynb'), ['fresh = "yes"']);
+    const opened = await fetch(new URL('api/sessions', server.url), {
+      method: 'POST',
+      headers: { Authorization: `token ${server.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ path: 'open.ipynb', name: 'open.ipynb', type: 'notebook', kernel: { name: 'python3' } })
+    }).then(r => r.json());
+    const run = await runCli(['record', 'open.ipynb', '--json', ...serverArgs()], { cwd: root });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(sets(JSON.parse(run.stdout))).toEqual([
-      { cell: 0, reads: [], writes: ['v'], deletes: [], error: null },
-      { cell: 1, reads: ['v'], writes: ['w'], deletes: [], error: null }
-    ]);
-    expect(nb).toContain('sub');
-    // The CLI shut its kernel down and left the server running.
-    const kernels = await (await fetch(`${url}/api/kernels`, { headers: { Authorization: `token ${token}` } })).json();
-    expect(kernels).toEqual([]);
+    const graph = JSON.parse(run.stdout);
+    expect(graph.kernelId).not.toBe(opened.kernel.id);
+    expect(summary(graph).map((e: any) => e.writes)).toEqual([['fresh']]);
+    const sessions = await server.get('api/sessions').then(r => r.json());
+    expect(sessions.map((s: any) => [s.path, s.kernel.id])).toEqual([['open.ipynb', opened.kernel.id]]);
   });
 
-  test('a wrong token is reported', async () => {
-    const nb = writeNotebook(root, 'z.ipynb', ['x = 1']);
-    const run = await cli(['record', 'z.ipynb', '--json', '--server', url, '--token', 'wrong'], root);
-    expect(nb).toContain('z.ipynb');
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/rejected the token/);
+  test('--keep-kernel leaves the kernel running on the given server', async () => {
+    writeNotebook(path.join(root, 'keep.ipynb'), ['import numpy as np\narr = np.arange(5)', 'arr *= 2']);
+    const run = await runCli(['record', 'keep.ipynb', '--json', '--keep-kernel', ...serverArgs()], { cwd: root });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(summary(out).map((e: any) => e.writes)).toEqual([['arr', 'np'], ['arr']]);
+    expect(out.server).toBeUndefined();
+    expect(fs.existsSync(out.connectionFile)).toBe(true);
+    const kernels = await server.get('api/kernels').then(r => r.json());
+    expect(kernels.map((k: any) => k.id)).toEqual([out.kernelId]);
+    expect(await askKernel(out.connectionFile, 'arr.tolist()')).toBe('[0, 2, 4, 6, 8]');
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as net.AddressInfo).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}

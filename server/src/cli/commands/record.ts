@@ -1,133 +1,121 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { CliError } from '../cliError';
+import { formatGraph } from '../graphTable';
+import { HistoryGraph, waitForGraph } from '../historyGraph';
 import { KernelSession } from '../kernelSession';
-import { IJupyterServer } from '../jupyterServer';
-import { readNotebook } from '../notebook';
+import { INotebookCodeCell, readNotebook } from '../notebook';
+import { ICommandContext, IKeptKernel, ISessionOptions, withNotebookSession } from '../notebookSession';
 import { printResult } from '../output';
 import { Progress } from '../progress';
-import { IServerOptions, withNotebookSession } from '../session';
 
-interface IRecordOptions extends IServerOptions {
+/** Options of `record`. */
+export interface IRecordOptions extends ISessionOptions {
   json?: boolean;
   stopOnError?: boolean;
-  timeout: string;
+  /** Seconds; see the option's help. */
+  timeout?: number;
 }
 
-/** The history graph as the companion serves it (docs/internals.md section 6). */
-export interface IGraphJSON {
-  executions: Array<Record<string, unknown>>;
-  variables: Array<Record<string, unknown>>;
-  groups: string[][];
-  [key: string]: unknown;
+/** What `record --json` prints: the history graph, plus the kept kernel with --keep-kernel. */
+export type RecordResult = HistoryGraph & { notebook: string } & Partial<IKeptKernel>;
+
+/** How long to wait for the companion to catch up when --timeout is not given. */
+const GRAPH_WAIT_MS = 60_000;
+
+/** The first cell that raised when --stop-on-error stopped the run. */
+interface IStop {
+  cellIndex: number;
+  error: string;
 }
 
-/** Wait until the companion has `count` executions for the kernel's current run, and return the graph. */
-export async function waitForGraph(
-  server: IJupyterServer,
-  kernelId: string,
-  count: number,
-  timeoutMs: number
-): Promise<IGraphJSON> {
-  const url = new URL(`elastic-notebook/api/kernels/${kernelId}/graph`, server.baseUrl);
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    const response = await fetch(url, { headers: { Authorization: `token ${server.token}` } });
-    const body = (await response.json().catch(() => null)) as IGraphJSON | { error?: string } | null;
-    if (response.ok && body && Array.isArray((body as IGraphJSON).executions)) {
-      const graph = body as IGraphJSON;
-      if (graph.executions.length >= count) {
-        return graph;
-      }
-      last = `${graph.executions.length} of ${count} executions recorded`;
-    } else if (response.status !== 404) {
-      last = `${response.status}: ${(body as { error?: string } | null)?.error ?? 'unexpected answer'}`;
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-  throw new Error(`the history graph did not arrive at the companion server (${last})`);
-}
-
-/** Run every code cell with recording on; returns how many cells ran. */
-export async function runAllCells(
+/**
+ * Run the notebook's code cells in order under `%%intercept`, skipping blank ones as JupyterLab
+ * does. A cell that raises is recorded and the run goes on, unless `stopOnError`.
+ */
+export async function runCells(
   session: KernelSession,
-  cells: Array<{ cellIndex: number; cellId: string | null; source: string }>,
-  stopOnError: boolean,
+  cells: INotebookCodeCell[],
+  options: { stopOnError: boolean; timeoutMs?: number },
   progress: Progress
-): Promise<number> {
+): Promise<{ ran: number; stopped: IStop | null }> {
+  const runnable = cells.filter(cell => cell.source.trim());
   let ran = 0;
-  for (const cell of cells) {
-    progress.step(`running cell ${cell.cellIndex}`);
-    const run = await session.runCell(cell.source, cell.cellIndex, cell.cellId);
+  for (const cell of runnable) {
+    progress.step(`running cell ${cell.cellIndex} (${ran + 1} of ${runnable.length})`);
+    const result = await session.runCell(cell, options.timeoutMs);
     ran += 1;
-    if (run.status === 'error') {
-      progress.step(`cell ${cell.cellIndex} raised ${run.error}`);
-      if (stopOnError) {
-        break;
+    if (result.status === 'error') {
+      progress.step(`cell ${cell.cellIndex} raised ${result.error}`);
+      if (options.stopOnError) {
+        return { ran, stopped: { cellIndex: cell.cellIndex, error: result.error ?? 'an error' } };
       }
     }
   }
-  return ran;
+  return { ran, stopped: null };
 }
 
-async function record(file: string, options: IRecordOptions): Promise<void> {
-  const timeoutMs = Number(options.timeout) * 1000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new Error(`--timeout must be a positive number of seconds, got ${options.timeout}`);
-  }
+/** `record NOTEBOOK`: run every code cell with recording on and print the history graph. */
+async function record(file: string, options: IRecordOptions, context: ICommandContext): Promise<void> {
   const notebook = await readNotebook(file);
-  const progress = new Progress();
-  const result = await withNotebookSession(notebook, options, progress, async ({ server, session }) => {
-    const ran = await runAllCells(session, notebook.cells, Boolean(options.stopOnError), progress);
-    progress.step('waiting for the history graph');
-    const graph = await waitForGraph(server, session.kernelId, ran, timeoutMs);
-    const out: Record<string, unknown> = { notebook: notebook.path, ...graph };
-    if (options.keepKernel) {
-      out.kernelId = session.kernelId;
-      out.connectionFile = await session.evaluate("__import__('ipykernel.connect').connect.get_connection_file()");
-      out.connectionFile = String(out.connectionFile).replace(/^'|'$/g, '');
-      out.server = { url: server.baseUrl, token: server.token, pid: server.pid ?? null };
-    }
-    return out;
+  const timeoutMs = options.timeout ? options.timeout * 1000 : undefined;
+  let stopped: IStop | null = null;
+  const { result: graph, kept } = await withNotebookSession(notebook, options, context, async ({ server, session }) => {
+    const run = await runCells(session, notebook.cells, { stopOnError: Boolean(options.stopOnError), timeoutMs }, context.progress);
+    stopped = run.stopped;
+    context.progress.step('waiting for the companion to store every record');
+    const agentStatus = () => session.evaluate("__import__('sys').modules['_elastic_notebook_agent'].status()");
+    return waitForGraph(server, session.kernelId, run.ran, timeoutMs ?? GRAPH_WAIT_MS, async () => `agent: ${await agentStatus()}`);
   });
-  printResult(result, Boolean(options.json), formatGraph);
+  const result: RecordResult = { notebook: notebook.path, ...graph, ...(kept ?? {}) };
+  printResult(result, Boolean(options.json), formatRecord);
+  if (stopped) {
+    const { cellIndex, error } = stopped as IStop;
+    throw new CliError(`cell ${cellIndex} raised ${error}; stopped there (--stop-on-error)`);
+  }
 }
 
-/** A readable table of the graph for the terminal. */
-function formatGraph(result: Record<string, unknown>): string {
-  const graph = result as unknown as IGraphJSON;
-  const lines = ['#   cell  ms        reads -> writes (deleted)'];
-  for (const e of graph.executions as any[]) {
-    const deleted = e.deletes.length ? ` (del ${e.deletes.join(', ')})` : '';
-    const error = e.error ? `  !! ${e.error}` : '';
-    lines.push(
-      `${String(e.index).padEnd(4)}${String(e.cellIndex ?? '-').padEnd(6)}${e.durationMs.toFixed(1).padEnd(10)}` +
-        `${e.reads.join(', ') || '-'} -> ${e.writes.join(', ') || '-'}${deleted}${error}`
-    );
-  }
-  lines.push('', `groups: ${graph.groups.map(g => `{${g.join(', ')}}`).join(' ') || '-'}`);
+/** The readable output: the graph's tables, and how to attach to a kept kernel. */
+function formatRecord(result: RecordResult): string {
+  const lines = [`History of ${result.notebook}`, '', formatGraph(result)];
   if (result.connectionFile) {
-    lines.push(`kernel ${result.kernelId} kept running: jupyter console --existing ${result.connectionFile}`);
+    lines.push('', `Kernel ${result.kernelId} is still running: jupyter console --existing ${result.connectionFile}`);
+    if (result.server) {
+      lines.push(`on the Jupyter server ${result.server.url} (pid ${result.server.pid}); stop it with: kill ${result.server.pid}`);
+    }
   }
   return lines.join('\n');
 }
 
-/** Add options shared by every command that drives a kernel. */
-export function addServerOptions(command: Command): Command {
+/** Parse `--timeout SECONDS`. */
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError('must be a positive number of seconds.');
+  }
+  return parsed;
+}
+
+/** Add the options shared by every command that drives a kernel. */
+export function addSessionOptions(command: Command): Command {
   return command
+    .option('--json', 'print exactly one JSON object on stdout')
     .option('--server <url>', 'use this running Jupyter server (with the extension) instead of starting one')
-    .option('--token <token>', 'token for --server')
-    .option('--keep-kernel', 'leave the kernel running and print kernelId and connectionFile')
-    .option('--json', 'print one JSON object on stdout');
+    .option('--token <token>', 'API token of --server', process.env.JUPYTER_TOKEN)
+    .option('--keep-kernel', 'leave the kernel running; the output carries kernelId and connectionFile');
 }
 
 /** The `record` command. */
-export function recordCommand(): Command {
-  return addServerOptions(
+export function recordCommand(context: ICommandContext): Command {
+  return addSessionOptions(
     new Command('record')
-      .description('run every code cell with recording on and print the history graph')
+      .description('run every code cell of a notebook in a fresh kernel with recording on and print the history graph')
       .argument('<notebook>', 'the .ipynb file')
   )
-    .option('--stop-on-error', 'stop at the first cell that raises')
-    .option('--timeout <seconds>', 'how long to wait for the history graph', '60')
-    .action(record);
+    .option('--stop-on-error', 'stop at the first cell that raises (default: record it and go on)')
+    .option(
+      '--timeout <seconds>',
+      `fail when one cell runs longer than this, or the records take longer than this to arrive (default: no limit per cell, ${GRAPH_WAIT_MS / 1000} s for the records)`,
+      seconds
+    )
+    .action((file: string, options: IRecordOptions) => record(file, options, context));
 }

@@ -1,0 +1,81 @@
+/**
+ * Throughput observed on real work (serializing groups, writing and reading payloads), kept per
+ * target so that the cost model of a migration to a given machine uses what was seen there.
+ * Nothing here probes: it only remembers what checkpoints and restores reported.
+ */
+import type { Measurements } from './costs';
+
+/** What a throughput was observed on. */
+export type ThroughputKind = 'serialize' | 'deserialize' | 'write' | 'read';
+
+interface IObservation {
+  bytes: number;
+  ms: number;
+}
+
+/** Below this size a transfer mostly measures latency, not bandwidth. */
+const MIN_BANDWIDTH_BYTES = 1 << 20;
+
+/** How many recent observations an estimate uses (bandwidth drifts). */
+const WINDOW = 20;
+
+/** Remembers observed throughputs and turns them into cost-model measurements. */
+export class ThroughputMeter {
+  private readonly observations = new Map<string, IObservation[]>();
+
+  /**
+   * Record that `bytes` took `ms` of `kind` work for `target` (serialization and
+   * deserialization are per machine: use the machine's name as target).
+   */
+  record(kind: ThroughputKind, target: string, bytes: number, ms: number): void {
+    if (!(Number.isFinite(bytes) && bytes >= 0) || !(Number.isFinite(ms) && ms >= 0)) {
+      throw new RangeError(`throughput observation needs finite bytes >= 0 and ms >= 0, got ${bytes} bytes in ${ms} ms`);
+    }
+    if (bytes === 0 || ms === 0) {
+      return; // Carries no rate.
+    }
+    const key = `${kind}\u0000${target}`;
+    const list = this.observations.get(key) ?? [];
+    list.push({ bytes, ms });
+    if (list.length > WINDOW) {
+      list.shift();
+    }
+    this.observations.set(key, list);
+  }
+
+  /**
+   * Bytes per second of `kind` for `target` over the recent observations (total bytes over total
+   * time, ignoring transfers under 1 MiB when larger ones exist), or undefined if none.
+   */
+  estimate(kind: ThroughputKind, target: string): number | undefined {
+    const list = this.observations.get(`${kind}\u0000${target}`);
+    if (!list || list.length === 0) {
+      return undefined;
+    }
+    const large = list.filter(o => o.bytes >= MIN_BANDWIDTH_BYTES);
+    const used = large.length > 0 ? large : list;
+    const bytes = used.reduce((sum, o) => sum + o.bytes, 0);
+    const ms = used.reduce((sum, o) => sum + o.ms, 0);
+    return (1000 * bytes) / ms;
+  }
+
+  /**
+   * The measured numbers for a migration from `source` to `target`, for `costModel()`.
+   *
+   * @param targetSpeed - relative speed of the target machine, when known.
+   */
+  measurements(source: string, target: string, targetSpeed?: number): Measurements {
+    const result: Measurements = {};
+    const put = (field: keyof Measurements, value: number | undefined) => {
+      if (value !== undefined) {
+        (result as Record<string, number>)[field] = value;
+      }
+    };
+    put('serializeBytesPerSec', this.estimate('serialize', source));
+    put('deserializeBytesPerSec', this.estimate('deserialize', target) ?? this.estimate('deserialize', source));
+    put('writeBytesPerSec', this.estimate('write', target));
+    put('readBytesPerSec', this.estimate('read', target));
+    put('targetSpeed', targetSpeed);
+    return result;
+  }
+}

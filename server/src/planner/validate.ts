@@ -1,0 +1,84 @@
+/**
+ * Structural checks of a planner input. The input is built in-process (by `fromGraph` or a test),
+ * so these check the invariants the solver relies on, in one linear pass, with messages that
+ * name the offending element.
+ */
+import { OBJECTIVES, IPlannerInput } from './types';
+
+/** Raised when a planner input breaks an invariant; nothing is planned. */
+export class PlannerInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlannerInputError';
+  }
+}
+
+const isIndex = (value: number, bound: number) => Number.isInteger(value) && value >= 0 && value < bound;
+
+/** Throw a `PlannerInputError` naming the first broken invariant. */
+export function validateInput(input: IPlannerInput): void {
+  if (!OBJECTIVES.includes(input.objective)) {
+    throw new PlannerInputError(`objective '${input.objective}' is not one of ${OBJECTIVES.join(', ')}`);
+  }
+  const model = input.costModel;
+  for (const field of ['serializeBytesPerSec', 'deserializeBytesPerSec', 'writeBytesPerSec', 'readBytesPerSec', 'targetSpeed'] as const) {
+    if (!(Number.isFinite(model[field]) && model[field] > 0)) {
+      throw new PlannerInputError(`costModel.${field} must be a finite number > 0, got ${model[field]}`);
+    }
+  }
+  if (!(model.payloadLatencyMs >= 0 && Number.isFinite(model.payloadLatencyMs))) {
+    throw new PlannerInputError(`costModel.payloadLatencyMs must be a finite number >= 0, got ${model.payloadLatencyMs}`);
+  }
+  const { migrate, restore } = model.weights;
+  if (!(migrate >= 0 && restore >= 0 && Number.isFinite(migrate + restore) && migrate + restore > 0)) {
+    throw new PlannerInputError(`costModel.weights must be finite, >= 0 and not both 0, got ${migrate}, ${restore}`);
+  }
+  const E = input.executions.length;
+  input.executions.forEach((execution, e) => {
+    if (execution.index !== e) {
+      throw new PlannerInputError(`executions[${e}].index is ${execution.index}; executions must be listed in order`);
+    }
+    if (!(Number.isFinite(execution.durationMs) && execution.durationMs >= 0)) {
+      throw new PlannerInputError(`executions[${e}].durationMs must be a finite number >= 0, got ${execution.durationMs}`);
+    }
+    for (const d of execution.depends) {
+      // Dependencies are producers of what the execution read, so they ran before it.
+      if (!isIndex(d, e)) {
+        throw new PlannerInputError(`executions[${e}].depends contains ${d}, which is not an earlier execution`);
+      }
+    }
+  });
+  const seen = new Map<string, number>();
+  input.groups.forEach((group, g) => {
+    if (group.members.length === 0) {
+      throw new PlannerInputError(`groups[${g}] has no members`);
+    }
+    for (const name of group.members) {
+      const other = seen.get(name);
+      if (other !== undefined) {
+        throw new PlannerInputError(`variable '${name}' is in groups[${other}] and groups[${g}]; linked groups must not overlap`);
+      }
+      seen.set(name, g);
+    }
+    if (!(Number.isFinite(group.sizeBytes) && group.sizeBytes >= 0)) {
+      throw new PlannerInputError(`groups[${g}].sizeBytes must be a finite number >= 0, got ${group.sizeBytes}`);
+    }
+    for (const p of group.producers) {
+      if (!isIndex(p, E)) {
+        throw new PlannerInputError(`groups[${g}].producers contains ${p}, which is not an execution index`);
+      }
+    }
+    if (group.producers.length === 0 && group.external.length === 0) {
+      throw new PlannerInputError(
+        `groups[${g}] (${group.members.join(', ')}) has neither a producing execution nor an external member`
+      );
+    }
+    for (const list of ['unserializable', 'external', 'neverCopy', 'alwaysCopy'] as const) {
+      for (const name of group[list]) {
+        if (!group.members.includes(name)) {
+          throw new PlannerInputError(`groups[${g}].${list} names '${name}', which is not a member`);
+        }
+      }
+    }
+  });
+}
