@@ -148,7 +148,8 @@ def run_round(cells: list[Cell], trivial_runs: int, number: int) -> Round:
             order = ["plain", "recorded"] if (i + number) % 2 == 0 else ["recorded", "plain"]
             for mode in order:
                 result.times[mode].append(sessions[mode].run_cell(cell))
-            print(f"  round {number + 1}: cell {cell.index} done", file=sys.stderr, end="\r")
+            if sys.stderr.isatty():
+                print(f"  round {number + 1}: cell {cell.index} done", file=sys.stderr, end="\r")
         trivial = Cell(len(cells) + 1, None, "x_trivial = 1")
         for i in range(trivial_runs):
             for mode in (["plain", "recorded"] if i % 2 == 0 else ["recorded", "plain"]):
@@ -160,7 +161,7 @@ def run_round(cells: list[Cell], trivial_runs: int, number: int) -> Round:
     finally:
         for session in sessions.values():
             session.close()
-    print(file=sys.stderr)
+    print(f"round {number + 1}: {len(cells)} cells and {trivial_runs} trivial cells per kernel", file=sys.stderr)
     return result
 
 
