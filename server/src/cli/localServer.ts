@@ -28,8 +28,8 @@ export function findJupyter(): string {
   return fs.existsSync(venv) ? venv : 'jupyter';
 }
 
-/** A free TCP port on the loopback interface. */
-async function freePort(): Promise<number> {
+/** A free TCP port on the loopback interface (nothing listens on it once this resolves). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -5,9 +5,9 @@
 import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
+import { freePort } from '../../src/cli/localServer';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CLI_BIN = path.join(REPO, 'server', 'bin', 'elastic-notebook.js');
@@ -99,17 +99,7 @@ export function writeNotebook(file: string, cells: CellSpec[]): string {
   return file;
 }
 
-/** A free loopback port (nothing listens on it once this resolves). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Pids of live `jupyter-server` processes whose command line mentions `text`. */
 export function jupyterServersMentioning(text: string): number[] {
