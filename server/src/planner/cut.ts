@@ -72,11 +72,15 @@ export function copyOnlyGroups(input: IPlannerInput, caps: ICapacities, blocked:
 /**
  * Decide every group of a feasible input (no group both copy-only and uncopyable).
  */
-export function decide(input: IPlannerInput, caps: ICapacities, walker: RequirementWalker): IDecision {
+export function decide(
+  input: IPlannerInput,
+  caps: ICapacities,
+  walker: RequirementWalker,
+  blocked: Uint8Array = blockedExecutions(input, caps),
+  copyOnly: Uint8Array = copyOnlyGroups(input, caps, blocked)
+): IDecision {
   const G = input.groups.length;
   const E = input.executions.length;
-  const blocked = blockedExecutions(input, caps);
-  const copyOnly = copyOnlyGroups(input, caps, blocked);
   const recompute = new Uint8Array(G);
   const reasons: DecisionReason[] = new Array(G);
   const paid = new Uint8Array(E);
@@ -95,11 +99,7 @@ export function decide(input: IPlannerInput, caps: ICapacities, walker: Requirem
 
   // Executions still to be priced: needed by an undecided group and not already paid.
   const needed: number[] = [];
-  walker.walk(
-    free.flatMap(g => input.groups[g].producers),
-    e => needed.push(e),
-    e => paid[e] === 1
-  );
+  walker.walkGroups(free, e => needed.push(e), e => paid[e] === 1);
 
   // Components over groups (ids 0..G-1) and executions (ids G + e).
   const parent = new Int32Array(G + E);
@@ -163,10 +163,7 @@ export function decide(input: IPlannerInput, caps: ICapacities, walker: Requirem
       recomputed.push(g);
     }
   }
-  walker.walk(
-    recomputed.flatMap(g => input.groups[g].producers),
-    e => rerun.push(e)
-  );
+  walker.walkGroups(recomputed, e => rerun.push(e));
   rerun.sort((a, b) => a - b);
   return { recompute, reasons, rerun, solved };
 }

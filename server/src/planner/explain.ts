@@ -65,39 +65,78 @@ function blockingExecutions(input: IPlannerInput, caps: ICapacities, walker: Req
   return found.sort((a, b) => a - b);
 }
 
+/**
+ * Walking req(g) for every group alone costs the sum of all |req(g)|, quadratic when many groups
+ * sit on one long history. Standalone recompute costs are computed within this many visits per
+ * node and edge of the graph (plus a floor); groups beyond it report `recomputeCostMs: null` with
+ * `recomputable` still telling whether recomputing is possible at all.
+ */
+const EXPLAIN_VISITS_PER_ELEMENT = 8;
+const EXPLAIN_VISITS_FLOOR = 2_000_000;
+
+/** The explanations, and how many groups' standalone recompute cost was left out. */
+export interface IGroupExplanations {
+  groups: IGroupExplanation[];
+  unpriced: number;
+}
+
 /** Per group: copy cost, standalone recompute cost and the reason for its decision. */
 export function explainGroups(
   input: IPlannerInput,
   caps: ICapacities,
   decision: IDecision,
-  walker: RequirementWalker
-): IGroupExplanation[] {
+  walker: RequirementWalker,
+  blocked: Uint8Array
+): IGroupExplanations {
   const model = input.costModel;
-  return input.groups.map((group, g) => {
-    const canCopy = caps.copy[g] !== Infinity;
-    const copyCostMs = canCopy
-      ? round(copyMigrateMs(model, group.sizeBytes) + copyRestoreMs(model, group.sizeBytes))
-      : null;
-    let recomputeMs = 0;
-    let required = 0;
-    let blocked = false;
-    walker.walk(group.producers, e => {
-      required++;
-      recomputeMs += rerunMs(model, input.executions[e].durationMs);
-      blocked ||= caps.rerun[e] === Infinity;
+  let size = input.executions.length + input.groups.length;
+  input.executions.forEach(e => (size += e.depends.length));
+  let budget = Math.max(EXPLAIN_VISITS_FLOOR, EXPLAIN_VISITS_PER_ELEMENT * size);
+  let unpriced = 0;
+  // Groups with early producers usually have small histories: price those first.
+  const latestProducer = new Float64Array(input.groups.length);
+  input.groups.forEach((group, g) => {
+    let latest = -1;
+    for (const p of group.producers) {
+      latest = p > latest ? p : latest;
+    }
+    latestProducer[g] = latest;
+  });
+  const order = Int32Array.from(input.groups, (_, g) => g).sort((a, b) => latestProducer[a] - latestProducer[b]);
+  const priced = new Array<{ ms: number; count: number } | null>(input.groups.length).fill(null);
+  for (const g of order) {
+    if (budget <= 0) {
+      unpriced++;
+      continue;
+    }
+    let ms = 0;
+    let count = 0;
+    walker.walk(input.groups[g].producers, e => {
+      count++;
+      ms += rerunMs(model, input.executions[e].durationMs);
     });
-    const recomputeCostMs = blocked || caps.mustCopy[g] ? null : round(recomputeMs);
+    budget -= count + 1;
+    priced[g] = { ms, count };
+  }
+  const groups = input.groups.map((group, g): IGroupExplanation => {
+    const canCopy = caps.copy[g] !== Infinity;
+    let recomputable = caps.mustCopy[g] === 0;
+    for (let i = 0; recomputable && i < group.producers.length; i++) {
+      recomputable = blocked[group.producers[i]] === 0;
+    }
     const recompute = decision.recompute[g] === 1;
     return {
       members: [...group.members],
       decision: recompute ? 'recompute' : 'copy',
       sizeBytes: group.sizeBytes,
-      copyCostMs,
-      recomputeCostMs,
-      requiredExecutions: required,
+      copyCostMs: canCopy ? round(copyMigrateMs(model, group.sizeBytes) + copyRestoreMs(model, group.sizeBytes)) : null,
+      recomputable,
+      recomputeCostMs: recomputable && priced[g] ? round((priced[g] as { ms: number }).ms) : null,
+      requiredExecutions: priced[g] ? (priced[g] as { count: number }).count : null,
       reason: reason(input, caps, walker, g, decision.reasons[g], recompute)
     };
   });
+  return { groups, unpriced };
 }
 
 function reason(

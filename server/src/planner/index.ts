@@ -50,7 +50,7 @@ export function plan(input: IPlannerInput): Plan {
       planMs: performance.now() - started
     };
   }
-  const decision = decide(input, caps, walker);
+  const decision = decide(input, caps, walker, blocked, copyOnly);
   const copiedGroups: number[] = [];
   const copy: string[] = [];
   input.groups.forEach((group, g) => {
@@ -60,15 +60,24 @@ export function plan(input: IPlannerInput): Plan {
     }
   });
   copy.sort();
+  const explained = explainGroups(input, caps, decision, walker, blocked);
+  const notes =
+    explained.unpriced > 0
+      ? [
+          `the standalone recompute cost of ${explained.unpriced} group(s) was not priced: their histories overlap ` +
+            'too much to walk each one alone quickly; the decisions are optimal all the same'
+        ]
+      : [];
   return {
     feasible: true,
     objective: input.objective,
     copy,
     rerun: decision.rerun,
-    groups: explainGroups(input, caps, decision, walker),
+    groups: explained.groups,
     estimate: estimate(input, copiedGroups, decision.rerun),
     baselines: baselines(input, caps),
     costModel: describeModel(input.costModel),
+    notes,
     planMs: performance.now() - started
   };
 }

@@ -48,6 +48,17 @@ export class RequirementWalker {
     }
   }
 
+  /** Walk the closure of the producers of several groups at once (see `walk`). */
+  walkGroups(groups: Iterable<number>, visit: (execution: number) => void, stop?: (execution: number) => boolean): void {
+    const all = this.input.groups;
+    function* producers(): Iterable<number> {
+      for (const g of groups) {
+        yield* all[g].producers;
+      }
+    }
+    this.walk(producers(), visit, stop);
+  }
+
   /** `req(g)` of one group, ascending. */
   required(group: number): number[] {
     const result: number[] = [];

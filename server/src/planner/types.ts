@@ -81,10 +81,15 @@ export interface IGroupExplanation {
   sizeBytes: number;
   /** Time to copy the group (serialize, transfer out, transfer in, deserialize); null if impossible. */
   copyCostMs: number | null;
-  /** Time to re-run all of `req(g)` on the target on its own; null if impossible. */
+  /** Whether the group can be recomputed at all (no mark, external member or blocked history prevents it). */
+  recomputable: boolean;
+  /**
+   * Time to re-run all of `req(g)` on the target on its own; null if the group is not recomputable,
+   * or on very large graphs when it was not priced (see `IFeasiblePlan.notes`).
+   */
   recomputeCostMs: number | null;
-  /** Number of executions in `req(g)`. */
-  requiredExecutions: number;
+  /** Number of executions in `req(g)` (null when not priced). */
+  requiredExecutions: number | null;
   /** Why this decision, in one sentence. */
   reason: string;
 }
@@ -102,6 +107,8 @@ export interface IFeasiblePlan {
   baselines: { copyAll: IBaseline; recomputeAll: IBaseline };
   /** The cost model the plan was priced with, including which numbers were measured. */
   costModel: ICostModel;
+  /** Remarks on the plan's explanation (for instance groups whose standalone cost was not priced). */
+  notes: string[];
   /** Planning time in milliseconds. */
   planMs: number;
 }

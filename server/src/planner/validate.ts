@@ -13,6 +13,8 @@ export class PlannerInputError extends Error {
   }
 }
 
+const MEMBER_LISTS = ['unserializable', 'external', 'neverCopy', 'alwaysCopy'] as const;
+
 const isIndex = (value: number, bound: number) => Number.isInteger(value) && value >= 0 && value < bound;
 
 /** Throw a `PlannerInputError` naming the first broken invariant. */
@@ -73,9 +75,9 @@ export function validateInput(input: IPlannerInput): void {
         `groups[${g}] (${group.members.join(', ')}) has neither a producing execution nor an external member`
       );
     }
-    for (const list of ['unserializable', 'external', 'neverCopy', 'alwaysCopy'] as const) {
+    for (const list of MEMBER_LISTS) {
       for (const name of group[list]) {
-        if (!group.members.includes(name)) {
+        if (seen.get(name) !== g) {
           throw new PlannerInputError(`groups[${g}].${list} names '${name}', which is not a member`);
         }
       }
