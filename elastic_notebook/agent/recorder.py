@@ -22,6 +22,7 @@ from typing import Any, Callable
 from .analysis import CellNames, analyse_cell, indirect_globals
 from .fingerprint import Fingerprint, fingerprint
 from .groups import LinkIndex
+from .intercept import body_of
 from .names import user_names
 
 
@@ -58,7 +59,7 @@ class Recorder:
         t0 = time.perf_counter()
         shell = self.shell
         ns = shell.user_ns
-        body = raw_cell.split("\n", 1)[1] if "\n" in raw_cell else ""
+        body = body_of(raw_cell)
         try:
             code = shell.transform_cell(body)
         except Exception:  # noqa: BLE001 - IPython reports the error when it runs the cell
