@@ -1,6 +1,7 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { HistoryStore } from './ahg/store';
 import { requireIngestToken, requireSecret } from './auth';
+import { planRoutes } from './routes/plan';
 import { describeIssues, idSchema, recordBatchSchema } from './schemas';
 
 /** Options of the companion app. */
@@ -107,6 +108,8 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
       res.json(run.graph.toJSON(kernelId, run.runId));
     })
   );
+
+  app.use(planRoutes(store));
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));
 

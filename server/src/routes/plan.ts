@@ -1,0 +1,112 @@
+/**
+ * `POST /api/kernels/:kernelId/plan`: the replication plan of a kernel's current run, with its
+ * explanation (docs/internals.md section 5). Marks live in the notebook, so the caller sends them
+ * with every request; measured throughputs come from the request and, for what it leaves out, from
+ * whatever the companion measured on real transfers (the `storedMeasurements` hook).
+ */
+import express, { NextFunction, Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { HistoryStore } from '../ahg/store';
+import { fromGraph, marksSchema, Measurements, measurementsSchema, plan, Plan } from '../planner/index';
+import { describeIssues, idSchema } from '../schemas';
+
+/** The body of a plan request; every field is optional. */
+export const planRequestSchema = z
+  .object({
+    objective: z
+      .enum(['fast-migrate', 'fast-restore', 'balanced'], {
+        error: 'must be "fast-migrate", "fast-restore" or "balanced"'
+      })
+      .default('balanced'),
+    marks: marksSchema.optional(),
+    measurements: measurementsSchema.optional()
+  })
+  .strict();
+
+/** A validated plan request. */
+export type PlanRequest = z.output<typeof planRequestSchema>;
+
+/**
+ * Measured numbers the companion keeps for a kernel (for instance throughputs seen on real
+ * checkpoint transfers), or undefined when it has none.
+ */
+export type StoredMeasurements = (kernelId: string) => Measurements | undefined | Promise<Measurements | undefined>;
+
+/** Options of {@link planRoutes}. */
+export interface IPlanRouteOptions {
+  /** Where stored measurements come from; the request's own measurements override them field by field. */
+  storedMeasurements?: StoredMeasurements;
+  /** Largest accepted request body (default 1mb: marks and measurements are small). */
+  bodyLimit?: string;
+}
+
+/** What the route answers: the planner's plan, plus which kernel run it is for. */
+export type PlanResponse = Plan & { kernelId: string; runId: string; executions: number };
+
+/**
+ * An error the app's error handler turns into `{error}` with this status. It follows the
+ * http-errors convention (`status` and `expose`) that the companion's handler honours for 4xx.
+ */
+class RequestError extends Error {
+  readonly expose = true;
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The measurements a plan uses: the stored ones, overridden field by field by the request's.
+ * A stored set that does not validate is ignored rather than failing every plan.
+ */
+export async function effectiveMeasurements(
+  kernelId: string,
+  requested: Measurements | undefined,
+  stored: StoredMeasurements | undefined
+): Promise<Measurements> {
+  const kept = stored ? measurementsSchema.safeParse((await stored(kernelId)) ?? {}) : undefined;
+  return { ...(kept?.success ? kept.data : {}), ...(requested ?? {}) };
+}
+
+/**
+ * The plan route, to mount after the secret check: `app.use(planRoutes(store))`. Errors go to the
+ * app's error handler (JSON `{error}` answers).
+ */
+export function planRoutes(store: HistoryStore, options: IPlanRouteOptions = {}): Router {
+  const router = express.Router();
+  const json = express.json({ limit: options.bodyLimit ?? '1mb', strict: true, type: () => true });
+
+  router.post('/api/kernels/:kernelId/plan', json, (req: Request, res: Response, next: NextFunction) => {
+    answer(req, res).catch(next);
+  });
+
+  async function answer(req: Request, res: Response): Promise<void> {
+    const kernelId = idSchema.safeParse(req.params.kernelId);
+    if (!kernelId.success) {
+      throw new RequestError(400, describeIssues(kernelId.error, 'kernelId'));
+    }
+    // An empty body asks for the default plan.
+    const parsed = planRequestSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      throw new RequestError(400, describeIssues(parsed.error));
+    }
+    const run = await store.currentRun(kernelId.data);
+    if (!run) {
+      throw new RequestError(404, `nothing recorded for kernel ${kernelId.data}`);
+    }
+    const { objective, marks, measurements } = parsed.data;
+    const input = fromGraph(run.graph, {
+      objective,
+      marks,
+      measurements: await effectiveMeasurements(kernelId.data, measurements, options.storedMeasurements)
+    });
+    const body: PlanResponse = {
+      kernelId: kernelId.data,
+      runId: run.runId,
+      executions: run.graph.size,
+      ...plan(input)
+    };
+    res.json(body);
+  }
+
+  return router;
+}
