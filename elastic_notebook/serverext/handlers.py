@@ -77,7 +77,8 @@ class ProxyHandler(_CompanionHandler):
         await self._forward(path)
 
     async def _forward(self, path: str) -> None:
-        if _AGENT_ONLY.match(path):
+        # Reading a run's records back (for a checkpoint) is fine; only posting them is the agent's.
+        if _AGENT_ONLY.match(path) and self.request.method != "GET":
             return self._error(403, "records are posted by the kernel agent, not through Jupyter")
         try:
             await self.companion.wait_ready()

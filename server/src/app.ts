@@ -109,6 +109,18 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
     })
   );
 
+  app.get(
+    '/api/kernels/:kernelId/records',
+    route(async (req, res) => {
+      const kernelId = kernelIdOf(req);
+      const run = await store.records(kernelId);
+      if (!run) {
+        throw new HttpError(404, `nothing recorded for kernel ${kernelId}`);
+      }
+      res.json({ kernelId, ...run });
+    })
+  );
+
   app.use(planRoutes(store));
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));

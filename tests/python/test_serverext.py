@@ -95,6 +95,10 @@ def test_records_cannot_be_posted_through_jupyter(server):
     resp = server.request("POST", "/elastic-notebook/api/kernels/abc/records", {"runId": "r", "records": []})
     assert resp.status == 403
     assert "kernel agent" in resp.json()["error"]
+    # ... but they can be read back through Jupyter (a checkpoint stores them).
+    resp = server.request("GET", "/elastic-notebook/api/kernels/abc/records")
+    assert resp.status == 404
+    assert "nothing recorded for kernel abc" in resp.json()["error"]
 
 
 def test_companion_binds_loopback_and_requires_its_secret(server):

@@ -74,6 +74,29 @@ export class HistoryStore {
     return history.current ? history.runs.get(history.current) : undefined;
   }
 
+  /**
+   * The raw records of a kernel's current run, in seq order, read back from its log (what a
+   * checkpoint stores so that the restored kernel can continue the run). Undefined if nothing was
+   * ever recorded for the kernel.
+   */
+  records(kernelId: string): Promise<{ runId: string; records: IExecutionRecord[] } | undefined> {
+    // Behind the kernel's queue: never read a log while a batch is being appended to it.
+    return this.exclusive(kernelId, async () => {
+      const history = await this.load(kernelId);
+      const run = history.current ? history.runs.get(history.current) : undefined;
+      if (!run) {
+        return undefined;
+      }
+      const text = await fs.readFile(run.file, 'utf8');
+      const records = text
+        .split('\n')
+        .filter(line => line.trim() !== '')
+        .map(line => JSON.parse(line) as IExecutionRecord)
+        .slice(0, run.graph.size);
+      return { runId: run.runId, records };
+    });
+  }
+
   /** Every kernel with a recorded history. */
   async list(): Promise<IKernelSummary[]> {
     let ids: string[] = [];

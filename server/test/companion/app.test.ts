@@ -28,7 +28,13 @@ afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 describe('auth', () => {
   test('every route but ingest needs the shared secret', async () => {
     const app = open();
-    for (const url of ['/api/health', '/api/kernels', `/api/kernels/${KERNEL}/graph`, `/api/kernels/${KERNEL}/sync?runId=r`]) {
+    for (const url of [
+      '/api/health',
+      '/api/kernels',
+      `/api/kernels/${KERNEL}/graph`,
+      `/api/kernels/${KERNEL}/records`,
+      `/api/kernels/${KERNEL}/sync?runId=r`
+    ]) {
       const none = await request(app).get(url);
       expect(none.status).toBe(401);
       expect(none.body.error).toMatch(/secret/);
@@ -143,6 +149,21 @@ describe('ingest, graph and persistence', () => {
     const listing = (await get(app, '/api/kernels')).body;
     expect(listing).toEqual([{ kernelId: KERNEL, runId: 'run1', executions: 3, updatedAt: expect.any(String) }]);
     expect(Date.now() - Date.parse(listing[0].updatedAt)).toBeLessThan(60_000);
+  });
+
+  test('the raw records of the current run are served in seq order, and survive a companion restart', async () => {
+    const app = open();
+    expect((await get(app, `/api/kernels/${KERNEL}/records`)).status).toBe(404);
+    expect((await post(app, { runId: 'old', records: records([[[], ['a']], [['a'], ['b']]]) })).status).toBe(200);
+    const batch = records([[[], ['x']], [['x'], ['y']], [['y'], ['x']]]);
+    expect((await post(app, { runId: 'r1', records: batch.slice(0, 2) })).status).toBe(200);
+    expect((await post(app, { runId: 'r1', records: batch.slice(2) })).status).toBe(200);
+    for (const served of [app, open()]) {
+      const answer = await get(served, `/api/kernels/${KERNEL}/records`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.runId).toBe('r1');
+      expect(answer.body.records).toEqual(JSON.parse(JSON.stringify(batch)));
+    }
   });
 
   test('a gap gets 409 with nextSeq; resending from there works; duplicates are ignored', async () => {
