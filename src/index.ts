@@ -1,9 +1,16 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookCellExecutor, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { KernelBootstrapper } from './bootstrap';
 import { HistoryPanel } from './components/HistoryPanel';
 import { InterceptingCellExecutor } from './executor';
+import { NotebookMarks } from './marksModel';
 import { HistoryModel } from './model';
+import { addNeverRerunCommand } from './neverRerunCommand';
+import { addNeverRerunCue } from './neverRerunCue';
+import { Objective, OBJECTIVE_LABELS } from './plan';
+import { PlanModel } from './planModel';
 import { IKernelBootstrapper } from './tokens';
 
 /** The agent loader (it depends on no notebook plugin: the notebook tracker needs the executor). */
@@ -46,26 +53,61 @@ const executorPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
     new InterceptingCellExecutor(bootstrapper)
 };
 
-/** The "Elastic Notebook" sidebar panel showing the current notebook's history. */
+/** "Never re-run this cell" (cell context menu, command palette) and the cue on marked cells. */
+const marksPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'elastic-notebook:marks',
+  description: 'Marks cells that must never be re-run when a session is restored.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null) => {
+    addNeverRerunCommand(app, tracker, palette);
+    tracker.forEach(addNeverRerunCue);
+    tracker.widgetAdded.connect((_, panel) => addNeverRerunCue(panel));
+  }
+};
+
+/** The objective in the settings, when it is one. */
+function objectiveSetting(settings: ISettingRegistry.ISettings): Objective | null {
+  const value = settings.composite.defaultObjective;
+  return OBJECTIVE_LABELS.some(o => o.value === value) ? (value as Objective) : null;
+}
+
+/** The "Elastic Notebook" sidebar panel showing the current notebook's history and plan. */
 const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: 'elastic-notebook:panel',
   description: 'The Elastic Notebook sidebar panel.',
   autoStart: true,
   requires: [IKernelBootstrapper, INotebookTracker],
-  optional: [ILayoutRestorer],
+  optional: [ILayoutRestorer, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     bootstrapper: IKernelBootstrapper,
     tracker: INotebookTracker,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null
   ) => {
     const model = new HistoryModel(bootstrapper);
-    const panel = new HistoryPanel(model);
+    const marks = new NotebookMarks();
+    const plan = new PlanModel(model, marks);
+    const panel = new HistoryPanel(model, marks, plan);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'elastic-notebook');
-    // The panel follows the current notebook and whatever kernel it is connected to.
+    // The objective starts from the settings; the panel's selector changes it for the session.
+    void settingRegistry?.load(panelPlugin.id).then(settings => {
+      const apply = () => {
+        const objective = objectiveSetting(settings);
+        if (objective) {
+          plan.objective = objective;
+        }
+      };
+      settings.changed.connect(apply);
+      apply();
+    });
+    // The panel follows the current notebook (its marks) and whatever kernel it is connected to.
     const follow = () => {
       const current = tracker.currentWidget;
+      marks.setNotebook(current?.context.model ?? null);
       model.setKernel(current?.sessionContext.session?.kernel ?? null, current?.context.path ?? null);
     };
     tracker.widgetAdded.connect((_, notebook) => {
@@ -80,4 +122,4 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [bootstrapPlugin, autoloadPlugin, executorPlugin, panelPlugin];
+export default [bootstrapPlugin, autoloadPlugin, executorPlugin, marksPlugin, panelPlugin];

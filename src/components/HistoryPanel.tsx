@@ -3,9 +3,12 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
 import { elasticIcon } from '../icon';
+import { NotebookMarks } from '../marksModel';
 import { HistoryModel } from '../model';
+import { PlanModel } from '../planModel';
 import { ExecutionsView } from './ExecutionsView';
 import { ModelView } from './ModelView';
+import { PlanView } from './PlanView';
 import { StatusView } from './StatusView';
 import { VariablesView } from './VariablesView';
 
@@ -14,10 +17,15 @@ export const HISTORY_PANEL_ID = 'jp-elastic-notebook';
 
 /**
  * The "Elastic Notebook" sidebar panel: the agent status of the current notebook's kernel, then
- * its recorded executions and its variables, each in a collapsible section.
+ * its recorded executions, its variables (with their checkpoint marks) and the checkpoint plan,
+ * each in a collapsible section.
  */
 export class HistoryPanel extends SidePanel {
-  constructor(readonly model: HistoryModel) {
+  constructor(
+    readonly model: HistoryModel,
+    readonly marks: NotebookMarks,
+    readonly plan: PlanModel
+  ) {
     super();
     this.id = HISTORY_PANEL_ID;
     this.addClass('jp-ElasticNotebook-panel');
@@ -28,7 +36,7 @@ export class HistoryPanel extends SidePanel {
     heading.addClass('jp-ElasticNotebook-heading');
     heading.node.textContent = 'Elastic Notebook';
     this.header.addWidget(heading);
-    this.header.addWidget(new ModelView(model, m => <StatusView model={m} />));
+    this.header.addWidget(new ModelView([model.changed], () => <StatusView model={model} />));
 
     this.toolbar.addItem(
       'refresh',
@@ -39,14 +47,19 @@ export class HistoryPanel extends SidePanel {
       })
     );
 
-    const executions = new ModelView(model, m => <ExecutionsView model={m} />);
+    const executions = new ModelView([model.changed], () => <ExecutionsView model={model} />);
     executions.addClass('jp-ElasticNotebook-section');
     executions.title.label = 'Executions';
-    const variables = new ModelView(model, m => <VariablesView model={m} />);
+    const variables = new ModelView([model.changed, marks.changed], () => <VariablesView model={model} marks={marks} />);
     variables.addClass('jp-ElasticNotebook-section');
     variables.title.label = 'Variables';
+    const planView = new ModelView([plan.changed], () => <PlanView model={plan} />);
+    planView.addClass('jp-ElasticNotebook-section');
+    planView.addClass('jp-ElasticNotebook-planSection');
+    planView.title.label = 'Plan';
     this.addWidget(executions);
     this.addWidget(variables);
+    this.addWidget(planView);
 
     // Section titles carry the counts, so a collapsed section still says something.
     model.changed.connect(() => {
@@ -55,6 +68,14 @@ export class HistoryPanel extends SidePanel {
       variables.title.label = graph
         ? `Variables (${graph.variables.filter(v => v.active).length} active)`
         : 'Variables';
+    }, this);
+    plan.changed.connect(() => {
+      const current = plan.plan;
+      planView.title.label = !current
+        ? 'Plan'
+        : current.feasible
+          ? `Plan (copy ${current.copy.length}, re-run ${current.rerun.length})`
+          : 'Plan (no valid plan)';
     }, this);
   }
 

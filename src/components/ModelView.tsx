@@ -1,19 +1,25 @@
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
 import React from 'react';
-import { HistoryModel } from '../model';
 
 /**
- * A widget that re-renders a React view of the history model whenever the model changes.
+ * A widget that re-renders a React view whenever one of the given signals fires (the `changed`
+ * signals of the models the view shows).
  */
 export class ModelView extends ReactWidget {
   constructor(
-    protected readonly model: HistoryModel,
-    private readonly view: (model: HistoryModel) => JSX.Element
+    private readonly signals: ISignal<unknown, unknown>[],
+    private readonly view: () => JSX.Element
   ) {
     super();
   }
 
   protected render(): JSX.Element {
-    return <UseSignal signal={this.model.changed}>{() => this.view(this.model)}</UseSignal>;
+    // One UseSignal per signal, nested: any of them re-renders the view.
+    const render = this.signals.reduceRight<() => JSX.Element>(
+      (inner, signal) => () => <UseSignal signal={signal}>{inner}</UseSignal>,
+      this.view
+    );
+    return render();
   }
 }

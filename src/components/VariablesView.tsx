@@ -1,9 +1,14 @@
 import React from 'react';
 import { IHistoryGraph, IVariable } from '../graph';
+import { NotebookMarks } from '../marksModel';
 import { HistoryModel } from '../model';
+import { VariableMarkSelect } from './VariableMarkSelect';
 
-/** The variable snapshots of the shown kernel: active ones first, then older versions. */
-export function VariablesView({ model }: { model: HistoryModel }): JSX.Element {
+/**
+ * The variable snapshots of the shown kernel: active ones first, then older versions. Each active
+ * variable has its checkpoint mark (auto, always copy, never copy).
+ */
+export function VariablesView({ model, marks }: { model: HistoryModel; marks: NotebookMarks }): JSX.Element {
   const graph = model.graph;
   if (!graph || graph.variables.length === 0) {
     return <p className="jp-ElasticNotebook-empty">No variables recorded yet.</p>;
@@ -21,11 +26,19 @@ export function VariablesView({ model }: { model: HistoryModel }): JSX.Element {
           <th title="Whether this is the live value">Active</th>
           <th title="Variables sharing objects form one group, copied or recomputed together">Group</th>
           <th title="The execution that produced this version">Made by</th>
+          <th title="What a checkpoint may do with the variable: the planner decides (auto), or always or never copy it">
+            Mark
+          </th>
         </tr>
       </thead>
       <tbody>
         {rows.map(variable => (
-          <VariableRow key={`${variable.name}@${variable.version}`} variable={variable} group={groupOf.get(variable.name)} />
+          <VariableRow
+            key={`${variable.name}@${variable.version}`}
+            variable={variable}
+            group={groupOf.get(variable.name)}
+            marks={marks}
+          />
         ))}
       </tbody>
     </table>
@@ -44,7 +57,15 @@ function groupNumbers(graph: IHistoryGraph): Map<string, IGroupLabel> {
   return groups;
 }
 
-function VariableRow({ variable, group }: { variable: IVariable; group: IGroupLabel | undefined }): JSX.Element {
+function VariableRow({
+  variable,
+  group,
+  marks
+}: {
+  variable: IVariable;
+  group: IGroupLabel | undefined;
+  marks: NotebookMarks;
+}): JSX.Element {
   const shared = group ? group.members.filter(name => name !== variable.name) : [];
   return (
     <tr className={`jp-ElasticNotebook-variable${variable.active ? ' jp-mod-active' : ' jp-mod-inactive'}`}>
@@ -55,6 +76,7 @@ function VariableRow({ variable, group }: { variable: IVariable; group: IGroupLa
         {variable.active && group ? `${group.number}${shared.length ? ` (+${shared.join(', ')})` : ''}` : '–'}
       </td>
       <td>{variable.producedBy ?? 'before recording'}</td>
+      <td>{variable.active ? <VariableMarkSelect marks={marks} name={variable.name} /> : '–'}</td>
     </tr>
   );
 }

@@ -84,3 +84,15 @@ export function accesses(graph: any): { cell: number; reads: string[]; writes: s
     writes: [...e.writes].sort()
   }));
 }
+
+/** The kernel's checkpoint plan through the server extension's authenticated route. */
+export async function fetchPlan(page: IJupyterLabPageFixture, id: string, body: unknown): Promise<any> {
+  const response = await page.request.post(`/elastic-notebook/api/kernels/${id}/plan`, { data: body });
+  expect(response.ok(), `plan route answered ${response.status()}: ${await response.text()}`).toBe(true);
+  return response.json();
+}
+
+/** Per linked group (members joined with ","), the plan's decision. */
+export function decisions(plan: any): Record<string, string> {
+  return Object.fromEntries(plan.groups.map((g: any) => [g.members.join(','), g.decision]));
+}
