@@ -8,15 +8,18 @@ no names in the user namespace, no wrappers, no flags on user objects.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
+from . import calls as _calls
 from .history import HistoryFixer
 from .intercept import CellNamer, is_intercepted, parse_header, strip_header
+from .randomness import RandomHistory
 from .recorder import Recorder
 from .transport import RecordSender
 
-__all__ = ["activate", "records", "flush", "status"]
+__all__ = ["activate", "records", "flush", "status", "call"]
 
 
 class _Agent:
@@ -28,6 +31,7 @@ class _Agent:
         self.sender = RecordSender(kernel_id, self.run_id)
         self.recorder = Recorder(shell, self.sender.send)
         self.history = HistoryFixer(shell)
+        self.randomness = RandomHistory()
         self.active_cell: str | None = None
         self.last_error: str | None = None  # the last recording failure, for status()
 
@@ -53,9 +57,14 @@ class _Agent:
         if not is_intercepted(raw):
             return
         self.active_cell = raw
+        t0 = time.perf_counter()
+        try:
+            self.randomness.capture(self.recorder.seq)  # before anything the cell runs
+        except Exception as err:  # noqa: BLE001 - replay is best effort; recording goes on
+            self.last_error = f"random state: {type(err).__name__}: {err}"
         try:
             self.history.hold()
-            self.recorder.before(raw, parse_header(raw))
+            self.recorder.before(raw, parse_header(raw), spent=time.perf_counter() - t0)
         except Exception as err:  # noqa: BLE001 - recording must never break the user's cell
             self.recorder._pending = None
             self.last_error = f"pre_run_cell: {type(err).__name__}: {err}"
@@ -117,6 +126,11 @@ def _check_arguments(shell: Any, kernel_id: Any, companion_url: Any, ingest_toke
             raise ValueError("ingest_token is required (a non-empty string) when companion_url is set")
     elif ingest_token is not None and not isinstance(ingest_token, str):
         raise ValueError(f"ingest_token must be a string or None, got {type(ingest_token).__name__}")
+
+
+def call(name: str, b64args: str = "") -> str:
+    """Checkpoint and restore calls (docs/checkpoint.md section 4): base64 JSON in and out."""
+    return _calls.call(name, b64args, _agent)
 
 
 def records() -> list[dict]:

@@ -54,9 +54,10 @@ class Recorder:
     _pending: _Pending | None = None
 
     # -- hooks ---------------------------------------------------------------------------------
-    def before(self, raw_cell: str, header: dict[str, Any]) -> None:
-        """Called by ``pre_run_cell`` for an intercepted cell."""
-        t0 = time.perf_counter()
+    def before(self, raw_cell: str, header: dict[str, Any], spent: float = 0.0) -> None:
+        """Called by ``pre_run_cell`` for an intercepted cell; ``spent``: seconds the agent
+        already spent on this cell (counted in ``agentMs``)."""
+        t0 = time.perf_counter() - spent
         shell = self.shell
         ns = shell.user_ns
         body = body_of(raw_cell)
@@ -148,6 +149,15 @@ class Recorder:
         self.seq += 1
         self.emit(record)
         return record
+
+    def rebase(self, seq: int) -> None:
+        """Continue at ``seq`` (after a restore), comparing the next cells with the namespace as
+        it is now: fingerprints and links are taken afresh from every variable."""
+        self.seq = seq
+        self.prints.clear()
+        self.links = LinkIndex()
+        ns = self.shell.user_ns
+        self._forget_missing({name: id(ns[name]) for name in user_names(ns, self.shell.user_ns_hidden)})
 
     # -- helpers -------------------------------------------------------------------------------
     def _cached_print(self, name: str, value: Any) -> Fingerprint:

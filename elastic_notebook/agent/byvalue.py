@@ -1,0 +1,408 @@
+"""Pickling a group of variables so that a restored kernel behaves like the original.
+
+Rules on top of pickle protocol 5 (out-of-band buffers, so array memory is never copied):
+
+* **Notebook functions** (their ``__globals__`` is the user namespace) are pickled by value, and
+  rebuilt with the *live* user namespace as their globals: ``def f(): return x`` restored, then
+  ``x = 5``, gives ``f() == 5``. Their code objects need a by-value serializer, cloudpickle if the
+  kernel has it, else dill; without either, such a group cannot be serialized. The cell source
+  travels along so that ``inspect.getsource`` and tracebacks work after a restore.
+* **Closure cells** keep their identity (two closures sharing a ``nonlocal`` still share it).
+* **Notebook classes** bound in the namespace under their own name are pickled by reference
+  (instances stay instances of the class the restored namespace binds), unless the group itself
+  holds that name; other notebook classes go by value.
+* **numpy views** are rebuilt as views of the same base array, so a view and its base (or two
+  views) in one group still share memory.
+* Modules are pickled by name. Generators, open files, locks and sockets are refused with a clear
+  message (some serializers would silently turn them into something else).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import linecache
+import pickle
+import sys
+import threading
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+# Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
+LIBRARIES: tuple[str, ...] = ("cloudpickle", "dill")
+
+
+class SerializationError(Exception):
+    """A group that cannot be serialized; the message names the variable and the reason."""
+
+
+class _NeedsByValue(Exception):
+    """Raised by the plain pickler when it meets a notebook function or class."""
+
+
+class _Refused(TypeError):
+    """An object that must not be pickled (its meaning is bound to this process)."""
+
+
+@dataclass
+class Pickled:
+    """One group, pickled."""
+
+    serializer: str  # "pickle", "cloudpickle" or "dill"
+    stream: memoryview
+    buffers: list[memoryview]
+    readonly: list[int] = field(default_factory=list)  # indexes of read-only buffers
+    sources: dict[str, list[str]] = field(default_factory=dict)  # cell source lines by file name
+
+
+# -- pickling ----------------------------------------------------------------------------------
+def serialize(members: dict[str, Any], namespace: dict) -> Pickled:
+    """Pickle ``{name: value}`` with plain pickle, or a by-value library when it needs one.
+
+    Raises :class:`SerializationError` naming the first member that cannot be serialized.
+    """
+    try:
+        return _pickle_with("pickle", members, namespace)
+    except _Refused:
+        raise SerializationError(_culprit("pickle", members, namespace)) from None
+    except Exception as err:  # noqa: BLE001 - a user object's reduce may raise anything
+        plain_error: Exception = err
+    libraries = available_libraries()
+    for library in libraries:
+        try:
+            return _pickle_with(library, members, namespace)
+        except Exception:  # noqa: BLE001
+            raise SerializationError(_culprit(library, members, namespace)) from None
+    raise SerializationError(_culprit("pickle", members, namespace)) from plain_error
+
+
+def available_libraries() -> list[str]:
+    """The by-value libraries of :data:`LIBRARIES` that this kernel can import."""
+    found = []
+    for name in LIBRARIES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        found.append(name)
+    return found
+
+
+def _pickle_with(kind: str, members: dict[str, Any], namespace: dict, keep_buffers: bool = True) -> Pickled:
+    out = io.BytesIO()
+    raw: list[pickle.PickleBuffer] = []
+    callback = raw.append if keep_buffers else (lambda _buffer: False)
+    pickler = _pickler_class(kind)(out, protocol=5, buffer_callback=callback)
+    pickler.setup(namespace, frozenset(members), by_value=kind != "pickle")
+    pickler.dump(members)
+    buffers, readonly = [], []
+    for i, buffer in enumerate(raw):
+        view = _flat(buffer)
+        if view.readonly:
+            readonly.append(i)
+        buffers.append(view)
+    return Pickled(kind, out.getbuffer(), buffers, readonly, pickler.sources)
+
+
+def _flat(buffer: pickle.PickleBuffer) -> memoryview:
+    try:
+        return buffer.raw()
+    except BufferError:  # not contiguous (rare): the bytes in logical order
+        return memoryview(memoryview(buffer).tobytes())
+
+
+def _culprit(kind: str, members: dict[str, Any], namespace: dict) -> str:
+    """``"cannot serialize 'gen' (generator): <reason>"`` for the first member that fails alone."""
+    for name, value in members.items():
+        try:
+            _pickle_with(kind, {name: value}, namespace, keep_buffers=False)
+        except _NeedsByValue as err:
+            return (
+                f"cannot serialize {name!r} ({_type_name(value)}): the notebook function or class {err}"
+                " must be serialized by value, which needs cloudpickle or dill, and this kernel has neither"
+            )
+        except Exception as err:  # noqa: BLE001
+            return f"cannot serialize {name!r} ({_type_name(value)}): {_reason(err)}"
+    names = ", ".join(repr(n) for n in members)
+    return f"cannot serialize {names} together (each one alone can be serialized)"
+
+
+def _reason(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else ""
+    if isinstance(err, _Refused):
+        return text
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _type_name(value: Any) -> str:
+    t = type(value)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+class _Rules:
+    """``reducer_override`` shared by the three picklers (mixed into each one)."""
+
+    namespace: dict
+    members: frozenset[str]
+    by_value: bool
+    sources: dict[str, list[str]]
+
+    def setup(self, namespace: dict, members: frozenset[str], by_value: bool) -> None:
+        self.namespace = namespace
+        self.members = members
+        self.by_value = by_value
+        self.sources = {}
+        self._base_override: Callable[[Any], Any] | None = getattr(super(), "reducer_override", None)
+        np = sys.modules.get("numpy")
+        self._ndarray = np.ndarray if np is not None else None
+        self._refused = _refused_types()
+
+    def reducer_override(self, obj: Any) -> Any:
+        t = type(obj)
+        if t is types.FunctionType and obj.__globals__ is self.namespace:
+            return self._function(obj)
+        if t is types.CellType:
+            return _reduce_cell(obj)
+        if t is self._ndarray and isinstance(obj.base, t):
+            reduced = _reduce_view(obj, t)
+            if reduced is not None:
+                return reduced
+        elif t is types.ModuleType:
+            name = getattr(obj, "__name__", None)
+            if name != "__main__" and sys.modules.get(name) is obj:
+                return importlib.import_module, (name,)
+        elif isinstance(obj, type) and getattr(obj, "__module__", None) == "__main__":
+            reduced = self._class(obj)
+            if reduced is not None:
+                return reduced
+        elif t in self._refused:
+            raise _Refused(f"cannot pickle {t.__qualname__!r} object (it is bound to this process)")
+        return self._base_override(obj) if self._base_override is not None else NotImplemented
+
+    def _function(self, f: types.FunctionType) -> Any:
+        if not self.by_value:
+            raise _NeedsByValue(repr(f.__qualname__))
+        self._keep_source(f.__code__.co_filename)
+        state = {
+            "__defaults__": f.__defaults__,
+            "__kwdefaults__": f.__kwdefaults__,
+            "__dict__": f.__dict__ or None,
+            "__qualname__": f.__qualname__,
+            "__module__": f.__module__,
+            "__doc__": f.__doc__,
+            "__annotations__": f.__annotations__ or None,
+        }
+        # Everything but the code and closure goes in the state, set after the function is
+        # memoized, so a function reachable from its own defaults or attributes pickles fine.
+        return _make_function, (f.__code__, f.__name__, f.__closure__), state, None, None, _set_function_state
+
+    def _class(self, cls: type) -> Any:
+        qualname = cls.__qualname__
+        if qualname.split(".", 1)[0] not in self.members and _lookup(self.namespace, qualname) is cls:
+            return _notebook_attr, (qualname,)
+        if not self.by_value:
+            raise _NeedsByValue(repr(qualname))
+        return None  # by value: the library's own class pickling
+
+    def _keep_source(self, filename: str) -> None:
+        entry = linecache.cache.get(filename)
+        # Only cell sources (IPython caches them with mtime None); real files are read from disk.
+        if filename not in self.sources and entry is not None and len(entry) == 4 and entry[1] is None:
+            self.sources[filename] = list(entry[2])
+
+
+def _pickler_class(kind: str) -> type:
+    cached = _PICKLERS.get(kind)
+    if cached is None:
+        if kind == "pickle":
+            base: type = pickle.Pickler
+        else:
+            base = importlib.import_module(kind).Pickler
+        cached = _PICKLERS[kind] = type(f"_{kind.capitalize()}Pickler", (_Rules, base), {})
+    return cached
+
+
+_PICKLERS: dict[str, type] = {}
+
+
+def _refused_types() -> frozenset[type]:
+    refused = {
+        types.GeneratorType,
+        types.CoroutineType,
+        types.AsyncGeneratorType,
+        types.FrameType,
+        types.TracebackType,
+        type(threading.Lock()),
+        type(threading.RLock()),
+        io.FileIO,
+        io.BufferedReader,
+        io.BufferedWriter,
+        io.BufferedRandom,
+        io.BufferedRWPair,
+        io.TextIOWrapper,
+    }
+    socket = sys.modules.get("socket")
+    if socket is not None:
+        refused.add(socket.socket)
+    return frozenset(refused)
+
+
+def _lookup(namespace: dict, qualname: str) -> Any:
+    """``Outer.Inner`` looked up in ``namespace``; None when it is not there."""
+    if "<" in qualname:  # <locals>, <lambda>: never reachable by name
+        return None
+    head, *rest = qualname.split(".")
+    obj = namespace.get(head)
+    for part in rest:
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _reduce_cell(cell: types.CellType) -> Any:
+    try:
+        contents = cell.cell_contents
+    except ValueError:  # an empty cell
+        return _make_cell, ()
+    # Contents in the state: the cell is memoized first, so recursive closures work.
+    return _make_cell, (), (contents,), None, None, _set_cell
+
+
+def _reduce_view(array: Any, ndarray: type) -> Any:
+    """A numpy view as (its root array, where it sits in it), or None to pickle it as a copy."""
+    root = array.base
+    while isinstance(root.base, ndarray):
+        root = root.base
+    if (
+        type(root) is not ndarray
+        or array.dtype.hasobject
+        or root.dtype.hasobject
+        or not (root.flags.c_contiguous or root.flags.f_contiguous)
+    ):
+        return None
+    low, high = _byte_span(root)
+    start, end = _byte_span(array)
+    if start < low or end > high:
+        return None
+    offset = array.__array_interface__["data"][0] - low
+    return _make_view, (root, offset, array.shape, array.strides, array.dtype, bool(array.flags.writeable))
+
+
+def _byte_span(array: Any) -> tuple[int, int]:
+    """The memory ``[low, high)`` an array's elements occupy."""
+    start = array.__array_interface__["data"][0]
+    if array.size == 0:
+        return start, start
+    low = high = start
+    for n, stride in zip(array.shape, array.strides):
+        step = (n - 1) * stride
+        if step < 0:
+            low += step
+        else:
+            high += step
+    return low, high + array.itemsize
+
+
+# -- rebuilding (referenced by name from payloads: keep these names stable) ---------------------
+_loading = threading.local()
+
+
+def _live_namespace() -> dict:
+    stack = getattr(_loading, "stack", None)
+    if not stack:
+        raise pickle.UnpicklingError("notebook functions and classes can only be loaded by the Elastic Notebook agent")
+    return stack[-1]
+
+
+def _make_function(code: types.CodeType, name: str, closure: tuple | None) -> types.FunctionType:
+    return types.FunctionType(code, _live_namespace(), name, None, closure)
+
+
+def _set_function_state(f: types.FunctionType, state: dict) -> types.FunctionType:
+    for attr, value in state.items():
+        if attr == "__dict__":
+            f.__dict__.update(value or {})
+        elif value is not None or attr in ("__doc__", "__defaults__", "__kwdefaults__"):
+            setattr(f, attr, value)
+    return f
+
+
+def _make_cell() -> types.CellType:
+    return types.CellType()
+
+
+def _set_cell(cell: types.CellType, state: tuple) -> types.CellType:
+    cell.cell_contents = state[0]
+    return cell
+
+
+def _notebook_attr(qualname: str) -> Any:
+    obj = _lookup(_live_namespace(), qualname)
+    if obj is None:
+        raise pickle.UnpicklingError(f"the payload needs {qualname!r} from the notebook, which this kernel does not define yet")
+    return obj
+
+
+def _make_view(root: Any, offset: int, shape: tuple, strides: tuple, dtype: Any, writeable: bool) -> Any:
+    import numpy as np
+
+    memory = (root if root.flags.c_contiguous else root.T).reshape(-1).view(np.uint8)
+    view = np.ndarray(shape, dtype=dtype, buffer=memory, offset=offset, strides=strides)
+    if not writeable:
+        view.flags.writeable = False
+    return view
+
+
+# -- unpickling --------------------------------------------------------------------------------
+def deserialize(stream: bytes, buffers: list[Any], serializer: str, namespace: dict) -> Any:
+    """Unpickle a payload's stream; notebook names resolve in ``namespace`` (the live one)."""
+    if serializer == "dill":
+        base: type = importlib.import_module("dill").Unpickler
+    elif serializer in ("pickle", "cloudpickle"):
+        base = pickle.Unpickler  # cloudpickle payloads are plain pickle streams
+    else:
+        raise pickle.UnpicklingError(f"unknown serializer {serializer!r}")
+    unpickler = _unpickler_class(base)(io.BytesIO(stream), buffers=buffers)
+    with _namespace(namespace):
+        return unpickler.load()
+
+
+def _unpickler_class(base: type) -> type:
+    cached = _UNPICKLERS.get(base)
+    if cached is None:
+        cached = _UNPICKLERS[base] = type("_AgentUnpickler", (base,), {"find_class": _find_class})
+    return cached
+
+
+_UNPICKLERS: dict[type, type] = {}
+
+
+def _find_class(self: Any, module: str, name: str) -> Any:
+    if module == "__main__":
+        return _notebook_attr(name)
+    # This module under whatever name the loading kernel gave the agent package.
+    if module.endswith(".byvalue") and module.startswith("_elastic_notebook_agent"):
+        module = __name__
+    return super(type(self), self).find_class(module, name)
+
+
+@contextlib.contextmanager
+def _namespace(namespace: dict) -> Iterator[None]:
+    """Make ``namespace`` the one rebuilt notebook functions bind to, for one load."""
+    stack = getattr(_loading, "stack", None)
+    if stack is None:
+        stack = _loading.stack = []
+    stack.append(namespace)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def add_sources(sources: dict[str, list[str]]) -> None:
+    """Put cell sources back into linecache (mtime None: never checked against a file)."""
+    for filename, lines in sources.items():
+        if filename not in linecache.cache:
+            linecache.cache[filename] = (sum(map(len, lines)), None, list(lines), filename)

@@ -1,0 +1,142 @@
+"""``call(name, b64args)``: the orchestrator's entry point into the agent (docs/checkpoint.md section 4).
+
+Arguments and results are base64 of JSON, so the orchestrator never quotes Python. Expected
+failures (bad arguments, unreadable files, a full disk) come back as ``{"ok": false, "error": ...}``;
+only a bug in the agent raises (Jupyter reports it as a failed user expression).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Callable
+
+from . import checkpoint as _checkpoint
+from . import restore as _restore
+from .payload import PayloadError
+
+class CallError(Exception):
+    """An expected failure: the message becomes the result's ``error``."""
+
+
+def call(name: str, b64args: str, agent: Any) -> str:
+    """Run the call ``name`` with base64-JSON ``b64args``; returns the base64-JSON result."""
+    try:
+        handler = _HANDLERS.get(name)
+        if handler is None:
+            raise CallError(f"unknown call {name!r}; the agent knows {', '.join(sorted(_HANDLERS))}")
+        if agent is None:
+            raise CallError("the Elastic Notebook agent is not active in this kernel (run the bootstrap first)")
+        result = handler(agent, _decode(b64args))
+    except (CallError, _restore.RestoreError, PayloadError) as err:
+        result = {"ok": False, "error": str(err)}
+    except OSError as err:
+        result = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+    return base64.b64encode(json.dumps(result, default=str).encode()).decode("ascii")
+
+
+def _decode(b64args: str) -> dict:
+    if not b64args:
+        return {}
+    try:
+        args = json.loads(base64.b64decode(b64args, validate=True))
+    except (binascii.Error, ValueError) as err:
+        raise CallError(f"the arguments are not base64 of JSON: {err}") from None
+    if not isinstance(args, dict):
+        raise CallError("the arguments must be a JSON object")
+    return args
+
+
+# -- argument checks ---------------------------------------------------------------------------
+def _str(args: dict, key: str, optional: bool = False) -> Any:
+    value = args.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise CallError(f"'{key}' must be a non-empty string, got {value!r}")
+    return value
+
+
+def _int(args: dict, key: str) -> int:
+    value = args.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CallError(f"'{key}' must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _names(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
+        raise CallError(f"{what} must be a list of variable names, got {value!r}")
+    return value
+
+
+def _groups(args: dict, with_files: bool) -> list[dict]:
+    groups = args.get("groups")
+    if not isinstance(groups, list):
+        raise CallError(f"'groups' must be a list, got {groups!r}")
+    checked = []
+    for group in groups:
+        if not isinstance(group, dict):
+            raise CallError(f"each group must be an object, got {group!r}")
+        entry = {"index": _int(group, "index"), "members": _names(group.get("members"), "'members'")}
+        if with_files:
+            entry["file"] = _str(group, "file")
+            entry["checksum"] = _str(group, "checksum")
+        checked.append(entry)
+    indexes = [g["index"] for g in checked]
+    if len(set(indexes)) != len(indexes):
+        raise CallError("two groups have the same index")
+    return checked
+
+
+# -- the calls ---------------------------------------------------------------------------------
+def _call_checkpoint(agent: Any, args: dict) -> dict:
+    return _checkpoint.checkpoint(
+        agent.shell.user_ns,
+        agent.randomness,
+        _str(args, "stagingDir"),
+        _groups(args, with_files=False),
+        _names(args.get("variables", []), "'variables'"),
+    )
+
+
+def _call_prepare(agent: Any, args: dict) -> dict:
+    directory = _str(args, "dir", optional=True)
+    random_file = _str(args, "random", optional=True)
+    if (directory is None) != (random_file is None):
+        raise CallError("'dir' and 'random' go together: the bundle folder and random.pkl inside it")
+    path = _restore.bundle_path(directory, random_file) if directory and random_file else None
+    return _restore.prepare(agent.randomness, _int(args, "execution"), path, _str(args, "checksum", optional=True))
+
+
+def _call_load(agent: Any, args: dict) -> dict:
+    return _restore.load(agent.shell.user_ns, _str(args, "dir"), _groups(args, with_files=True))
+
+
+def _call_verify(agent: Any, args: dict) -> dict:
+    fingerprints = args.get("fingerprints")
+    if not isinstance(fingerprints, dict) or not all(isinstance(v, dict) for v in fingerprints.values()):
+        raise CallError("'fingerprints' must map variable names to {digest, comparable}")
+    return _restore.verify(agent.shell.user_ns, agent.shell.user_ns_hidden, fingerprints)
+
+
+def _call_adopt(agent: Any, args: dict) -> dict:
+    directory = _str(args, "dir")
+    history = _restore.bundle_path(directory, _str(args, "history"))
+    random_file = _str(args, "random", optional=True)
+    checksums = {
+        "history": _str(args, "historyChecksum", optional=True),
+        "random": _str(args, "randomChecksum", optional=True),
+    }
+    path = _restore.bundle_path(directory, random_file) if random_file else None
+    return _restore.adopt(agent, history, path, checksums)
+
+
+_HANDLERS: dict[str, Callable[[Any, dict], dict]] = {
+    "checkpoint": _call_checkpoint,
+    "prepare": _call_prepare,
+    "load": _call_load,
+    "verify": _call_verify,
+    "adopt": _call_adopt,
+}

@@ -1,0 +1,137 @@
+"""The ``checkpoint`` call (docs/checkpoint.md section 4): payload files, fingerprints, environment.
+
+Each group is serialized on its own (one payload per group keeps every sharing inside it), so an
+unserializable group gets ``ok: false`` with the reason and the other groups are still written.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+import time
+from typing import Any
+
+from .byvalue import SerializationError, serialize
+from .fingerprint import fingerprint
+from .payload import fsync_folder, write_payload
+from .randomness import RandomHistory
+
+# A budget no buffer reaches: every byte is hashed (the recorder samples big buffers).
+_FULL = 1 << 62
+
+
+def checkpoint(
+    namespace: dict,
+    randomness: RandomHistory,
+    staging_dir: str,
+    groups: list[dict],
+    variables: list[str],
+) -> dict:
+    """Write ``g<k>.pkl`` per group and ``random.pkl`` into ``staging_dir`` (the folder that
+    becomes ``payloads/<checkpointId>/`` in the bundle); file names in the result are relative
+    to it. Raises ``OSError`` when the folder or ``random.pkl`` cannot be written; a group that
+    fails is reported in its own entry.
+    """
+    started = time.perf_counter()
+    os.makedirs(staging_dir, exist_ok=True)
+    results = [_write_group(staging_dir, g["index"], g["members"], namespace) for g in groups]
+    t0 = time.perf_counter()
+    written = randomness.save(os.path.join(staging_dir, "random.pkl"))
+    random_ms = elapsed_ms(t0)
+    t0 = time.perf_counter()
+    prints = {name: full_fingerprint(namespace, name) for name in variables}
+    fingerprint_ms = elapsed_ms(t0)
+    fsync_folder(staging_dir)
+    return {
+        "ok": True,
+        "error": None,
+        "groups": results,
+        "fingerprints": prints,
+        "random": {"file": "random.pkl", "bytes": written.bytes, "checksum": written.checksum},
+        "source": source_environment(),
+        "serializeMs": sum(r["serializeMs"] for r in results),
+        "writeMs": sum(r["writeMs"] for r in results) + random_ms,
+        "fingerprintMs": fingerprint_ms,
+        "totalMs": elapsed_ms(started),
+    }
+
+
+def _write_group(folder: str, index: int, members: list[str], namespace: dict) -> dict:
+    result: dict[str, Any] = {
+        "index": index,
+        "ok": False,
+        "error": None,
+        "file": None,
+        "bytes": 0,
+        "checksum": None,
+        "serializer": None,
+        "serializeMs": 0.0,
+        "writeMs": 0.0,
+    }
+    missing = [name for name in members if name not in namespace]
+    if missing:
+        result["error"] = f"not defined in the kernel: {', '.join(missing)}"
+        return result
+    t0 = time.perf_counter()
+    try:
+        pickled = serialize({name: namespace[name] for name in members}, namespace)
+    except SerializationError as err:
+        result.update(error=str(err), serializeMs=elapsed_ms(t0))
+        return result
+    result["serializeMs"] = elapsed_ms(t0)
+    name = f"g{index}.pkl"
+    header = {
+        "serializer": pickled.serializer,
+        "members": list(members),
+        "readonly": pickled.readonly,
+        "sources": pickled.sources,
+    }
+    t0 = time.perf_counter()
+    try:
+        written = write_payload(os.path.join(folder, name), header, pickled.stream, pickled.buffers)
+    except OSError as err:
+        result.update(error=f"cannot write {name}: {err}", writeMs=elapsed_ms(t0))
+        return result
+    result.update(
+        ok=True,
+        file=name,
+        bytes=written.bytes,
+        checksum=written.checksum,
+        serializer=pickled.serializer,
+        writeMs=elapsed_ms(t0),
+    )
+    return result
+
+
+def full_fingerprint(namespace: dict, name: str) -> dict:
+    """``{"digest", "comparable"}`` of one variable, hashing every byte (not sampled)."""
+    if name not in namespace:
+        return {"digest": None, "comparable": False}
+    fp = fingerprint(namespace[name], namespace, budget_bytes=_FULL)
+    return {"digest": fp.digest.hex() if fp.observable else None, "comparable": fp.observable}
+
+
+def source_environment() -> dict:
+    """Python, platform, host, and the versions of the top-level modules this session imported."""
+    modules = {}
+    for name, module in list(sys.modules.items()):
+        if "." in name or name.startswith("_") or module is None:
+            continue
+        # From the module's own dict: a module-level __getattr__ must not import anything.
+        version = getattr(module, "__dict__", {}).get("__version__")
+        if isinstance(version, str):
+            modules[name] = version
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "modules": dict(sorted(modules.items())),
+    }
+
+
+def elapsed_ms(since: float) -> float:
+    """Milliseconds since ``since`` (a ``time.perf_counter()`` value)."""
+    return (time.perf_counter() - since) * 1000.0

@@ -1,0 +1,231 @@
+"""Checkpoint payloads on real kernels: written by one kernel's agent, loaded by another's.
+
+Covers the payload format (out-of-band buffers), sharing inside a group, pandas, notebook
+functions and classes with both by-value serializers, unserializable groups, and the
+``checkpoint`` result (files, checksums, fingerprints, environment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_helpers import AGENT, KernelSession
+from checkpoint_helpers import (  # noqa: F401 - target_kernel and target are fixtures
+    agent_call,
+    checkpoint,
+    load,
+    read_header,
+    rerun,
+    target,
+    target_kernel,
+    transfer,
+    value,
+)
+
+
+def test_arrays_travel_out_of_band_and_come_back_equal(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    nb.run(
+        "import numpy as np\n"
+        "a = np.arange(1_000_000, dtype=np.float64)\n"
+        "f = np.asfortranarray(np.arange(120_000, dtype=np.int32).reshape(300, 400))\n"
+        "frozen = np.ones(1000)\n"
+        "frozen.flags.writeable = False"
+    )
+    groups = [["a"], ["f"], ["frozen"]]
+    written = checkpoint(nb, tmp_path, groups)
+    assert [g["ok"] for g in written["groups"]] == [True, True, True]
+    assert [g["serializer"] for g in written["groups"]] == ["pickle"] * 3
+
+    path = tmp_path / written["groups"][0]["file"]
+    header, stream_at = read_header(path)
+    assert header["members"] == ["a"]
+    assert header["pickleBytes"] < 1000  # the array's bytes are not in the pickle stream...
+    assert header["buffers"] == [8_000_000]  # ...but in one out-of-band buffer
+    assert path.stat().st_size == stream_at + header["pickleBytes"] + 8_000_000
+    assert written["groups"][0]["bytes"] == path.stat().st_size
+    assert written["groups"][0]["checksum"].startswith("xxh3_128:")
+
+    rerun(target, "import numpy as np")
+    loaded = load(target, tmp_path, written, groups)
+    assert [g["ok"] for g in loaded["groups"]] == [True, True, True], loaded
+    assert value(target, "[float(a.sum()), a.dtype.str, a.flags.writeable]") == [499999500000.0, "<f8", True]
+    assert value(target, "[f.flags.f_contiguous, f.shape, int(f[299, 399]), int(f[1, 0])]") == [True, [300, 400], 119999, 400]
+    assert value(target, "frozen.flags.writeable") is False
+
+
+def test_sharing_inside_a_group_survives(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    nb.run(
+        "import numpy as np\n"
+        "base = np.arange(12.0)\n"
+        "view = base[2:5]\n"
+        "grid = base.reshape(3, 4).T\n"
+        "shared = [1, 2]\n"
+        "d = {'k': shared}\n"
+        "pair = [shared, 'x']\n"
+        "alias = d"
+    )
+    transfer(nb, target, tmp_path, [["alias", "base", "d", "grid", "pair", "shared", "view"]])
+    rerun(target, "view[0] = 99.0\ngrid[0, 1] = -1.0")
+    assert value(target, "[float(base[2]), float(base[4]), grid.shape]") == [99.0, -1.0, [4, 3]]
+    assert value(target, "[d['k'] is shared, pair[0] is shared, alias is d]") == [True, True, True]
+
+
+def test_separate_groups_do_not_share(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    # Control for the test above: the same objects split over two payloads are two copies.
+    nb.run("shared = [1]\nholder = [shared]")
+    transfer(nb, target, tmp_path, [["shared"], ["holder"]])
+    assert value(target, "holder[0] is shared") is False
+
+
+def test_pandas_dataframe_round_trip(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    nb.run(
+        "import pandas as pd\n"
+        "import numpy as np\n"
+        "df = pd.DataFrame({'n': np.arange(50_000), 'x': np.linspace(0, 1, 50_000),"
+        " 's': [f'r{i}' for i in range(50_000)]}).set_index('s')\n"
+        "summary = df.describe()"
+    )
+    written = transfer(nb, target, tmp_path, [["df"], ["summary"]])
+    header, _ = read_header(tmp_path / written["groups"][0]["file"])
+    assert sum(header["buffers"]) >= 50_000 * 16  # the numeric columns went out of band
+    expression = "[df.to_json(), summary.to_json(), str(df.dtypes.to_dict()), df.index.name]"
+    assert value(target, expression) == value(nb, expression)
+
+
+@pytest.mark.parametrize("library", ["cloudpickle", "dill"])
+def test_notebook_function_reads_live_globals(
+    nb: KernelSession, target: KernelSession, tmp_path: Path, library: str
+) -> None:
+    source = "def scaled(y=1):\n    '''Scale by the global factor.'''\n    return factor * y\n"
+    nb.run("factor = 3")
+    nb.run(source)
+    nb.run("def counter():\n    n = 0\n    def inc():\n        nonlocal n\n        n += 1\n        return n\n"
+           "    def get():\n        return n\n    return inc, get\ninc, get = counter()\ninc()")
+    rerun(nb, f"{AGENT}.byvalue.LIBRARIES = ({library!r},)")
+    try:
+        groups = [["scaled"], ["get", "inc"]]
+        written = checkpoint(nb, tmp_path, groups)
+    finally:
+        rerun(nb, f"{AGENT}.byvalue.LIBRARIES = ('cloudpickle', 'dill')")
+    assert [g["serializer"] for g in written["groups"]] == [library, library], written
+    assert all(g["ok"] for g in load(target, tmp_path, written, groups)["groups"])
+    rerun(target, "factor = 5")
+    assert value(target, "[scaled(), scaled(2), scaled.__doc__, scaled.__globals__ is globals()]") == [
+        5,
+        10,
+        "Scale by the global factor.",
+        True,
+    ]
+    rerun(target, "factor = 7")
+    assert value(target, "scaled()") == 7
+    assert value(target, "__import__('inspect').getsource(scaled)") == source
+    # The two closures still share their cell: the counter continues where it was, for both.
+    assert value(target, "[inc(), get(), inc(), get()]") == [2, 2, 3, 3]
+
+
+def test_restored_session_checkpoints_again(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    source = "def shifted(v):\n    return v + offset\n"
+    nb.run("import numpy as np\noffset = 1\nsquare = np.arange(16.0).reshape(4, 4)\ncorner = square[:2, :2]")
+    nb.run(source)
+    groups = [["corner", "square"], ["shifted"]]
+    transfer(nb, target, tmp_path / "first", groups)
+    # The restored kernel is the source now; the original kernel, emptied, the target.
+    nb.reset()
+    transfer(target, nb, tmp_path / "second", groups)
+    rerun(nb, "offset = 100\ncorner[1, 1] = -5.0")
+    assert value(nb, "[shifted(1), float(square[1, 1]), float(square.sum())]") == [101, -5.0, 110.0]
+    assert value(nb, "__import__('inspect').getsource(shifted)") == source
+
+
+def test_notebook_classes_by_reference_and_by_value(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    definition = "class Point:\n    def __init__(self, x):\n        self.x = x\n    def scaled(self):\n        return self.x * scale\n"
+    nb.run(definition)
+    nb.run("scale = 2\np = Point(-3)\nclass Gone:\n    pass\ng = Gone()\ndel Gone")
+    groups = [["p"], ["Point"], ["g"]]
+    written = checkpoint(nb, tmp_path, groups)
+    # `p`'s class is bound in the namespace: by reference, so plain pickle is enough.
+    assert [g["serializer"] for g in written["groups"]] == ["pickle", "cloudpickle", "cloudpickle"]
+
+    # Restore order: the class (copied by value) first, then the instance that refers to it.
+    assert load(target, tmp_path, written, groups, only=[1])["groups"][0]["ok"]
+    assert load(target, tmp_path, written, groups, only=[0, 2])["groups"][0]["ok"]
+    rerun(target, "scale = 10")
+    assert value(target, "[isinstance(p, Point), p.scaled(), type(g).__name__, 'Gone' in globals()]") == [
+        True,
+        -30,
+        "Gone",
+        False,
+    ]
+
+    # The same instance payload, with the class re-run instead of loaded.
+    target.reset()
+    rerun(target, definition + "scale = 1")
+    assert load(target, tmp_path, written, groups, only=[0])["groups"][0]["ok"]
+    assert value(target, "[isinstance(p, Point), p.scaled()]") == [True, -3]
+
+
+def test_instance_before_its_class_fails_cleanly(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    nb.run("class Box:\n    pass\nb = Box()\nother = [1]")
+    groups = [["b", "other"]]
+    written = checkpoint(nb, tmp_path, groups)
+    rerun(target, "other = 'before'")
+    answer = load(target, tmp_path, written, groups)["groups"][0]
+    assert answer["ok"] is False
+    assert "'Box'" in answer["error"] and "does not define" in answer["error"]
+    assert value(target, "[other, 'b' in globals()]") == ["before", False]  # nothing bound
+
+
+def test_unserializable_group_fails_alone(nb: KernelSession, tmp_path: Path) -> None:
+    nb.run(
+        "import threading\n"
+        "def numbers():\n    yield 1\n"
+        "gen = numbers()\n"
+        "handle = open('notes.txt', 'w')\n"
+        "lock = threading.Lock()\n"
+        "fine = {'a': [1, 2, 3]}\n"
+        "holder = [handle]"
+    )
+    groups = [["gen"], ["handle"], ["lock"], ["fine"], ["holder"], ["numbers"], ["nope"]]
+    written = checkpoint(nb, tmp_path, groups, variables=["gen", "fine"])
+    by_index = {g["index"]: g for g in written["groups"]}
+    assert by_index[0]["error"].startswith("cannot serialize 'gen' (generator): ")
+    assert by_index[1]["error"].startswith("cannot serialize 'handle' (_io.TextIOWrapper): ")
+    assert by_index[2]["error"].startswith("cannot serialize 'lock' (_thread.lock): ")
+    assert by_index[4]["error"].startswith("cannot serialize 'holder' (list): ")
+    assert by_index[6]["error"] == "not defined in the kernel: nope"
+    for k in (0, 1, 2, 4, 6):
+        assert by_index[k]["ok"] is False and by_index[k]["file"] is None
+    assert by_index[3]["ok"] and by_index[5]["ok"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g3.pkl", "g5.pkl", "random.pkl"]
+    assert written["fingerprints"]["gen"] == {"digest": None, "comparable": False}
+    assert written["fingerprints"]["fine"]["comparable"] is True
+
+
+def test_checkpoint_result_describes_files_and_environment(nb: KernelSession, tmp_path: Path) -> None:
+    nb.run("import numpy as np\nx = np.zeros(10)")
+    written = checkpoint(nb, tmp_path, [["x"]])
+    group = written["groups"][0]
+    assert group["file"] == "g0.pkl"  # names inside stagingDir, which becomes payloads/<id>/
+    assert (tmp_path / group["file"]).stat().st_size == group["bytes"]
+    random_file = written["random"]
+    assert random_file["file"] == "random.pkl"
+    assert (tmp_path / random_file["file"]).stat().st_size == random_file["bytes"]
+    source = written["source"]
+    assert source["python"].count(".") == 2 and source["implementation"] == "CPython"
+    assert source["hostname"] and source["platform"]
+    assert source["modules"]["numpy"] == value(nb, "np.__version__")
+    assert not any(name.startswith("_") for name in source["modules"])
+
+
+def test_bad_arguments_are_reported_not_raised(nb: KernelSession, tmp_path: Path) -> None:
+    assert agent_call(nb, "nonsense")["error"].startswith("unknown call 'nonsense'")
+    no_dir = agent_call(nb, "checkpoint", {"checkpointId": "x", "groups": []})
+    assert no_dir == {"ok": False, "error": "'stagingDir' must be a non-empty string, got None"}
+    bad_group = agent_call(nb, "checkpoint", {"stagingDir": str(tmp_path), "groups": [{"index": 0, "members": "x"}]})
+    assert bad_group["ok"] is False and "'members' must be a list of variable names" in bad_group["error"]
+    outside = agent_call(
+        nb, "load", {"dir": str(tmp_path), "groups": [{"index": 0, "members": ["x"], "file": "../x.pkl", "checksum": "sha256:00"}]}
+    )
+    assert outside["groups"][0]["ok"] is False
+    assert "outside the bundle folder" in outside["groups"][0]["error"]
