@@ -198,20 +198,32 @@ export class KernelSession {
   /**
    * Evaluate a Python expression in the kernel as a `user_expressions` entry of a silent, empty
    * execute request: no history entry, no execution count, no recording. Returns its text/plain.
+   * `timeoutMs` 0 waits as long as it takes; `label` names the expression in errors.
    */
-  async evaluate(expression: string, timeoutMs = 30_000): Promise<string> {
+  async evaluate(expression: string, timeoutMs = 30_000, label = expression): Promise<string> {
     const future = this.kernel.requestExecute({
       code: '',
       silent: true,
       store_history: false,
       user_expressions: { value: expression }
     });
-    const reply = (await this.guard(future.done, timeoutMs, `evaluating ${expression} timed out`)) as KernelMessage.IExecuteReplyMsg;
+    const reply = (await this.guard(future.done, timeoutMs, `evaluating ${label} timed out`)) as KernelMessage.IExecuteReplyMsg;
     const value = (reply.content as { user_expressions?: Record<string, any> }).user_expressions?.value;
     if (!value || value.status !== 'ok') {
-      throw new CliError(`evaluating ${expression} in the kernel failed: ${value?.ename ?? 'no result'} ${value?.evalue ?? ''}`.trim());
+      throw new CliError(`evaluating ${label} in the kernel failed: ${value?.ename ?? 'no result'} ${value?.evalue ?? ''}`.trim());
     }
     return String(value.data?.['text/plain'] ?? '');
+  }
+
+  /**
+   * Run code as a top-level cell, silently and outside history, so the agent does not record it
+   * (a restore's re-runs). Resolves with the error summary when it raises, else null.
+   */
+  async runSilently(code: string, activity = 'running code'): Promise<string | null> {
+    this.activity = activity;
+    const result = await this.execute(code, { silent: true, store_history: false });
+    this.activity = '';
+    return result.status === 'error' ? result.error : result.status === 'aborted' ? 'aborted' : null;
   }
 
   /** The path of the kernel's connection file, as the kernel itself knows it. */

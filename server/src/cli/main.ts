@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { CleanupStack } from './cleanup';
 import { CliError, oneLine } from './cliError';
+import { catalogCommands } from './commands/catalog';
+import { checkpointCommand } from './commands/checkpoint';
 import { recordCommand } from './commands/record';
+import { restoreCommand } from './commands/restore';
 import { ICommandContext } from './notebookSession';
 import { Progress } from './progress';
 
-/** Build the program with every command (`checkpoint` and `restore` slot in here). */
+/** Build the program with every command. */
 export function createProgram(context: ICommandContext): Command {
   const program = new Command('elastic-notebook')
     .description('Record, checkpoint and restore Jupyter notebook sessions')
@@ -14,7 +17,7 @@ export function createProgram(context: ICommandContext): Command {
       // Usage errors become the CLI's one-line error format.
       outputError: (text, write) => write(`elastic-notebook: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`)
     });
-  for (const command of [recordCommand(context)]) {
+  for (const command of [recordCommand(context), checkpointCommand(context), restoreCommand(context), ...catalogCommands(context)]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   return program;

@@ -20,6 +20,8 @@ export interface INotebookFile {
   kernelName: string | null;
   /** Every code cell in order, blank ones included (the runner skips those, like JupyterLab). */
   cells: INotebookCodeCell[];
+  /** The whole parsed file (metadata, marks). */
+  json: unknown;
 }
 
 const multilineString = z.union([z.string(), z.array(z.string())]);
@@ -83,5 +85,5 @@ export async function readNotebook(file: string): Promise<INotebookFile> {
       cells.push({ cellIndex: index, cellId: cell.id ?? null, source });
     }
   });
-  return { path: absolute, kernelName: parsed.data.metadata?.kernelspec?.name ?? null, cells };
+  return { path: absolute, kernelName: parsed.data.metadata?.kernelspec?.name ?? null, cells, json };
 }

@@ -35,6 +35,74 @@ export interface IOpenNotebook {
   session: KernelSession;
 }
 
+/** A Jupyter server for a command: the one given with --server, or a private one. */
+export interface ICommandServer {
+  server: IJupyterServer;
+  /** The private server the CLI started (null with --server). */
+  local: LocalJupyterServer | null;
+  /** Hand a private server over to the user (--keep-kernel): it is no longer stopped at the end. */
+  keep(): IKeptServer | undefined;
+}
+
+/**
+ * Connect to the server given with --server, or start a private one rooted at `rootDir`; a
+ * private server is registered with the cleanup stack (stopped on success, failure and Ctrl-C).
+ */
+export async function openServer(rootDir: string, options: ISessionOptions, { cleanup, progress }: ICommandContext): Promise<ICommandServer> {
+  if (options.server) {
+    progress.step(`connecting to ${options.server}`);
+    const server = await connectServer(options.server, options.token ?? '');
+    return { server, local: null, keep: () => undefined };
+  }
+  progress.step('starting a Jupyter server');
+  const launched = await LocalJupyterServer.launch(rootDir);
+  // Registered before it is ready: Ctrl-C or a failure during start-up must not leave it behind.
+  const forget = cleanup.add('stopping the Jupyter server', () => launched.stop());
+  await launched.ready();
+  return {
+    server: launched,
+    local: launched,
+    keep: () => {
+      forget();
+      return launched.keep();
+    }
+  };
+}
+
+/** A kernel session with the agent loaded, shut down by the cleanup stack unless handed over. */
+export interface IAgentKernel {
+  session: KernelSession;
+  /** Stop shutting it down at the end (--keep-kernel). */
+  forget(): void;
+}
+
+/** Start a fresh kernel for the session path `notebookPath` on `server` and load the agent. */
+export async function openAgentKernel(
+  server: IJupyterServer,
+  notebookPath: string,
+  kernelName: string | null,
+  { cleanup, progress }: ICommandContext
+): Promise<IAgentKernel> {
+  progress.step('starting a kernel');
+  const session = await KernelSession.start(server, notebookPath, kernelName);
+  const forget = cleanup.add('shutting the kernel down', () => session.shutdown());
+  progress.step('loading the Elastic Notebook agent');
+  await session.bootstrap();
+  return { session, forget };
+}
+
+/** Leave `kernel` (and a private server) running for the user; what goes into the JSON. */
+export async function keepKernel(kernel: IAgentKernel, server: ICommandServer): Promise<IKeptKernel> {
+  const kept: IKeptKernel = { kernelId: kernel.session.kernelId, connectionFile: await kernel.session.connectionFile() };
+  kernel.forget();
+  kernel.session.detach();
+  const local = server.keep();
+  if (local) {
+    kept.server = local;
+  }
+  return kept;
+}
+
 /**
  * Run `body` with a Jupyter server (a private one unless `--server` is given) and a fresh kernel
  * session for `notebook`, agent loaded. Whatever is started is registered with the cleanup stack,
@@ -44,42 +112,12 @@ export interface IOpenNotebook {
 export async function withNotebookSession<T>(
   notebook: INotebookFile,
   options: ISessionOptions,
-  { cleanup, progress }: ICommandContext,
+  context: ICommandContext,
   body: (open: IOpenNotebook) => Promise<T>
 ): Promise<{ result: T; kept: IKeptKernel | null }> {
-  let server: IJupyterServer;
-  let notebookPath: string;
-  let local: LocalJupyterServer | null = null;
-  let forgetServer = () => undefined as void;
-  if (options.server) {
-    progress.step(`connecting to ${options.server}`);
-    server = await connectServer(options.server, options.token ?? '');
-    notebookPath = await locateOnServer(server, notebook);
-  } else {
-    progress.step('starting a Jupyter server');
-    const launched = await LocalJupyterServer.launch(path.dirname(notebook.path));
-    // Registered before it is ready: Ctrl-C or a failure during start-up must not leave it behind.
-    forgetServer = cleanup.add('stopping the Jupyter server', () => launched.stop());
-    await launched.ready();
-    local = launched;
-    server = local;
-    notebookPath = path.basename(notebook.path);
-  }
-  progress.step('starting a kernel');
-  const session = await KernelSession.start(server, notebookPath, notebook.kernelName);
-  const forgetSession = cleanup.add('shutting the kernel down', () => session.shutdown());
-  progress.step('loading the Elastic Notebook agent');
-  await session.bootstrap();
-  const result = await body({ server, session });
-  if (!options.keepKernel) {
-    return { result, kept: null };
-  }
-  const kept: IKeptKernel = { kernelId: session.kernelId, connectionFile: await session.connectionFile() };
-  forgetSession();
-  session.detach();
-  if (local) {
-    forgetServer();
-    kept.server = local.keep();
-  }
-  return { result, kept };
+  const opened = await openServer(path.dirname(notebook.path), options, context);
+  const notebookPath = opened.local ? path.basename(notebook.path) : await locateOnServer(opened.server, notebook);
+  const kernel = await openAgentKernel(opened.server, notebookPath, notebook.kernelName, context);
+  const result = await body({ server: opened.server, session: kernel.session });
+  return { result, kept: options.keepKernel ? await keepKernel(kernel, opened) : null };
 }

@@ -19,9 +19,41 @@ const MIN_BANDWIDTH_BYTES = 1 << 20;
 /** How many recent observations an estimate uses (bandwidth drifts). */
 const WINDOW = 20;
 
+/** The JSON form of a meter: `[kind, target, bytes, ms]` per observation, oldest first. */
+export type ThroughputLog = Array<[ThroughputKind, string, number, number]>;
+
+const KINDS: readonly ThroughputKind[] = ['serialize', 'deserialize', 'write', 'read'];
+
 /** Remembers observed throughputs and turns them into cost-model measurements. */
 export class ThroughputMeter {
   private readonly observations = new Map<string, IObservation[]>();
+
+  /** A meter holding the observations of `log`; malformed entries are skipped. */
+  static fromJSON(log: unknown): ThroughputMeter {
+    const meter = new ThroughputMeter();
+    if (Array.isArray(log)) {
+      for (const entry of log) {
+        if (Array.isArray(entry) && entry.length === 4 && KINDS.includes(entry[0]) && typeof entry[1] === 'string') {
+          try {
+            meter.record(entry[0], entry[1], entry[2], entry[3]);
+          } catch {
+            // A damaged entry: skip it, keep the rest.
+          }
+        }
+      }
+    }
+    return meter;
+  }
+
+  /** Every kept observation, for storing. */
+  toJSON(): ThroughputLog {
+    const log: ThroughputLog = [];
+    for (const [key, list] of this.observations) {
+      const [kind, target] = key.split('\u0000') as [ThroughputKind, string];
+      list.forEach(o => log.push([kind, target, o.bytes, o.ms]));
+    }
+    return log;
+  }
 
   /**
    * Record that `bytes` took `ms` of `kind` work for `target` (serialization and

@@ -2,7 +2,7 @@
  * Test helpers for the CLI suites: run the real CLI as a child process, write notebooks, and run
  * a real Jupyter server with the Elastic Notebook extension.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFile, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import fs from 'fs';
 import os from 'os';
@@ -188,4 +188,66 @@ export class TestJupyterServer {
       clearTimeout(timer);
     }
   }
+}
+
+/** A Jupyter server shared by the tests of one `describe` block, with its root folder. */
+export interface ISharedServer {
+  readonly server: TestJupyterServer;
+  readonly root: string;
+  /** `--server URL --token TOKEN` for the CLI. */
+  args(): string[];
+  /** Shut down every session (and its kernel) left on the server. */
+  deleteSessions(): Promise<void>;
+}
+
+/**
+ * Start one Jupyter server (with the extension) for the enclosing `describe` block: started in
+ * `beforeAll`, stopped and its root folder removed in `afterAll`.
+ */
+export function sharedTestServer(): ISharedServer {
+  let server: TestJupyterServer | undefined;
+  let root = '';
+  beforeAll(async () => {
+    root = tempDir('en-cli-root-');
+    server = await new TestJupyterServer(root).start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      if (!server) {
+        throw new Error('the shared Jupyter server is not started (use it inside tests)');
+      }
+      return server;
+    },
+    get root() {
+      return root;
+    },
+    args: () => ['--server', server!.url, '--token', server!.token],
+    deleteSessions: async () => {
+      const sessions = (await server!.get('api/sessions').then(r => r.json())) as Array<{ id: string }>;
+      for (const session of sessions) {
+        await server!.delete(`api/sessions/${session.id}`);
+      }
+    }
+  };
+}
+
+/** Ask a kernel, through its connection file only, for the repr of `expression`. */
+export function askKernel(connectionFile: string, expression: string): Promise<string> {
+  const script = [
+    'import sys',
+    'from jupyter_client import BlockingKernelClient',
+    'c = BlockingKernelClient(connection_file=sys.argv[1]); c.load_connection_file(); c.start_channels()',
+    'c.wait_for_ready(30)',
+    'r = c.execute_interactive("", user_expressions={"v": sys.argv[2]}, timeout=30)',
+    'print(r["content"]["user_expressions"]["v"]["data"]["text/plain"])'
+  ].join('\n');
+  return new Promise((resolve, reject) =>
+    execFile(PYTHON, ['-c', script, connectionFile, expression], { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim())
+    )
+  );
 }

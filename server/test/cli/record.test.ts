@@ -2,15 +2,14 @@
  * `elastic-notebook record` as a child process against real Jupyter servers (its own, and one the
  * test started for --server/--token), with the real kernel agent and companion.
  */
-import { execFile } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import {
-  PYTHON,
-  TestJupyterServer,
+  askKernel,
   errorLine,
   jupyterServersMentioning,
   requireBuiltCli,
+  sharedTestServer,
   runCli,
   startCli,
   tempDir,
@@ -45,23 +44,6 @@ function processesIn(dir: string): number[] {
       }
     })
     .map(Number);
-}
-
-/** Ask a kernel, through its connection file only, for the repr of `expression`. */
-function askKernel(connectionFile: string, expression: string): Promise<string> {
-  const script = [
-    'import sys',
-    'from jupyter_client import BlockingKernelClient',
-    'c = BlockingKernelClient(connection_file=sys.argv[1]); c.load_connection_file(); c.start_channels()',
-    'c.wait_for_ready(30)',
-    'r = c.execute_interactive("", user_expressions={"v": sys.argv[2]}, timeout=30)',
-    'print(r["content"]["user_expressions"]["v"]["data"]["text/plain"])'
-  ].join('\n');
-  return new Promise((resolve, reject) =>
-    execFile(PYTHON, ['-c', script, connectionFile, expression], { timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim())
-    )
-  );
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -196,39 +178,23 @@ describe('record with its own Jupyter server', () => {
 });
 
 describe('record against a running server (--server/--token)', () => {
-  let server: TestJupyterServer;
-  let root: string;
+  const shared = sharedTestServer();
 
-  beforeAll(async () => {
-    root = tempDir('en-cli-root-');
-    server = await new TestJupyterServer(root).start();
-  });
+  // Every test must leave the server without sessions (the CLI shuts its kernel down).
+  afterEach(() => shared.deleteSessions());
 
-  afterAll(async () => {
-    await server?.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-  });
-
-  afterEach(async () => {
-    // Every test must leave the server without sessions (the CLI shuts its kernel down).
-    const sessions = await server.get('api/sessions').then(r => r.json());
-    for (const session of sessions) {
-      await server.delete(`api/sessions/${session.id}`);
-    }
-  });
-
-  const serverArgs = () => ['--server', server.url, '--token', server.token];
+  const serverArgs = shared.args;
 
   test('records through the given server in the notebook folder, then shuts its kernel down', async () => {
-    fs.mkdirSync(path.join(root, 'sub', 'deeper'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'sub', 'deeper', 'value.txt'), '7');
-    writeNotebook(path.join(root, 'sub', 'deeper', 'n.ipynb'), [
+    fs.mkdirSync(path.join(shared.root, 'sub', 'deeper'), { recursive: true });
+    fs.writeFileSync(path.join(shared.root, 'sub', 'deeper', 'value.txt'), '7');
+    writeNotebook(path.join(shared.root, 'sub', 'deeper', 'n.ipynb'), [
       'import os\nv = int(open("value.txt").read())',
       'here = os.getcwd()',
       'w = {"v": v}\nw["twice"] = [v, v]',
       'w["twice"].append(v * 6)\ndel v'
     ]);
-    const run = await runCli(['record', path.join('sub', 'deeper', 'n.ipynb'), '--json', ...serverArgs()], { cwd: root });
+    const run = await runCli(['record', path.join('sub', 'deeper', 'n.ipynb'), '--json', ...serverArgs()], { cwd: shared.root });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const graph = JSON.parse(run.stdout);
@@ -239,19 +205,19 @@ describe('record against a running server (--server/--token)', () => {
       { index: 3, cell: 3, reads: ['v', 'w'], writes: ['w'], deletes: ['v'], error: null }
     ]);
     expect(graph.variables.filter((v: any) => v.active).map((v: any) => v.name).sort()).toEqual(['here', 'os', 'w']);
-    const sessions = await server.get('api/sessions').then(r => r.json());
+    const sessions = await shared.server.get('api/sessions').then(r => r.json());
     expect(sessions).toEqual([]);
-    const kernels = await server.get('api/kernels').then(r => r.json());
+    const kernels = await shared.server.get('api/kernels').then(r => r.json());
     expect(kernels).toEqual([]);
   });
 
   test('without --json prints readable tables of executions, variables and groups', async () => {
-    writeNotebook(path.join(root, 'table.ipynb'), ['p = [1]\nq = p', 'p.append(2)', '1 / 0']);
-    const run = await runCli(['record', 'table.ipynb', ...serverArgs()], { cwd: root });
+    writeNotebook(path.join(shared.root, 'table.ipynb'), ['p = [1]\nq = p', 'p.append(2)', '1 / 0']);
+    const run = await runCli(['record', 'table.ipynb', ...serverArgs()], { cwd: shared.root });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toBe(`History of ${path.join(fs.realpathSync(root), 'table.ipynb')}`);
+    expect(lines[0]).toBe(`History of ${path.join(fs.realpathSync(shared.root), 'table.ipynb')}`);
     expect(lines).toContain('Executions (3)');
     expect(run.stdout).toMatch(/^ {2}0 {2}0 +[\d.]+ +- +p, q +-$/m);
     expect(run.stdout).toMatch(/^ {2}1 {2}1 +[\d.]+ +p +p, q +-$/m);
@@ -261,8 +227,8 @@ describe('record against a running server (--server/--token)', () => {
   });
 
   test('a notebook without code records an empty graph at once', async () => {
-    writeNotebook(path.join(root, 'text.ipynb'), [{ markdown: '# only prose' }, '  \n']);
-    const run = await runCli(['record', 'text.ipynb', '--json', ...serverArgs()], { cwd: root });
+    writeNotebook(path.join(shared.root, 'text.ipynb'), [{ markdown: '# only prose' }, '  \n']);
+    const run = await runCli(['record', 'text.ipynb', '--json', ...serverArgs()], { cwd: shared.root });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const graph = JSON.parse(run.stdout);
@@ -270,8 +236,8 @@ describe('record against a running server (--server/--token)', () => {
   });
 
   test('--stop-on-error stops at the first cell that raises, prints the graph so far and exits 1', async () => {
-    writeNotebook(path.join(root, 'stops.ipynb'), ['a = 1', 'a / 0', 'b = 2']);
-    const run = await runCli(['record', 'stops.ipynb', '--json', '--stop-on-error', ...serverArgs()], { cwd: root });
+    writeNotebook(path.join(shared.root, 'stops.ipynb'), ['a = 1', 'a / 0', 'b = 2']);
+    const run = await runCli(['record', 'stops.ipynb', '--json', '--stop-on-error', ...serverArgs()], { cwd: shared.root });
     expect(run.code).toBe(1);
     expect(errorLine(run)).toBe('cell 1 raised ZeroDivisionError: division by zero; stopped there (--stop-on-error)');
     expect(summary(JSON.parse(run.stdout)).map((e: any) => [e.cell, e.error])).toEqual([
@@ -281,32 +247,32 @@ describe('record against a running server (--server/--token)', () => {
   });
 
   test('a notebook already open in a session gets a fresh kernel of its own; the open one is untouched', async () => {
-    writeNotebook(path.join(root, 'open.ipynb'), ['fresh = "yes"']);
-    const opened = await fetch(new URL('api/sessions', server.url), {
+    writeNotebook(path.join(shared.root, 'open.ipynb'), ['fresh = "yes"']);
+    const opened = await fetch(new URL('api/sessions', shared.server.url), {
       method: 'POST',
-      headers: { Authorization: `token ${server.token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `token ${shared.server.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ path: 'open.ipynb', name: 'open.ipynb', type: 'notebook', kernel: { name: 'python3' } })
     }).then(r => r.json());
-    const run = await runCli(['record', 'open.ipynb', '--json', ...serverArgs()], { cwd: root });
+    const run = await runCli(['record', 'open.ipynb', '--json', ...serverArgs()], { cwd: shared.root });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const graph = JSON.parse(run.stdout);
     expect(graph.kernelId).not.toBe(opened.kernel.id);
     expect(summary(graph).map((e: any) => e.writes)).toEqual([['fresh']]);
-    const sessions = await server.get('api/sessions').then(r => r.json());
+    const sessions = await shared.server.get('api/sessions').then(r => r.json());
     expect(sessions.map((s: any) => [s.path, s.kernel.id])).toEqual([['open.ipynb', opened.kernel.id]]);
   });
 
   test('--keep-kernel leaves the kernel running on the given server', async () => {
-    writeNotebook(path.join(root, 'keep.ipynb'), ['import numpy as np\narr = np.arange(5)', 'arr *= 2']);
-    const run = await runCli(['record', 'keep.ipynb', '--json', '--keep-kernel', ...serverArgs()], { cwd: root });
+    writeNotebook(path.join(shared.root, 'keep.ipynb'), ['import numpy as np\narr = np.arange(5)', 'arr *= 2']);
+    const run = await runCli(['record', 'keep.ipynb', '--json', '--keep-kernel', ...serverArgs()], { cwd: shared.root });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(summary(out).map((e: any) => e.writes)).toEqual([['arr', 'np'], ['arr']]);
     expect(out.server).toBeUndefined();
     expect(fs.existsSync(out.connectionFile)).toBe(true);
-    const kernels = await server.get('api/kernels').then(r => r.json());
+    const kernels = await shared.server.get('api/kernels').then(r => r.json());
     expect(kernels.map((k: any) => k.id)).toEqual([out.kernelId]);
     expect(await askKernel(out.connectionFile, 'arr.tolist()')).toBe('[0, 2, 4, 6, 8]');
   });

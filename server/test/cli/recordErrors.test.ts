@@ -4,7 +4,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { TestJupyterServer, errorLine, freePort, requireBuiltCli, runCli, tempDir, writeNotebook } from './helpers';
+import { TestJupyterServer, errorLine, freePort, requireBuiltCli, runCli, sharedTestServer, tempDir, writeNotebook } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -96,55 +96,44 @@ describe('servers that cannot be used', () => {
 });
 
 describe('failures on a working server', () => {
-  let server: TestJupyterServer;
-  let root: string;
+  const shared = sharedTestServer();
 
-  beforeAll(async () => {
-    root = tempDir('en-cli-root-');
-    server = await new TestJupyterServer(root).start();
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-  });
-
-  const serverArgs = () => ['--server', server.url, '--token', server.token];
+  const serverArgs = shared.args;
 
   /** The CLI must leave no session behind, whatever went wrong. */
   async function expectNoSessions(): Promise<void> {
-    expect(await server.get('api/sessions').then(r => r.json())).toEqual([]);
+    expect(await shared.server.get('api/sessions').then(r => r.json())).toEqual([]);
   }
 
   test('a wrong token, and a missing one', async () => {
-    writeNotebook(path.join(root, 'z.ipynb'), ['x = 1']);
-    expect(await failure(['record', 'z.ipynb', '--server', server.url, '--token', 'wrong'], { cwd: root })).toBe(
-      `the Jupyter server at ${server.url} rejected the token`
+    writeNotebook(path.join(shared.root, 'z.ipynb'), ['x = 1']);
+    expect(await failure(['record', 'z.ipynb', '--server', shared.server.url, '--token', 'wrong'], { cwd: shared.root })).toBe(
+      `the Jupyter server at ${shared.server.url} rejected the token`
     );
-    expect(await failure(['record', 'z.ipynb', '--server', server.url], { cwd: root, env: { JUPYTER_TOKEN: '' } })).toBe(
-      `the Jupyter server at ${server.url} needs a token: pass --token`
+    expect(await failure(['record', 'z.ipynb', '--server', shared.server.url], { cwd: shared.root, env: { JUPYTER_TOKEN: '' } })).toBe(
+      `the Jupyter server at ${shared.server.url} needs a token: pass --token`
     );
   });
 
   test('a notebook outside the server root', async () => {
     const outside = writeNotebook(path.join(dir, 'outside', 'o.ipynb'), ['x = 1']);
     expect(await failure(['record', outside, ...serverArgs()])).toBe(
-      `the Jupyter server at ${server.url} does not see ${fs.realpathSync(outside)}: the notebook must be inside the server's root folder`
+      `the Jupyter server at ${shared.server.url} does not see ${fs.realpathSync(outside)}: the notebook must be inside the server's root folder`
     );
   });
 
   test('the kernel dying mid-run', async () => {
-    writeNotebook(path.join(root, 'dies.ipynb'), ['x = 1', { markdown: 'next: exit' }, 'import os\nos._exit(1)', 'y = 2']);
-    expect(await failure(['record', 'dies.ipynb', '--json', ...serverArgs()], { cwd: root })).toBe(
+    writeNotebook(path.join(shared.root, 'dies.ipynb'), ['x = 1', { markdown: 'next: exit' }, 'import os\nos._exit(1)', 'y = 2']);
+    expect(await failure(['record', 'dies.ipynb', '--json', ...serverArgs()], { cwd: shared.root })).toBe(
       'the kernel died while running cell 2'
     );
     await expectNoSessions();
   });
 
   test('a cell running longer than --timeout', async () => {
-    writeNotebook(path.join(root, 'slow.ipynb'), ['x = 1', 'import time\ntime.sleep(60)']);
+    writeNotebook(path.join(shared.root, 'slow.ipynb'), ['x = 1', 'import time\ntime.sleep(60)']);
     const started = Date.now();
-    expect(await failure(['record', 'slow.ipynb', '--timeout', '2', ...serverArgs()], { cwd: root })).toBe(
+    expect(await failure(['record', 'slow.ipynb', '--timeout', '2', ...serverArgs()], { cwd: shared.root })).toBe(
       'running cell 1 took longer than 2 s (--timeout)'
     );
     expect(Date.now() - started).toBeLessThan(30_000);

@@ -87,6 +87,18 @@ describe('ThroughputMeter', () => {
     expect(() => meter.record('read', 'x', -1, 5)).toThrow('finite bytes >= 0');
   });
 
+  it('survives a JSON round trip, skipping damaged entries', () => {
+    const meter = new ThroughputMeter();
+    meter.record('write', 's3', 100e6, 1000);
+    meter.record('deserialize', 'host', 20e6, 10);
+    const log = JSON.parse(JSON.stringify([...meter.toJSON(), ['write', 's3', -5, 1], ['bogus', 'x', 1, 1], 'junk']));
+    const again = ThroughputMeter.fromJSON(log);
+    expect(again.toJSON()).toEqual(meter.toJSON());
+    expect(again.estimate('write', 's3')).toBe(100e6);
+    expect(again.estimate('deserialize', 'host')).toBe(2e9);
+    expect(ThroughputMeter.fromJSON({ not: 'a list' }).toJSON()).toEqual([]);
+  });
+
   it('feeds costModel, which marks those numbers as measured', () => {
     const meter = new ThroughputMeter();
     meter.record('read', 't', 10e6, 100);

@@ -87,7 +87,7 @@ function formatRecord(result: RecordResult): string {
 }
 
 /** Parse `--timeout SECONDS`. */
-function seconds(value: string): number {
+export function seconds(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) {
     throw new InvalidArgumentError('must be a positive number of seconds.');

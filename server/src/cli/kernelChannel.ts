@@ -1,0 +1,13 @@
+import { IKernelChannel } from '../migrate/agentCalls';
+import { KernelSession } from './kernelSession';
+
+/** A CLI kernel session as the checkpoint/restore orchestrator's channel to the agent. */
+export function kernelChannel(session: KernelSession): IKernelChannel {
+  return {
+    // Agent calls take as long as their data takes (0: no time limit); errors name the call, not
+    // the whole encoded expression.
+    evaluate: (expression, timeoutMs) =>
+      session.evaluate(expression, timeoutMs ?? 0, /\.call\("([a-z]+)"/.exec(expression)?.[1] ?? 'an agent call'),
+    runSilently: code => session.runSilently(code, 'replaying an execution')
+  };
+}

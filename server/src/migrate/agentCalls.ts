@@ -1,0 +1,184 @@
+/**
+ * Calls into the kernel agent (docs/checkpoint.md section 4): each one is a silent execute request
+ * whose user expression runs `call(name, base64 JSON args)` and returns base64 JSON, so neither side
+ * has to quote anything. Results are validated here: a malformed answer is an error that says which
+ * call and which field.
+ */
+import { z } from 'zod';
+import { MigrationError } from './migrationError';
+
+/** What the orchestrator needs from a kernel: silent expression evaluation and silent runs. */
+export interface IKernelChannel {
+  /**
+   * Evaluate a Python expression as a `user_expressions` entry of a silent execute request and
+   * return its text/plain; rejects with the Python error when it raises.
+   */
+  evaluate(expression: string, timeoutMs?: number): Promise<string>;
+  /**
+   * Run code as a top-level cell, silently and outside history (so the agent does not record it).
+   * Resolves with the one-line error summary when it raises, else null.
+   */
+  runSilently(code: string): Promise<string | null>;
+}
+
+const checksum = z.string().regex(/^(xxh3_128|sha256):[0-9a-f]+$/, 'must be "<algorithm>:<hex>"');
+const fingerprint = z.looseObject({ digest: z.string().nullable(), comparable: z.boolean() });
+
+/** One variable's fingerprint at checkpoint time. */
+export type IFingerprint = z.infer<typeof fingerprint>;
+
+const environment = z.looseObject({
+  python: z.string(),
+  implementation: z.string().optional(),
+  platform: z.string().optional(),
+  hostname: z.string().optional(),
+  modules: z.record(z.string(), z.string()).default({})
+});
+
+/** The source environment the agent reports. */
+export type ISourceEnvironment = z.infer<typeof environment>;
+
+const fileInfo = z.looseObject({ file: z.string(), bytes: z.number().nonnegative(), checksum });
+
+/** A file the agent wrote: its path relative to the bundle, size and checksum. */
+export type IWrittenFile = z.infer<typeof fileInfo>;
+
+export const checkpointResultSchema = z.looseObject({
+  groups: z.array(
+    z.looseObject({
+      index: z.number().int().nonnegative(),
+      ok: z.boolean(),
+      error: z.string().nullable().optional(),
+      file: z.string().nullable().optional(),
+      bytes: z.number().nonnegative().default(0),
+      checksum: checksum.nullable().optional(),
+      serializer: z.string().nullable().optional(),
+      serializeMs: z.number().nonnegative().default(0)
+    })
+  ),
+  fingerprints: z.record(z.string(), fingerprint),
+  random: fileInfo,
+  source: environment,
+  serializeMs: z.number().nonnegative().default(0)
+});
+
+/** What `checkpoint` answers. */
+export type ICheckpointResult = z.infer<typeof checkpointResultSchema>;
+
+export const loadResultSchema = z.looseObject({
+  groups: z.array(
+    z.looseObject({
+      index: z.number().int().nonnegative(),
+      ok: z.boolean(),
+      error: z.string().nullable().optional(),
+      loadMs: z.number().nonnegative().default(0),
+      bytes: z.number().nonnegative().default(0)
+    })
+  )
+});
+
+/** What `load` answers. */
+export type ILoadResult = z.infer<typeof loadResultSchema>;
+
+export const verifyResultSchema = z.looseObject({
+  ok: z.boolean(),
+  differ: z.array(z.string()).default([]),
+  missing: z.array(z.string()).default([]),
+  unexpected: z.array(z.string()).default([]),
+  notCompared: z.array(z.string()).default([])
+});
+
+/** What `verify` answers. */
+export type IVerification = z.infer<typeof verifyResultSchema>;
+
+const okSchema = z.looseObject({ ok: z.boolean(), error: z.string().nullable().optional() });
+const adoptSchema = okSchema.extend({ records: z.number().int().nonnegative().optional() });
+
+/** The expression that calls the agent. */
+function callExpression(name: string, args: unknown): string {
+  const encoded = Buffer.from(JSON.stringify(args), 'utf8').toString('base64');
+  return `__import__('sys').modules['_elastic_notebook_agent'].call(${JSON.stringify(name)}, '${encoded}')`;
+}
+
+/** Decode the text/plain repr of the base64 string the agent answers with. */
+function decodeAnswer(name: string, text: string): unknown {
+  const match = /^'([A-Za-z0-9+/=]*)'$/.exec(text.trim());
+  if (!match) {
+    throw new MigrationError(`the kernel agent answered ${name} with ${text.slice(0, 80)} instead of an encoded result`);
+  }
+  try {
+    return JSON.parse(Buffer.from(match[1], 'base64').toString('utf8'));
+  } catch (err) {
+    throw new MigrationError(`the kernel agent's answer to ${name} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Call one agent function and validate its answer with `schema`. */
+async function callAgent<T extends z.ZodType>(
+  channel: IKernelChannel,
+  name: string,
+  args: unknown,
+  schema: T,
+  timeoutMs?: number
+): Promise<z.output<T>> {
+  const answer = decodeAnswer(name, await channel.evaluate(callExpression(name, args), timeoutMs));
+  const parsed = schema.safeParse(answer);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const error = (answer as { error?: unknown } | null)?.error;
+    throw new MigrationError(
+      typeof error === 'string' && error
+        ? `the kernel agent could not ${name}: ${error}`
+        : `the kernel agent answered ${name} with a malformed result (${issue.path.join('.') || 'result'}: ${issue.message})`
+    );
+  }
+  return parsed.data;
+}
+
+/** The agent calls, typed. No call has a time limit: a 2 GB payload takes what it takes. */
+export class AgentCalls {
+  constructor(private readonly channel: IKernelChannel) {}
+
+  /** Serialize the groups into `stagingDir` and fingerprint every active variable. */
+  checkpoint(args: {
+    stagingDir: string;
+    checkpointId: string;
+    groups: Array<{ index: number; members: string[] }>;
+    variables: string[];
+  }): Promise<ICheckpointResult> {
+    return callAgent(this.channel, 'checkpoint', args, checkpointResultSchema);
+  }
+
+  /**
+   * Set the random generators to their state before execution `execution`, as recorded in the
+   * bundle's random-state file `random` (relative to `dir`).
+   */
+  async prepare(execution: number, states: { dir: string; random: string; checksum: string }): Promise<void> {
+    const result = await callAgent(this.channel, 'prepare', { execution, ...states }, okSchema);
+    if (!result.ok) {
+      throw new MigrationError(`could not restore the random state before execution ${execution}: ${result.error ?? 'unknown error'}`);
+    }
+  }
+
+  /** Load copied groups from `dir`. */
+  load(args: {
+    dir: string;
+    groups: Array<{ index: number; members: string[]; file: string; checksum: string }>;
+  }): Promise<ILoadResult> {
+    return callAgent(this.channel, 'load', args, loadResultSchema);
+  }
+
+  /** Compare every variable with its checkpoint-time fingerprint. */
+  verify(fingerprints: Record<string, IFingerprint>): Promise<IVerification> {
+    return callAgent(this.channel, 'verify', { fingerprints }, verifyResultSchema);
+  }
+
+  /** Continue the checkpointed run in this kernel. */
+  async adopt(args: { dir: string; history: string; random: string }): Promise<number> {
+    const result = await callAgent(this.channel, 'adopt', args, adoptSchema);
+    if (!result.ok) {
+      throw new MigrationError(`the restored kernel could not continue the recorded history: ${result.error ?? 'unknown error'}`);
+    }
+    return result.records ?? 0;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Restore a bundle into a fresh kernel (DESIGN.md 2.5): re-run the planned executions in their
+ * original order with the random generators as they were, load each copied group right after the
+ * execution that produced it, fall back to recomputing any group whose payload fails, verify
+ * every variable against its checkpoint-time fingerprint, and let the kernel continue the
+ * recorded history so that it can be checkpointed again.
+ */
+import { createHash } from 'crypto';
+import { promises as fs } from 'fs';
+import path from 'path';
+import { performance } from 'perf_hooks';
+import type { IExecutionRecord } from '../ahg/types';
+import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
+import { AgentCalls, IKernelChannel, IVerification } from './agentCalls';
+import { feasiblePlan, graphOf } from './checkpoint';
+import { MigrationError } from './migrationError';
+import { restoreSteps } from './restoreSteps';
+import { IBundleManifest, IMigrationStore, ITransferOptions } from './types';
+
+/** A fresh kernel with the agent loaded, for one restore attempt. */
+export interface IRestoreKernel extends IKernelChannel {
+  /** Shut it down (after a failed attempt). */
+  close(): Promise<void>;
+}
+
+/** Where to restore from and how to get kernels. */
+export interface IRestoreOptions extends ITransferOptions {
+  store: IMigrationStore;
+  /** Start a fresh kernel for the notebook (its folder is the working directory) with the agent loaded. */
+  openKernel: (manifest: IBundleManifest) => Promise<IRestoreKernel>;
+  onStep?: (message: string) => void;
+}
+
+/** A group that was recomputed although the checkpoint copied it. */
+export interface IFallback {
+  members: string[];
+  reason: string;
+}
+
+/** An execution whose re-run ended differently from the recorded run. */
+export interface IReplayProblem {
+  execution: number;
+  cellIndex: number | null;
+  expected: string | null;
+  got: string | null;
+}
+
+/** The result of a restore (also the core of the CLI's JSON). */
+export interface IRestoreOutcome {
+  bundle: string;
+  checkpointId: string;
+  /** Variables loaded from payloads, sorted. */
+  loaded: string[];
+  /** Executions re-run, ascending. */
+  rerun: number[];
+  fallback: IFallback[];
+  replayProblems: IReplayProblem[];
+  verification: IVerification;
+  /** The kernel holding the restored session (the caller decides whether to keep it). */
+  kernel: IRestoreKernel;
+  timings: { totalMs: number; fetchMs: number; rerunMs: number; loadMs: number; verifyMs: number; attempts: number };
+  /** Bytes fetched from the store, and payload bytes loaded into the kernel. */
+  bytes: { fetched: number; loaded: number };
+  source: IBundleManifest['source'];
+}
+
+/** Load the run's records from the fetched history file, checking its checksum. */
+async function readHistory(dir: string, manifest: IBundleManifest): Promise<IExecutionRecord[]> {
+  const file = path.join(dir, manifest.history.file);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new MigrationError(`the bundle's history file ${manifest.history.file} cannot be read: ${(err as Error).message}`);
+  }
+  const [algorithm, expected] = manifest.history.checksum.split(':');
+  const actual = algorithm === 'sha256' ? createHash('sha256').update(text).digest('hex') : null;
+  if (actual !== expected) {
+    throw new MigrationError(
+      `the bundle's history file ${manifest.history.file} is damaged (checksum mismatch); ` +
+        'without it nothing can be recomputed: checkpoint the session again'
+    );
+  }
+  return text
+    .split('\n')
+    .filter(line => line.trim() !== '')
+    .map(line => JSON.parse(line) as IExecutionRecord);
+}
+
+/** The cost numbers a plan was made with, to replan with the same model. */
+function measurementsOf(planned: IFeasiblePlan): Measurements {
+  const { weights: _weights, measured: _measured, ...numbers } = planned.costModel as unknown as Record<string, unknown>;
+  return numbers as Measurements;
+}
+
+/** Restore the bundle in `options.store`. */
+export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome> {
+  const started = performance.now();
+  const step = options.onStep ?? (() => undefined);
+  step(`reading ${options.store.uri}`);
+  const manifest = await options.store.readManifest();
+  let current = manifest.plan as unknown as IFeasiblePlan;
+  if (!current?.feasible || !Array.isArray(current.rerun) || current.groups?.length !== manifest.groups.length) {
+    throw new MigrationError(`the bundle ${options.store.uri} has no usable plan in its manifest`);
+  }
+  const objective: Objective = OBJECTIVES.includes(current.objective) ? current.objective : 'balanced';
+  const copiedFiles = manifest.groups.filter(g => g.decision === 'copy' && g.file).map(g => g.file as string);
+  step('fetching the payloads');
+  const fetched = await options.store.fetch(manifest, [...copiedFiles, manifest.history.file, manifest.random.file], {
+    onProgress: options.onProgress,
+    signal: options.signal
+  });
+  try {
+    const records = await readHistory(fetched.dir, manifest);
+    const randomStates = { dir: fetched.dir, random: manifest.random.file, checksum: manifest.random.checksum };
+    const graph = graphOf(records);
+    const marks = parseMarks(manifest.marks ?? {});
+    const fallback: IFallback[] = [];
+    const unusable = new Set<number>(); // manifest groups whose payload cannot be used
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      const kernel = await options.openKernel(manifest);
+      const agent = new AgentCalls(kernel);
+      let rerunMs = 0;
+      let loadMs = 0;
+      let loadedBytes = 0;
+      const replayProblems: IReplayProblem[] = [];
+      const loaded: string[] = [];
+      let failedLoad = false;
+      try {
+        const copied = current.groups
+          .map((group, index) => ({ group, index }))
+          .filter(({ group }) => group.decision === 'copy')
+          .map(({ index }) => {
+            const entry = manifest.groups.find(g => sameMembers(g.members, current.groups[index].members));
+            if (!entry?.file || !entry.checksum) {
+              throw new MigrationError(`the plan copies ${current.groups[index].members.join(', ')} but the bundle has no payload for it`);
+            }
+            return { index, entry };
+          });
+        const steps = restoreSteps(
+          current.rerun,
+          copied.map(({ index, entry }) => ({ index, producedBy: entry.producedBy }))
+        );
+        let done = 0;
+        for (const s of steps) {
+          if (options.signal?.aborted) {
+            throw new MigrationError('the restore was cancelled');
+          }
+          if (s.kind === 'rerun') {
+            const execution = records[s.execution];
+            done += 1;
+            step(`re-running execution ${s.execution} (cell ${execution.cellIndex ?? '?'}), ${done} of ${current.rerun.length}`);
+            const t0 = performance.now();
+            await agent.prepare(s.execution, randomStates);
+            const error = await kernel.runSilently(execution.code);
+            rerunMs += performance.now() - t0;
+            if ((error === null) !== (execution.error === null)) {
+              replayProblems.push({ execution: s.execution, cellIndex: execution.cellIndex ?? null, expected: execution.error, got: error });
+            }
+          } else {
+            const groups = s.groups.map(index => {
+              const { entry } = copied.find(c => c.index === index)!;
+              return { index, members: entry.members, file: entry.file as string, checksum: entry.checksum as string };
+            });
+            step(`loading ${groups.map(g => g.members.join(', ')).join('; ')}`);
+            const t0 = performance.now();
+            const result = await agent.load({ dir: fetched.dir, groups });
+            loadMs += performance.now() - t0;
+            for (const answer of result.groups) {
+              const group = groups.find(g => g.index === answer.index);
+              if (!group) {
+                continue;
+              }
+              if (answer.ok) {
+                loaded.push(...group.members);
+                loadedBytes += answer.bytes;
+              } else {
+                failedLoad = true;
+                const manifestIndex = manifest.groups.findIndex(g => sameMembers(g.members, group.members));
+                unusable.add(manifestIndex);
+                fallback.push({ members: group.members, reason: answer.error ?? 'the payload could not be loaded' });
+              }
+            }
+            if (failedLoad) {
+              break;
+            }
+          }
+        }
+        if (failedLoad) {
+          // Start over in a fresh kernel with a new plan that recomputes what cannot be loaded.
+          await kernel.close().catch(() => undefined);
+          const neverCopy = new Set(marks.neverCopy);
+          manifest.groups.forEach((g, index) => {
+            if (g.decision !== 'copy' || unusable.has(index)) {
+              g.members.forEach(m => neverCopy.add(m));
+            }
+          });
+          const replanMarks = {
+            ...marks,
+            neverCopy: [...neverCopy].sort(),
+            alwaysCopy: marks.alwaysCopy.filter(m => !neverCopy.has(m))
+          };
+          step(`falling back: recomputing ${fallback.map(f => f.members.join(', ')).join('; ')}`);
+          current = feasiblePlan(plan(fromGraph(graph, { objective, measurements: measurementsOf(current), marks: replanMarks })));
+          continue;
+        }
+        step('verifying the restored variables');
+        const t0 = performance.now();
+        const verification = await agent.verify(manifest.fingerprints);
+        const verifyMs = performance.now() - t0;
+        step('continuing the recorded history in the restored kernel');
+        await agent.adopt({ dir: fetched.dir, history: manifest.history.file, random: manifest.random.file });
+        return {
+          bundle: options.store.uri,
+          checkpointId: manifest.checkpointId,
+          loaded: loaded.sort(),
+          rerun: current.rerun,
+          fallback,
+          replayProblems,
+          verification,
+          kernel,
+          timings: { totalMs: performance.now() - started, fetchMs: fetched.ms, rerunMs, loadMs, verifyMs, attempts },
+          bytes: { fetched: fetched.bytes, loaded: loadedBytes },
+          source: manifest.source
+        };
+      } catch (err) {
+        await kernel.close().catch(() => undefined);
+        throw err;
+      }
+    }
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+function sameMembers(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((name, i) => name === [...b].sort()[i]);
+}
