@@ -154,8 +154,16 @@ export class S3Store extends BaseStore {
     this.checkId(checkpointId);
     this.stopWriting(checkpointId);
     await this.dropStaging(checkpointId);
-    if (!(await this.currentReferences()).has(checkpointId)) {
-      await this.removeFolder(checkpointId);
+    try {
+      if (!(await this.currentReferences()).has(checkpointId)) {
+        await this.removeFolder(checkpointId);
+      }
+    } catch (err) {
+      const failure = this.failure(err, `removing the payloads of checkpoint ${checkpointId} from ${this.uri}`);
+      // No bucket: nothing was uploaded, so nothing is left to remove.
+      if (failure.code !== 'not-found') {
+        throw failure;
+      }
     }
   }
 

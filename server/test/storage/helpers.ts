@@ -4,6 +4,7 @@ import { promises as fs } from 'fs';
 import os from 'os';
 import path from 'path';
 import type { IBundleStore } from '../../src/storage';
+import { BundleError } from '../../src/bundle';
 import type { ManifestInput } from '../../src/bundle';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -86,4 +87,16 @@ export async function fileChecksum(file: string): Promise<string> {
 /** Sorted entries of a folder ([] when it does not exist). */
 export async function entries(dir: string): Promise<string[]> {
   return (await fs.readdir(dir).catch(() => [] as string[])).sort();
+}
+
+/** The rejection of `promise`, which must be a BundleError. */
+export async function rejection(promise: Promise<unknown>): Promise<BundleError> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    e => e
+  );
+  expect(err).toBeInstanceOf(BundleError);
+  return err as BundleError;
 }

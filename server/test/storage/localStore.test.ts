@@ -1,7 +1,7 @@
 /** The local-folder store: staging in place, atomic commit, reads, garbage collection, listings. */
 import { promises as fs } from 'fs';
 import path from 'path';
-import { BundleError, newCheckpointId } from '../../src/bundle';
+import { newCheckpointId } from '../../src/bundle';
 import { describeCheckpoint, listCheckpoints, LocalStore, openStore } from '../../src/storage';
 import {
   buildManifest,
@@ -9,6 +9,7 @@ import {
   fileChecksum,
   idAt,
   makeTemp,
+  rejection,
   removeTemp,
   SMALL_FILES,
   stagePayloads,
@@ -27,18 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await removeTemp(temp);
 });
-
-/** The rejection of `promise`, which must be a BundleError. */
-async function rejection(promise: Promise<unknown>): Promise<BundleError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    e => e
-  );
-  expect(err).toBeInstanceOf(BundleError);
-  return err as BundleError;
-}
 
 describe('writing a checkpoint', () => {
   it('stages payloads in their final folder and publishes them with progress', async () => {
