@@ -11,8 +11,7 @@ Rules on top of pickle protocol 5 (out-of-band buffers, so array memory is never
 * **Notebook classes** bound in the namespace under their own name are pickled by reference
   (instances stay instances of the class the restored namespace binds), unless the group itself
   holds that name; other notebook classes go by value.
-* **numpy views** are rebuilt as views of the same base array, so a view and its base (or two
-  views) in one group still share memory.
+* **numpy views** are rebuilt as views of the same base array (see :mod:`.arrays`).
 * Modules are pickled by name. Generators, open files, locks and sockets are refused with a clear
   message (some serializers would silently turn them into something else).
 """
@@ -29,6 +28,8 @@ import threading
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
+
+from .arrays import PandasArrays, reduce_view
 
 # Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
 LIBRARIES: tuple[str, ...] = ("cloudpickle", "dill")
@@ -159,6 +160,7 @@ class _Rules:
         np = sys.modules.get("numpy")
         self._ndarray = np.ndarray if np is not None else None
         self._refused = _refused_types()
+        self._pandas = PandasArrays(self._ndarray)
 
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
@@ -167,9 +169,11 @@ class _Rules:
         if t is types.CellType:
             return _reduce_cell(obj)
         if t is self._ndarray and isinstance(obj.base, t):
-            reduced = _reduce_view(obj, t)
+            reduced = None if self._pandas.holds(obj) else reduce_view(obj, t)
             if reduced is not None:
                 return reduced
+        elif t.__module__.startswith("pandas"):
+            self._pandas.note(obj)
         elif t is types.ModuleType:
             name = getattr(obj, "__name__", None)
             if name != "__main__" and sys.modules.get(name) is obj:
@@ -270,42 +274,7 @@ def _reduce_cell(cell: types.CellType) -> Any:
     return _make_cell, (), (contents,), None, None, _set_cell
 
 
-def _reduce_view(array: Any, ndarray: type) -> Any:
-    """A numpy view as (its root array, where it sits in it), or None to pickle it as a copy."""
-    root = array.base
-    while isinstance(root.base, ndarray):
-        root = root.base
-    if (
-        type(root) is not ndarray
-        or array.dtype.hasobject
-        or root.dtype.hasobject
-        or not (root.flags.c_contiguous or root.flags.f_contiguous)
-    ):
-        return None
-    low, high = _byte_span(root)
-    start, end = _byte_span(array)
-    if start < low or end > high:
-        return None
-    offset = array.__array_interface__["data"][0] - low
-    return _make_view, (root, offset, array.shape, array.strides, array.dtype, bool(array.flags.writeable))
-
-
-def _byte_span(array: Any) -> tuple[int, int]:
-    """The memory ``[low, high)`` an array's elements occupy."""
-    start = array.__array_interface__["data"][0]
-    if array.size == 0:
-        return start, start
-    low = high = start
-    for n, stride in zip(array.shape, array.strides):
-        step = (n - 1) * stride
-        if step < 0:
-            low += step
-        else:
-            high += step
-    return low, high + array.itemsize
-
-
-# -- rebuilding (referenced by name from payloads: keep these names stable) ---------------------
+# -- rebuilding (payloads name these functions: keep the names) ----------------------------------
 _loading = threading.local()
 
 
@@ -345,16 +314,6 @@ def _notebook_attr(qualname: str) -> Any:
     return obj
 
 
-def _make_view(root: Any, offset: int, shape: tuple, strides: tuple, dtype: Any, writeable: bool) -> Any:
-    import numpy as np
-
-    memory = (root if root.flags.c_contiguous else root.T).reshape(-1).view(np.uint8)
-    view = np.ndarray(shape, dtype=dtype, buffer=memory, offset=offset, strides=strides)
-    if not writeable:
-        view.flags.writeable = False
-    return view
-
-
 # -- unpickling --------------------------------------------------------------------------------
 def deserialize(stream: bytes, buffers: list[Any], serializer: str, namespace: dict) -> Any:
     """Unpickle a payload's stream; notebook names resolve in ``namespace`` (the live one)."""
@@ -377,14 +336,16 @@ def _unpickler_class(base: type) -> type:
 
 
 _UNPICKLERS: dict[type, type] = {}
+_PACKAGE = __name__.rpartition(".")[0]
 
 
 def _find_class(self: Any, module: str, name: str) -> Any:
     if module == "__main__":
         return _notebook_attr(name)
-    # This module under whatever name the loading kernel gave the agent package.
-    if module.endswith(".byvalue") and module.startswith("_elastic_notebook_agent"):
-        module = __name__
+    # The agent's own modules, under whatever name the loading kernel gave the agent package.
+    head, dot, rest = module.partition(".")
+    if dot and head.startswith("_elastic_notebook_agent"):
+        module = f"{_PACKAGE}.{rest}"
     return super(type(self), self).find_class(module, name)
 
 

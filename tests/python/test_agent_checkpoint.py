@@ -84,13 +84,21 @@ def test_pandas_dataframe_round_trip(nb: KernelSession, target: KernelSession, t
         "import numpy as np\n"
         "df = pd.DataFrame({'n': np.arange(50_000), 'x': np.linspace(0, 1, 50_000),"
         " 's': [f'r{i}' for i in range(50_000)]}).set_index('s')\n"
-        "summary = df.describe()"
+        "summary = df.describe()\n"
+        "column = df['n']\n"
+        "again = df.reset_index()"
     )
-    written = transfer(nb, target, tmp_path, [["df"], ["summary"]])
+    written = transfer(nb, target, tmp_path, [["again", "column", "df"], ["summary"]])
     header, _ = read_header(tmp_path / written["groups"][0]["file"])
     assert sum(header["buffers"]) >= 50_000 * 16  # the numeric columns went out of band
     expression = "[df.to_json(), summary.to_json(), str(df.dtypes.to_dict()), df.index.name]"
     assert value(target, expression) == value(nb, expression)
+    # Copy-on-write isolation between frames derived from one another survives the restore.
+    change = "column.iloc[0] = -1\nagain.iloc[1, 1] = -2"
+    nb.run(change)
+    rerun(target, change)
+    expression = "[int(df['n'].iloc[0]), int(df['n'].iloc[1]), int(column.iloc[0]), int(again.iloc[1, 1])]"
+    assert value(target, expression) == value(nb, expression) == [0, 1, -1, -2]
 
 
 @pytest.mark.parametrize("library", ["cloudpickle", "dill"])

@@ -1,0 +1,101 @@
+"""The payload file format without a kernel: round trip, streaming checksum, and every way a
+file can be damaged (each one must be refused with a message that says what is wrong)."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_agent_units import agent  # the agent package, loaded from its folder
+
+payload = sys.modules[agent.__name__ + ".payload"]
+randomness = sys.modules[agent.__name__ + ".randomness"]
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> tuple[Path, object]:
+    big = np.arange(300_000, dtype=np.float64)
+    path = tmp_path / "g0.pkl"
+    info = payload.write_payload(
+        str(path), {"serializer": "pickle", "members": ["big"]}, b"stream!", [memoryview(big).cast("B"), memoryview(b"xy")]
+    )
+    return path, info
+
+
+def test_round_trip_and_layout(written: tuple[Path, object]) -> None:
+    path, info = written
+    data = path.read_bytes()
+    assert info.bytes == len(data) and info.checksum.startswith("xxh3_128:")
+    (length,) = struct.unpack("<Q", data[6:14])
+    assert data[14 + length : 14 + length + 7] == b"stream!"
+    back = payload.read_payload(str(path), info.checksum)
+    assert back.header["buffers"] == [2_400_000, 2] and back.stream == b"stream!"
+    assert np.array_equal(np.frombuffer(back.buffers[0], dtype=np.float64), np.arange(300_000, dtype=np.float64))
+    assert bytes(back.buffers[1]) == b"xy" and isinstance(back.buffers[1], bytearray)
+
+
+def test_sha256_checksum_is_the_plain_file_hash(tmp_path: Path) -> None:
+    checksum = payload.Checksum("sha256")
+    checksum.update(b"abc")
+    assert checksum.text() == "sha256:" + hashlib.sha256(b"abc").hexdigest()
+    path = tmp_path / "s.pkl"
+    path.write_bytes(b"x")
+    with pytest.raises(payload.PayloadError, match="unknown checksum algorithm 'md5'"):
+        payload.read_payload(str(path), "md5:00")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d[:-1], "is truncated: "),
+        (lambda d: d + b"!", "has extra bytes at its end"),
+        (lambda d: d[:10], "truncated"),
+        (lambda d: b"ENPL\x02\n" + d[6:], "format version 2; this agent reads version 1"),
+        (lambda d: b"ZIP!" + d[4:], "not an Elastic Notebook payload"),
+        (lambda d: d[:6] + struct.pack("<Q", 1 << 40) + d[14:], "header length"),
+        (lambda d: d[:14] + b"[" + d[15:], "damaged header"),
+        (lambda d: d[:-5] + b"\x00\x00\x00\x00\x00", "checksum mismatch in g0.pkl"),
+    ],
+)
+def test_damage_is_refused(written: tuple[Path, object], damage, message: str) -> None:  # type: ignore[no-untyped-def]
+    path, info = written
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(payload.PayloadError, match=message.replace("(", r"\(")):
+        payload.read_payload(str(path), info.checksum)
+
+
+def test_failed_write_leaves_no_file(tmp_path: Path) -> None:
+    class NotBytes:
+        nbytes = 4
+
+    path = tmp_path / "g1.pkl"
+    with pytest.raises(TypeError):  # the second buffer is not bytes-like: fails mid-file
+        payload.write_payload(str(path), {"serializer": "pickle", "members": []}, b"", [memoryview(b"ok"), NotBytes()])
+    assert not path.exists()
+
+
+def test_random_states_dedupe_and_lookup(tmp_path: Path) -> None:
+    import random
+
+    history = randomness.RandomHistory()
+    random.seed(1)
+    expected = random.random()
+    random.seed(1)
+    history.capture(0)
+    history.capture(1)  # nothing drawn since: not stored again
+    random.random()
+    history.capture(2)
+    assert [e[0] for e in history.entries] == [0, 2]
+    assert history.entries[1][2] is history.entries[0][2]  # numpy's state did not change: shared
+    saved = history.save(str(tmp_path / "random.pkl"))
+    states = randomness.RandomStates(randomness.load_states(str(tmp_path / "random.pkl"), saved.checksum))
+    random.random()
+    states.apply(1)  # the state before execution 1 is the one captured before execution 0
+    assert random.random() == expected
+    with pytest.raises(LookupError):
+        randomness.RandomStates([]).apply(0)
