@@ -5,7 +5,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { askKernel, errorLine, requireBuiltCli, runCli, sharedTestServer, tempDir, writeNotebook } from './helpers';
+import { askKernel, errorLine, requireBuiltCli, runCli, sharedTestServer, startCli, tempDir, writeNotebook } from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -121,6 +121,50 @@ describe('checkpoint and restore through a running server', () => {
     const again = await runCli(['describe', bundle]);
     expect(again.code).toBe(1);
     expect(errorLine(again)).toMatch(/no (checkpoint|bundle)/);
+  });
+});
+
+describe('a checkpoint killed at any moment', () => {
+  const shared = sharedTestServer();
+  afterEach(() => shared.deleteSessions());
+
+  test('leaves the previous bundle intact and restorable, never a partial one', async () => {
+    writeNotebook(path.join(shared.root, 'killed.ipynb'), [
+      'import numpy as np',
+      'big = np.random.rand(4_000_000)',
+      'parts = [big[:10], big[10:20]]\nbig_sum = float(big.sum())'
+    ]);
+    const bundle = path.join(shared.root, 'bundles', 'killed');
+    const args = ['checkpoint', 'killed.ipynb', '--out', bundle, '--json', '--objective', 'fast-restore', ...shared.args()];
+    const first = await runCli(args, { cwd: shared.root, env: env() });
+    expect(first.code).toBe(0);
+    const firstId = JSON.parse(first.stdout).checkpointId;
+    const seen = new Set<string>([firstId]);
+    // A fixed pseudo-random sequence of kill times across the whole run (start-up, cells,
+    // serialization, upload, commit).
+    let seed = 12345;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 6; i++) {
+      const run = startCli(args, { cwd: shared.root, env: env() });
+      await new Promise(resolve => setTimeout(resolve, 300 + next() * 5000));
+      run.child.kill('SIGKILL');
+      const ended = await run.done;
+      const described = await runCli(['describe', bundle, '--json']);
+      expect(described.stderr).toBe('');
+      expect(described.code).toBe(0);
+      const description = JSON.parse(described.stdout);
+      expect(description.complete).toBe(true);
+      if (ended.signal === null) {
+        // It finished before the kill: its checkpoint is the current one.
+        expect(description.checkpointId).toBe(JSON.parse(ended.stdout).checkpointId);
+      }
+      seen.add(description.checkpointId);
+      await shared.deleteSessions();
+    }
+    const restored = await runCli(['restore', bundle, '--json'], { cwd: shared.root, env: env() });
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(JSON.parse(restored.stdout).verification.ok).toBe(true);
   });
 });
 
