@@ -144,8 +144,9 @@ export class LocalStore extends BaseStore {
       }
       throw ioError(`cannot list ${this.uri}`, err);
     }
+    // A link may point at a bundle; one that does not is skipped like any folder without a manifest.
     return entries
-      .filter(e => e.isDirectory())
+      .filter(e => e.isDirectory() || e.isSymbolicLink())
       .map(e => e.name)
       .sort();
   }

@@ -494,23 +494,27 @@ export class S3Store extends BaseStore {
       return err;
     }
     const name = errorName(err);
-    const code = (err as { code?: string } | null)?.code;
-    const endpoint = this.config?.endpoint ?? 'AWS S3';
+    // The SDK wraps errors of other realms ("AWS SDK error wrapper for Error: connect ..."), so
+    // the network code may only be in the message.
+    const text = errorMessage(err).replace(/^AWS SDK error wrapper for /, '');
+    const code = (err as { code?: string } | null)?.code ?? NETWORK_CODE.exec(text)?.[0];
+    // With a client passed in, the endpoint is not known here.
+    const endpoint = this.config === undefined ? 'the S3 service' : (this.config.endpoint ?? 'AWS S3');
     let message: string;
     if (name === 'AbortError') {
       return new BundleError('cancelled', `${what} was cancelled`, { cause: err });
     } else if (name === 'NoSuchBucket') {
-      return new BundleError('not-found', `${what}: the bucket '${this.location.bucket}' does not exist (at ${endpoint})`, {
+      return new BundleError('not-found', `${what}: the bucket '${this.location.bucket}' does not exist at ${endpoint}`, {
         cause: err
       });
     } else if (name === 'CredentialsProviderError') {
       message = 'no S3 credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or configure an AWS profile)';
     } else if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
       message = `access denied by ${endpoint} (${name}); check the S3 credentials and the bucket's permissions`;
-    } else if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
-      message = `cannot reach the S3 endpoint ${endpoint} (${errorMessage(err)})`;
+    } else if (code !== undefined && NETWORK_CODE.test(code)) {
+      message = `cannot reach ${endpoint} (${text})`;
     } else {
-      message = name && name !== 'Error' ? `${name}: ${errorMessage(err)}` : errorMessage(err);
+      message = name && name !== 'Error' ? `${name}: ${text}` : text;
     }
     return new BundleError('io', `${what}: ${message}`, { cause: err });
   }
@@ -586,6 +590,9 @@ async function statStaged(dir: string, names: string[], checkpointId: string): P
   }
   return sizes;
 }
+
+/** Error codes of a store that cannot be reached. */
+const NETWORK_CODE = /\b(ECONNREFUSED|ENOTFOUND|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
 
 function errorName(err: unknown): string | undefined {
   return (err as { name?: string } | null)?.name;

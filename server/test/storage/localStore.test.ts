@@ -268,9 +268,14 @@ describe('listing and describing', () => {
     await fs.writeFile(path.join(root, 'future', 'manifest.json'), JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 3 }));
     await fs.mkdir(path.join(root, 'just-a-folder'));
     await fs.writeFile(path.join(root, 'notes.txt'), 'x');
+    // Links: one to a bundle elsewhere (listed), one dangling (skipped).
+    const elsewhere = newCheckpointId(new Date('2025-12-31T00:00:00Z'));
+    await writeCheckpoint(openStore(path.join(temp, 'elsewhere')), elsewhere);
+    await fs.symlink(path.join(temp, 'elsewhere'), path.join(root, 'linked'));
+    await fs.symlink(path.join(temp, 'gone'), path.join(root, 'dangling'));
 
     const list = await listCheckpoints(root);
-    expect(list.map(e => path.basename(e.uri))).toEqual(['a-newer', 'b-older', 'corrupt', 'future']);
+    expect(list.map(e => path.basename(e.uri))).toEqual(['a-newer', 'b-older', 'linked', 'corrupt', 'future']);
     expect(list[0]).toEqual({
       uri: path.join(root, 'a-newer'),
       error: null,
@@ -283,9 +288,10 @@ describe('listing and describing', () => {
       copiedVariables: 2,
       objective: 'balanced'
     });
-    expect(list[2]).toMatchObject({ code: 'corrupt', formatVersion: null });
-    expect(list[2].error).toContain(`${path.join(root, 'corrupt')}: manifest.json is not valid JSON`);
-    expect(list[3]).toEqual({
+    expect(list[2]).toMatchObject({ checkpointId: elsewhere, error: null });
+    expect(list[3]).toMatchObject({ code: 'corrupt', formatVersion: null });
+    expect(list[3].error).toContain(`${path.join(root, 'corrupt')}: manifest.json is not valid JSON`);
+    expect(list[4]).toEqual({
       uri: path.join(root, 'future'),
       code: 'newer-format',
       formatVersion: 3,

@@ -5,6 +5,7 @@
  */
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { promises as fs } from 'fs';
+import net from 'net';
 import path from 'path';
 import { BundleError, newCheckpointId, parseBundleUri } from '../../src/bundle';
 import type { IS3Location } from '../../src/bundle';
@@ -299,7 +300,7 @@ describe('reading', () => {
     expect([err.code, err.message]).toEqual(['not-found', `no checkpoint at ${uri}: ${uri}/manifest.json does not exist`]);
     err = await rejection(s3Store('s3://no-such-bucket/p').readManifest());
     expect(err.code).toBe('not-found');
-    expect(err.message).toBe(`reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist (at AWS S3)`);
+    expect(err.message).toBe(`reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist at the S3 service`);
 
     const id = newCheckpointId();
     await writeCheckpoint(store, id);
@@ -440,9 +441,26 @@ describe('configuration', () => {
     expect((await store.readManifest()).format).toBe('elastic-notebook-bundle');
     await store.close();
     const wrong = openStore(uri, { env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'nope', AWS_SECRET_ACCESS_KEY: 'nope' } });
-    const err = await rejection(wrong.readManifest());
+    let err = await rejection(wrong.readManifest());
     expect(err.code).toBe('io');
     expect(err.message).toContain(`reading ${uri}/manifest.json: access denied by ${endpoint}`);
     await wrong.close();
+    const missingBucket = openStore('s3://no-such-bucket/p', { s3: { endpoint, credentials: CREDENTIALS } });
+    err = await rejection(missingBucket.readManifest());
+    expect(err.message).toBe(`reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist at ${endpoint}`);
+    await missingBucket.close();
+
+    // A port nothing listens on (taken, then released).
+    const port = await new Promise<number>(resolve => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const down = openStore(uri, { s3: { endpoint: `http://127.0.0.1:${port}`, credentials: CREDENTIALS } });
+    err = await rejection(down.readManifest());
+    expect(err.code).toBe('io');
+    expect(err.message).toMatch(new RegExp(`^reading ${uri}/manifest.json: cannot reach http://127.0.0.1:${port} \\(.*ECONNREFUSED`));
+    await down.close();
   });
 });
