@@ -30,7 +30,8 @@ export interface IS3Location {
 /** Where a bundle lives. */
 export type BundleLocation = ILocalLocation | IS3Location;
 
-const SCHEME = /^([a-z][a-z0-9+.-]*):/i;
+/** A URI scheme: `name://`, or `s3:` / `file:` however malformed what follows is. */
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\/|^(s3|file):/i;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/i;
 
 /**
@@ -43,8 +44,9 @@ export function parseBundleUri(uri: string, cwd: string = process.cwd()): Bundle
   if (text === '') {
     throw new BundleError('invalid-uri', 'the bundle location is empty; give a folder path or s3://bucket/prefix');
   }
-  const scheme = SCHEME.exec(text)?.[1]?.toLowerCase();
-  // A one-letter "scheme" is a Windows drive (C:\...), not a URI.
+  const match = SCHEME.exec(text);
+  const scheme = (match?.[1] ?? match?.[2])?.toLowerCase();
+  // Anything else is a path, colons included (`run:1`); so is a Windows drive (`C:\...`, `C://`).
   if (scheme === undefined || scheme.length === 1) {
     return localLocation(path.resolve(cwd, expandHome(text)));
   }

@@ -94,7 +94,8 @@ export abstract class BaseStore implements IBundleStore {
       throw first.problem === 'missing'
         ? new BundleError(
             'not-found',
-            `cannot commit checkpoint ${id} to ${this.uri}: payload ${first.file} is not in the store${more}; publish it first`
+            `cannot commit checkpoint ${id} to ${this.uri}: payload ${first.file} is not in the store${more}; ` +
+              'publish it first'
           )
         : new BundleError(
             'invalid',

@@ -3,12 +3,13 @@
  * variables, falling back to the AWS SDK's default credential chain (shared config files, SSO,
  * instance roles).
  *
- * | setting        | option           | environment                                  | default                        |
- * | -------------- | ---------------- | -------------------------------------------- | ------------------------------ |
- * | endpoint       | `endpoint`       | `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL` | AWS S3                       |
- * | region         | `region`         | `AWS_REGION`, then `AWS_DEFAULT_REGION`      | `us-east-1`                    |
- * | credentials    | `credentials`    | `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`) | SDK default chain |
- * | path-style URLs| `forcePathStyle` | -                                            | on with a custom endpoint, else off |
+ * | setting         | option           | environment                                   | default               |
+ * | --------------- | ---------------- | --------------------------------------------- | --------------------- |
+ * | endpoint        | `endpoint`       | `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL` | AWS S3                |
+ * | region          | `region`         | `AWS_REGION`, then `AWS_DEFAULT_REGION`       | `us-east-1`           |
+ * | credentials     | `credentials`    | `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`  | SDK default chain     |
+ * |                 |                  | (+ `AWS_SESSION_TOKEN`)                       |                       |
+ * | path-style URLs | `forcePathStyle` | -                                             | on with an endpoint   |
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { BundleError } from '../bundle/errors';
@@ -54,7 +55,8 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /** Apply the fallbacks of the table above; malformed settings are `BundleError` 'invalid'. */
 export function resolveS3Config(options: IS3Options = {}, env: NodeJS.ProcessEnv = process.env): IResolvedS3Config {
-  const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() !== '' ? value.trim() : undefined);
+  const nonEmpty = (value: string | undefined): string | undefined =>
+    value && value.trim() !== '' ? value.trim() : undefined;
   const endpoint = nonEmpty(options.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   if (endpoint !== undefined) {
     let url: URL | null = null;
@@ -73,7 +75,9 @@ export function resolveS3Config(options: IS3Options = {}, env: NodeJS.ProcessEnv
     const key = nonEmpty(env.AWS_ACCESS_KEY_ID);
     const secret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
     if ((key === undefined) !== (secret === undefined)) {
-      const [set, unset] = key ? ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] : ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'];
+      const [set, unset] = key
+        ? ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']
+        : ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'];
       throw new BundleError('invalid', `${set} is set but ${unset} is not; set both or neither`);
     }
     if (key !== undefined && secret !== undefined) {

@@ -61,7 +61,10 @@ export class S3Store extends BaseStore {
     super(location, options);
     this.partSize = options.partSize ?? 8 * 1024 * 1024;
     if (!Number.isInteger(this.partSize) || this.partSize < MIN_PART_SIZE) {
-      throw new BundleError('invalid', `partSize must be a whole number of bytes of at least ${MIN_PART_SIZE} (5 MiB), got ${options.partSize}`);
+      throw new BundleError(
+        'invalid',
+        `partSize must be a whole number of bytes of at least ${MIN_PART_SIZE} (5 MiB), got ${options.partSize}`
+      );
     }
     this.partConcurrency = positive(options.partConcurrency, 4, 'partConcurrency');
     this.fileConcurrency = positive(options.fileConcurrency, 2, 'fileConcurrency');
@@ -120,7 +123,8 @@ export class S3Store extends BaseStore {
         this.fileConcurrency,
         async ({ name, size }) => {
           try {
-            await this.uploadFile(tracker.client, stop.signal, path.join(dir, name), `${PAYLOADS_DIR}/${checkpointId}/${name}`, size, loaded =>
+            const key = this.key(`${PAYLOADS_DIR}/${checkpointId}/${name}`);
+            await this.uploadFile(tracker.client, stop.signal, path.join(dir, name), key, size, loaded =>
               meter.update(name, loaded)
             );
           } catch (err) {
@@ -203,7 +207,8 @@ export class S3Store extends BaseStore {
     try {
       dir = await fs.mkdtemp(path.join(this.tempDir, 'elastic-notebook-fetch-'));
     } catch (err) {
-      throw new BundleError('io', `cannot create a download folder in ${this.tempDir}: ${errorMessage(err)}`, { cause: err });
+      const message = `cannot create a download folder in ${this.tempDir}: ${errorMessage(err)}`;
+      throw new BundleError('io', message, { cause: err });
     }
     let removed = false;
     const cleanup = async (): Promise<void> => {
@@ -333,7 +338,7 @@ export class S3Store extends BaseStore {
     client: S3Client,
     stop: AbortSignal,
     source: string,
-    relative: string,
+    key: string,
     size: number,
     onLoaded: (bytes: number) => void
   ): Promise<void> {
@@ -345,7 +350,7 @@ export class S3Store extends BaseStore {
     try {
       const upload = new Upload({
         client,
-        params: { Bucket: this.location.bucket, Key: this.key(relative), Body: body, ContentLength: size },
+        params: { Bucket: this.location.bucket, Key: key, Body: body, ContentLength: size },
         partSize: this.partSize,
         queueSize: this.partConcurrency,
         leavePartsOnError: false,
@@ -378,7 +383,8 @@ export class S3Store extends BaseStore {
       if (errorName(err) === 'NoSuchKey') {
         throw new BundleError(
           'not-found',
-          `payload ${relative} vanished from ${this.uri} during the download; the bundle was probably replaced by a newer checkpoint`
+          `payload ${relative} vanished from ${this.uri} during the download; ` +
+            'the bundle was probably replaced by a newer checkpoint'
         );
       }
       throw err;
@@ -583,7 +589,8 @@ async function statStaged(dir: string, names: string[], checkpointId: string): P
     if (stat === null || !stat.isFile()) {
       throw new BundleError(
         'not-found',
-        `payload payloads/${checkpointId}/${name} is missing from the staging folder ${dir}; the kernel agent did not write it`
+        `payload payloads/${checkpointId}/${name} is missing from the staging folder ${dir}; ` +
+          'the kernel agent did not write it'
       );
     }
     sizes.push(stat.size);

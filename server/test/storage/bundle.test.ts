@@ -62,6 +62,8 @@ describe('bundle URIs', () => {
     expect(parseBundleUri('/abs/b/', '/x').uri).toBe('/abs/b');
     expect(parseBundleUri('~/b', '/x').uri).toBe(path.join(os.homedir(), 'b'));
     expect(parseBundleUri('file:///tmp/b').uri).toBe('/tmp/b');
+    expect(parseBundleUri('file:/tmp/b').uri).toBe('/tmp/b');
+    expect(parseBundleUri('run:1', '/x').uri).toBe('/x/run:1');
   });
 
   it('parse s3://bucket/prefix, with or without a prefix or trailing slash', () => {
