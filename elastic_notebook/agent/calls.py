@@ -16,6 +16,7 @@ from . import checkpoint as _checkpoint
 from . import restore as _restore
 from .payload import PayloadError
 
+
 class CallError(Exception):
     """An expected failure: the message becomes the result's ``error``."""
 
