@@ -32,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
   // stdout belongs to the command's result and stderr to the one error line: libraries'
   // console chatter ("Connection lost, reconnecting...") must reach neither.
   console.log = console.info = console.debug = console.warn = console.error = () => undefined;
+  // The AWS SDK warns on stderr about Node 20's end of support; stderr is for our one error line.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // @jupyterlab/services leaves some promises unobserved (a pending reconnect rejects when the
   // connection is disposed after the kernel died). Collect them instead of crashing mid-cleanup;
   // one that surfaces while the command otherwise succeeds still fails it.

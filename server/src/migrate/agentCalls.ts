@@ -59,7 +59,9 @@ export const checkpointResultSchema = z.looseObject({
   fingerprints: z.record(z.string(), fingerprint),
   random: fileInfo,
   source: environment,
-  serializeMs: z.number().nonnegative().default(0)
+  serializeMs: z.number().nonnegative().default(0),
+  /** Time the agent spent writing payload bytes to the staging folder. */
+  writeMs: z.number().nonnegative().default(0)
 });
 
 /** What `checkpoint` answers. */

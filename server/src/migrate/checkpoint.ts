@@ -46,7 +46,7 @@ export interface ICheckpointOutcome {
   replanned: Array<{ members: string[]; reason: string }>;
   /** Bytes written to the store. */
   bytes: number;
-  timings: { totalMs: number; planMs: number; serializeMs: number; publishMs: number; commitMs: number };
+  timings: { totalMs: number; planMs: number; serializeMs: number; writeMs: number; publishMs: number; commitMs: number };
   manifest: IBundleManifestInput;
 }
 
@@ -80,123 +80,131 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
   const staging = await options.store.stagingDir(checkpointId);
   const payloadDir = `payloads/${checkpointId}`;
 
-  // Plan, serialize what the plan copies; a group that fails to serialize is replanned as
-  // "never copy" (recomputed instead) rather than failing the checkpoint.
-  const written = new Map<string, { file: string; bytes: number; checksum: string; serializer: string | null }>();
-  const replanned: Array<{ members: string[]; reason: string }> = [];
-  let planMs = 0;
-  let serializeMs = 0;
-  let agentResult: ICheckpointResult | null = null;
-  let current: IFeasiblePlan;
-  for (;;) {
-    step('planning');
-    const t0 = performance.now();
-    current = feasiblePlan(plan(fromGraph(graph, { objective: options.objective, measurements: options.measurements, marks })));
-    planMs += performance.now() - t0;
-    const toWrite = current.groups
-      .map((group, index) => ({ index, members: group.members }))
-      .filter(({ index, members }) => current.groups[index].decision === 'copy' && !written.has(keyOf(members)));
-    if (agentResult && toWrite.length === 0) {
-      break;
-    }
-    const bytesPlanned = toWrite.reduce((sum, g) => sum + current.groups[g.index].sizeBytes, 0);
-    step(`serializing ${toWrite.length} group(s), about ${formatBytes(bytesPlanned)}`);
-    const active = graph.activeSnapshots().map(s => s.name);
-    const result = await agent.checkpoint({ stagingDir: staging, checkpointId, groups: toWrite, variables: active });
-    agentResult = agentResult ?? result;
-    serializeMs += result.serializeMs;
-    const failed: string[] = [];
-    for (const group of result.groups) {
-      const members = current.groups[group.index]?.members;
-      if (!members) {
-        throw new MigrationError(`the kernel agent answered for group ${group.index}, which was not asked for`);
+  try {
+    // Plan, serialize what the plan copies; a group that fails to serialize is replanned as
+    // "never copy" (recomputed instead) rather than failing the checkpoint.
+    const written = new Map<string, { file: string; bytes: number; checksum: string; serializer: string | null }>();
+    const replanned: Array<{ members: string[]; reason: string }> = [];
+    let planMs = 0;
+    let serializeMs = 0;
+    let writeMs = 0;
+    let agentResult: ICheckpointResult | null = null;
+    let current: IFeasiblePlan;
+    for (;;) {
+      step('planning');
+      const t0 = performance.now();
+      current = feasiblePlan(plan(fromGraph(graph, { objective: options.objective, measurements: options.measurements, marks })));
+      planMs += performance.now() - t0;
+      const toWrite = current.groups
+        .map((group, index) => ({ index, members: group.members }))
+        .filter(({ index, members }) => current.groups[index].decision === 'copy' && !written.has(keyOf(members)));
+      if (agentResult && toWrite.length === 0) {
+        break;
       }
-      if (group.ok && group.file && group.checksum) {
-        written.set(keyOf(members), {
-          file: `${payloadDir}/${path.basename(group.file)}`,
-          bytes: group.bytes,
-          checksum: group.checksum,
-          serializer: group.serializer ?? null
-        });
-      } else {
-        replanned.push({ members, reason: group.error ?? 'could not be serialized' });
-        failed.push(...members);
+      const bytesPlanned = toWrite.reduce((sum, g) => sum + current.groups[g.index].sizeBytes, 0);
+      step(`serializing ${toWrite.length} group(s), about ${formatBytes(bytesPlanned)}`);
+      const active = graph.activeSnapshots().map(s => s.name);
+      const result = await agent.checkpoint({ stagingDir: staging, checkpointId, groups: toWrite, variables: active });
+      agentResult = agentResult ?? result;
+      serializeMs += result.serializeMs;
+      writeMs += result.writeMs;
+      const failed: string[] = [];
+      for (const group of result.groups) {
+        const members = current.groups[group.index]?.members;
+        if (!members) {
+          throw new MigrationError(`the kernel agent answered for group ${group.index}, which was not asked for`);
+        }
+        if (group.ok && group.file && group.checksum) {
+          written.set(keyOf(members), {
+            file: `${payloadDir}/${path.basename(group.file)}`,
+            bytes: group.bytes,
+            checksum: group.checksum,
+            serializer: group.serializer ?? null
+          });
+        } else {
+          replanned.push({ members, reason: group.error ?? 'could not be serialized' });
+          failed.push(...members);
+        }
       }
+      if (failed.length === 0) {
+        break;
+      }
+      marks.neverCopy = [...new Set([...marks.neverCopy, ...failed])].filter(name => !marks.alwaysCopy.includes(name));
+      marks.alwaysCopy = marks.alwaysCopy.filter(name => !failed.includes(name));
     }
-    if (failed.length === 0) {
-      break;
-    }
-    marks.neverCopy = [...new Set([...marks.neverCopy, ...failed])].filter(name => !marks.alwaysCopy.includes(name));
-    marks.alwaysCopy = marks.alwaysCopy.filter(name => !failed.includes(name));
-  }
 
-  // The run's raw records, so that the restored kernel continues the same history.
-  const historyFile = `${payloadDir}/history.jsonl`;
-  const historyText = options.records.map(r => JSON.stringify(r)).join('\n') + '\n';
-  await writeDurably(path.join(staging, 'history.jsonl'), historyText);
+    // The run's raw records, so that the restored kernel continues the same history.
+    const historyFile = `${payloadDir}/history.jsonl`;
+    const historyText = options.records.map(r => JSON.stringify(r)).join('\n') + '\n';
+    await writeDurably(path.join(staging, 'history.jsonl'), historyText);
 
-  const groups: IBundleManifestInput['groups'] = current.groups.map(group => {
-    const payload = group.decision === 'copy' ? written.get(keyOf(group.members)) : undefined;
-    const producedBy = new Set<number>();
-    for (const name of group.members) {
-      const producer = graph.activeSnapshot(name)?.producedBy;
-      if (producer !== null && producer !== undefined) {
-        producedBy.add(producer);
+    const groups: IBundleManifestInput['groups'] = current.groups.map(group => {
+      const payload = group.decision === 'copy' ? written.get(keyOf(group.members)) : undefined;
+      const producedBy = new Set<number>();
+      for (const name of group.members) {
+        const producer = graph.activeSnapshot(name)?.producedBy;
+        if (producer !== null && producer !== undefined) {
+          producedBy.add(producer);
+        }
       }
-    }
-    return {
-      members: group.members,
-      decision: group.decision,
-      file: payload?.file ?? null,
-      bytes: payload?.bytes ?? 0,
-      checksum: payload?.checksum ?? null,
-      serializer: payload?.serializer ?? null,
-      producedBy: [...producedBy].sort((a, b) => a - b)
+      return {
+        members: group.members,
+        decision: group.decision,
+        file: payload?.file ?? null,
+        bytes: payload?.bytes ?? 0,
+        checksum: payload?.checksum ?? null,
+        serializer: payload?.serializer ?? null,
+        producedBy: [...producedBy].sort((a, b) => a - b)
+      };
+    });
+    const random = agentResult!.random;
+    const randomFile = `${payloadDir}/${path.basename(random.file)}`;
+    const files = [...groups.filter(g => g.file).map(g => g.file as string), historyFile, randomFile];
+
+    step(`writing the bundle to ${options.store.uri}`);
+    const published = await options.store.publish(checkpointId, files, { onProgress: options.onProgress, signal: options.signal });
+    const t1 = performance.now();
+    const payloadBytes = groups.reduce((sum, g) => sum + g.bytes, 0);
+    const manifest: IBundleManifestInput = {
+      format: 'elastic-notebook-bundle',
+      formatVersion: BUNDLE_FORMAT_VERSION,
+      checkpointId,
+      createdAt: new Date().toISOString(),
+      notebook: options.notebook,
+      source: agentResult!.source,
+      ahg: graph.toJSON(options.kernelId, options.runId) as unknown as Record<string, unknown>,
+      plan: current as unknown as Record<string, unknown>,
+      marks: parseMarks(options.marks ?? {}) as unknown as Record<string, unknown>,
+      history: {
+        file: historyFile,
+        records: options.records.length,
+        bytes: Buffer.byteLength(historyText),
+        checksum: `sha256:${createHash('sha256').update(historyText).digest('hex')}`
+      },
+      random: { file: randomFile, bytes: random.bytes, checksum: random.checksum },
+      groups,
+      fingerprints: agentResult!.fingerprints,
+      stats: { serializeMs, writeMs, publishMs: published.ms, bytes: published.bytes, payloadBytes }
     };
-  });
-  const random = agentResult!.random;
-  const randomFile = `${payloadDir}/${path.basename(random.file)}`;
-  const files = [...groups.filter(g => g.file).map(g => g.file as string), historyFile, randomFile];
-
-  step(`writing the bundle to ${options.store.uri}`);
-  const published = await options.store.publish(checkpointId, files, { onProgress: options.onProgress, signal: options.signal });
-  const t1 = performance.now();
-  const payloadBytes = groups.reduce((sum, g) => sum + g.bytes, 0);
-  const manifest: IBundleManifestInput = {
-    format: 'elastic-notebook-bundle',
-    formatVersion: BUNDLE_FORMAT_VERSION,
-    checkpointId,
-    createdAt: new Date().toISOString(),
-    notebook: options.notebook,
-    source: agentResult!.source,
-    ahg: graph.toJSON(options.kernelId, options.runId) as unknown as Record<string, unknown>,
-    plan: current as unknown as Record<string, unknown>,
-    marks: parseMarks(options.marks ?? {}) as unknown as Record<string, unknown>,
-    history: {
-      file: historyFile,
-      records: options.records.length,
-      bytes: Buffer.byteLength(historyText),
-      checksum: `sha256:${createHash('sha256').update(historyText).digest('hex')}`
-    },
-    random: { file: randomFile, bytes: random.bytes, checksum: random.checksum },
-    groups,
-    fingerprints: agentResult!.fingerprints,
-    stats: { serializeMs, publishMs: published.ms, bytes: published.bytes, payloadBytes }
-  };
-  if (options.signal?.aborted) {
-    throw new MigrationError('the checkpoint was cancelled; the previous bundle is unchanged');
+    if (options.signal?.aborted) {
+      throw new MigrationError('the checkpoint was cancelled; the previous bundle is unchanged');
+    }
+    await options.store.commit(manifest);
+    const commitMs = performance.now() - t1;
+    return {
+      bundle: options.store.uri,
+      checkpointId,
+      plan: current,
+      replanned,
+      bytes: published.bytes,
+      timings: { totalMs: performance.now() - started, planMs, serializeMs, writeMs, publishMs: published.ms, commitMs },
+      manifest
+    };
+  } catch (err) {
+    // Nothing of a failed or cancelled checkpoint may stay behind; the previous bundle is intact.
+    await options.store.abandon(checkpointId).catch(() => undefined);
+    throw err;
   }
-  await options.store.commit(manifest);
-  const commitMs = performance.now() - t1;
-  return {
-    bundle: options.store.uri,
-    checkpointId,
-    plan: current,
-    replanned,
-    bytes: published.bytes,
-    timings: { totalMs: performance.now() - started, planMs, serializeMs, publishMs: published.ms, commitMs },
-    manifest
-  };
 }
 
 /** Write a file and fsync it (the store fsyncs the folder when it publishes). */

@@ -89,7 +89,8 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
   });
   const { outcome, runMs } = result;
   measured.record('serialize', target, outcome.manifest.stats.payloadBytes, outcome.timings.serializeMs);
-  measured.record('write', target, outcome.bytes, outcome.timings.publishMs);
+  // Writing = the agent's file writes plus the store's publishing (an upload, or only fsyncs locally).
+  measured.record('write', target, outcome.bytes, outcome.timings.writeMs + outcome.timings.publishMs);
   await measured.save();
   const { feasible: _feasible, ...plan } = outcome.plan;
   const printed: ICheckpointResult = {
