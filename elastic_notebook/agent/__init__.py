@@ -43,6 +43,7 @@ class _Agent:
         shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
         shell.register_magic_function(self.intercept_magic, magic_kind="cell", magic_name="intercept")
+        self.randomness.watch_imports()
         compiler = getattr(shell, "compile", None)
         if compiler is not None and not isinstance(vars(compiler).get("get_code_name"), CellNamer):
             compiler.get_code_name = CellNamer(compiler.get_code_name, self.code_named)
@@ -75,6 +76,7 @@ class _Agent:
         if raw is None or getattr(getattr(result, "info", None), "raw_cell", raw) is not raw:
             return
         self.active_cell = None
+        self.randomness.finished()
         try:
             self.history.fix(raw, getattr(result, "execution_count", None))
             self.recorder.after(result)

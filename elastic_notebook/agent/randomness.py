@@ -18,6 +18,7 @@ import sys
 from array import array
 from typing import Any
 
+from .importwatch import WATCH
 from .payload import PayloadError, Written, read_payload, write_payload
 
 # (seq, python state, numpy state): compact forms, see _python_state and _numpy_state.
@@ -26,10 +27,15 @@ _KIND = "random-states"
 
 
 class RandomStates:
-    """States by execution seq: the state before ``i`` is the last one captured at or before ``i``."""
+    """States by execution seq: the state before ``i`` is the last one captured at or before ``i``.
 
-    def __init__(self, entries: list[Entry] | None = None) -> None:
+    ``imports[i]`` is numpy's state right after ``numpy.random`` was first imported during
+    execution ``i`` (numpy seeds itself from the OS at that moment, inside the cell).
+    """
+
+    def __init__(self, entries: list[Entry] | None = None, imports: dict[int, Any] | None = None) -> None:
         self.entries: list[Entry] = list(entries or [])
+        self.imports: dict[int, Any] = dict(imports or {})
 
     def state_before(self, execution: int) -> Entry | None:
         seqs = [e[0] for e in self.entries]
@@ -42,22 +48,47 @@ class RandomStates:
         Raises ``LookupError`` when no state was recorded at or before ``execution``.
         """
         entry = self.state_before(execution)
-        if entry is None:
+        at_import = self.imports.get(execution)
+        if entry is None and at_import is None:
             raise LookupError(f"no random state was recorded before execution {execution}")
-        _, py, np_state = entry
+        _, py, np_state = entry if entry is not None else (execution, None, None)
         if py is not None:
             version, words, gauss = py
             random.setstate((version, tuple(array("I", words)), gauss))
-        if np_state is not None:
-            _set_numpy_state(np_state)
-        return {"python": py is not None, "numpy": np_state is not None}
+        if at_import is not None:
+            # The cell imported numpy.random itself: give the generator the state that import
+            # produced, now if it is already imported here, else right when the cell imports it.
+            if "numpy.random" in sys.modules:
+                set_numpy_state(at_import)
+            else:
+                WATCH.arm(at_import)
+        elif np_state is not None:
+            set_numpy_state(np_state)
+        return {"python": py is not None, "numpy": at_import is not None or np_state is not None}
 
 
 class RandomHistory(RandomStates):
     """This kernel's own states, captured before each intercepted execution."""
 
+    #: The intercepted execution running now (None between cells).
+    current: int | None = None
+
+    def watch_imports(self) -> None:
+        """Take numpy's state when a cell first imports ``numpy.random``."""
+        WATCH.listeners.append(self._numpy_imported)
+        WATCH.install()
+
+    def _numpy_imported(self) -> None:
+        if self.current is not None:
+            self.imports[self.current] = _numpy_state()
+
+    def finished(self) -> None:
+        """The intercepted execution is over (imports after it are not its own)."""
+        self.current = None
+
     def capture(self, seq: int) -> None:
         """Record the states before execution ``seq`` (called by the pre-cell hook)."""
+        self.current = seq
         py = _python_state()
         np_state = _numpy_state()
         entries = self.entries
@@ -72,25 +103,31 @@ class RandomHistory(RandomStates):
             np_state = last_np if np_state == last_np else np_state
         entries.append((seq, py, np_state))
 
-    def adopt(self, old: list[Entry]) -> None:
+    def adopt(self, old: "RandomStates") -> None:
         """The states of a restored run come first; ours continue after them."""
-        last = old[-1][0] if old else -1
-        self.entries = list(old) + [e for e in self.entries if e[0] > last]
+        last = old.entries[-1][0] if old.entries else -1
+        last = max([last, *old.imports])
+        self.entries = list(old.entries) + [e for e in self.entries if e[0] > last]
+        self.imports = {**old.imports, **{k: v for k, v in self.imports.items() if k > last}}
 
     def save(self, path: str) -> Written:
-        stream = pickle.dumps({"random": self.entries}, protocol=5)
+        stream = pickle.dumps({"random": self.entries, "imports": self.imports}, protocol=5)
         return write_payload(path, {"serializer": "pickle", "members": ["random"], "kind": _KIND}, stream, [])
 
 
-def load_states(path: str, checksum: str | None) -> list[Entry]:
+def load_states(path: str, checksum: str | None) -> RandomStates:
     """Read a ``random.pkl`` written by :meth:`RandomHistory.save`."""
     payload = read_payload(path, checksum)
     if payload.header.get("kind") != _KIND:
         raise PayloadError(f"{path} does not hold random states")
-    entries = pickle.loads(payload.stream)["random"]
+    saved = pickle.loads(payload.stream)
+    entries = saved["random"]
+    imports = saved.get("imports", {})
     if not isinstance(entries, list) or any(not isinstance(e, tuple) or len(e) != 3 for e in entries):
         raise PayloadError(f"{path} holds malformed random states")
-    return sorted(entries, key=lambda e: e[0])
+    if not isinstance(imports, dict) or any(not isinstance(k, int) for k in imports):
+        raise PayloadError(f"{path} holds malformed random states")
+    return RandomStates(sorted(entries, key=lambda e: e[0]), imports)
 
 
 def _python_state() -> tuple:
@@ -116,7 +153,7 @@ def _numpy_state() -> Any:
     return pickle.dumps(state, protocol=5)  # another bit generator: a dict with arrays
 
 
-def _set_numpy_state(state: Any) -> None:
+def set_numpy_state(state: Any) -> None:
     npr = importlib.import_module("numpy.random")
     if isinstance(state, bytes):
         npr.set_state(pickle.loads(state))

@@ -40,7 +40,7 @@ def prepare(own: RandomHistory, execution: int, random_file: str | None, checksu
     """
     states: RandomStates = own
     if random_file is not None:
-        states = _bundle_states.get(random_file) or RandomStates(load_states(random_file, checksum))
+        states = _bundle_states.get(random_file) or load_states(random_file, checksum)
         _bundle_states[random_file] = states
     try:
         applied = states.apply(execution)
@@ -122,7 +122,7 @@ def adopt(agent: Any, history_file: str, random_file: str | None, checksums: dic
             " only a fresh kernel can continue a checkpointed run"
         )
     records = read_history(history_file, checksums.get("history"))
-    states = load_states(random_file, checksums.get("random")) if random_file else []
+    states = load_states(random_file, checksums.get("random")) if random_file else RandomStates()
     for record in records:
         agent.sender.send(record)
     agent.recorder.rebase(len(records))

@@ -93,7 +93,7 @@ def test_random_states_dedupe_and_lookup(tmp_path: Path) -> None:
     assert [e[0] for e in history.entries] == [0, 2]
     assert history.entries[1][2] is history.entries[0][2]  # numpy's state did not change: shared
     saved = history.save(str(tmp_path / "random.pkl"))
-    states = randomness.RandomStates(randomness.load_states(str(tmp_path / "random.pkl"), saved.checksum))
+    states = randomness.load_states(str(tmp_path / "random.pkl"), saved.checksum)
     random.random()
     states.apply(1)  # the state before execution 1 is the one captured before execution 0
     assert random.random() == expected

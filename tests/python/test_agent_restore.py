@@ -127,6 +127,32 @@ def test_prepare_replays_unseeded_random_draws(nb: KernelSession, target: Kernel
     assert value(nb, "[r, n]") == expected_first
 
 
+def test_a_cell_importing_numpy_and_drawing_replays(tmp_path: Path) -> None:
+    """numpy seeds itself when a cell imports it: that state is taken and given back on replay."""
+    cell = "import numpy as np\nn = np.random.rand(3).tolist()"
+    imported = "'numpy.random' in __import__('sys').modules"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with running_kernel("imports-numpy", tmp_path / "a") as source:
+        assert value(source, imported) is False  # otherwise this test proves nothing
+        seq = source.run(cell).record["seq"]
+        expected = value(source, "n")
+        written = checkpoint(source, tmp_path, [["n"]])
+    bundle = {"dir": str(tmp_path), "random": written["random"]["file"], "checksum": written["random"]["checksum"]}
+    with running_kernel("replays-import", tmp_path / "b") as target_session:
+        assert value(target_session, imported) is False
+        answer = agent_call(target_session, "prepare", {"execution": seq, **bundle})
+        assert answer["applied"] is True and answer["numpy"] is True
+        rerun(target_session, cell)
+        assert value(target_session, "n") == expected
+        # numpy.random imported already (e.g. by a payload): the state is set at once instead.
+        assert agent_call(target_session, "prepare", {"execution": seq, **bundle})["numpy"] is True
+        rerun(target_session, cell)
+        assert value(target_session, "n") == expected
+        # The watch stepped aside once its import happened.
+        assert value(target_session, f"any(type(f).__name__ == 'NumpyRandomWatch' for f in __import__('sys').meta_path)") is False
+
+
 def test_prepare_without_states_says_so(target_kernel: KernelSession, tmp_path: Path) -> None:
     with running_kernel("fresh-kernel", tmp_path) as fresh:
         answer = agent_call(fresh, "prepare", {"execution": 3})
