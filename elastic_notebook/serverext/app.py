@@ -11,6 +11,7 @@ from traitlets import Unicode
 from .. import __version__
 from .companion import Companion, CompanionError, find_companion_script, find_node
 from .handlers import route_patterns
+from .internal import internal_url
 
 
 class ElasticNotebookApp(ExtensionApp):
@@ -28,6 +29,14 @@ class ElasticNotebookApp(ExtensionApp):
         config=True,
         help="Folder for the companion's state (history graphs). Default: <jupyter data dir>/elastic_notebook.",
     )
+    checkpoint_root = Unicode(
+        "",
+        config=True,
+        help=(
+            "Where checkpoints made from JupyterLab go by default, and the root whose checkpoints restore "
+            "without an extra confirmation: a folder or s3://bucket/prefix. Default: <data_dir>/checkpoints."
+        ),
+    )
 
     companion: Companion | None = None
 
@@ -38,6 +47,7 @@ class ElasticNotebookApp(ExtensionApp):
             script=find_companion_script(self.companion_script),
             data_dir=data_dir,
             log=self.log,
+            checkpoint_root=self.checkpoint_root,
         )
         self.settings.update(
             elastic_notebook_companion=self.companion,
@@ -49,6 +59,9 @@ class ElasticNotebookApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # noqa: ANN001
         assert self.companion is not None
+        # Known only now: the server listens (and has picked its port) before extensions start.
+        self.companion.jupyter_url = internal_url(serverapp)
+        self.companion.jupyter_root = str(Path(serverapp.root_dir).expanduser().resolve())
         try:
             await self.companion.start()
         except (CompanionError, OSError) as err:

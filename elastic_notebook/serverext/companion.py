@@ -75,6 +75,13 @@ class Companion:
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
     port: int = 0
     restart_delay: float = 1.0
+    # Where the companion reaches this Jupyter server's internal routes (kernel access for
+    # checkpoints and restores); None until the server listens, or on a Unix socket.
+    jupyter_url: str | None = None
+    # Default folder or s3:// URI for checkpoints; empty: <data_dir>/checkpoints.
+    checkpoint_root: str = ""
+    # The Jupyter server's root folder: relative checkpoint paths are resolved against it.
+    jupyter_root: str = ""
     _process: asyncio.subprocess.Process | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
@@ -128,6 +135,12 @@ class Companion:
             ELASTIC_NOTEBOOK_DATA_DIR=str(self.data_dir),
             ELASTIC_NOTEBOOK_EXIT_ON_STDIN_CLOSE="1",
         )
+        if self.jupyter_url:
+            env["ELASTIC_NOTEBOOK_JUPYTER_URL"] = self.jupyter_url
+        if self.checkpoint_root:
+            env["ELASTIC_NOTEBOOK_CHECKPOINT_ROOT"] = self.checkpoint_root
+        if self.jupyter_root:
+            env["ELASTIC_NOTEBOOK_JUPYTER_ROOT"] = self.jupyter_root
         self._process = await asyncio.create_subprocess_exec(
             self.node,
             str(self.script),

@@ -15,6 +15,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..bootstrap import bootstrap_code
 from .companion import Companion, CompanionError, ingest_token
+from .internal import internal_route_patterns
 
 API_PREFIX = "elastic-notebook/api"
 
@@ -113,9 +114,11 @@ class ProxyHandler(_CompanionHandler):
 
 
 def route_patterns() -> list[tuple[str, type]]:
-    """URL patterns (relative to the server's base URL) and their handlers."""
+    """URL patterns (relative to the server's base URL) and their handlers: the authenticated
+    API, and the companion's internal routes (secret and local callers only, see ``internal``)."""
     kernel = r"(?P<kernel_id>[A-Za-z0-9_.-]+)"
     return [
         (rf"/{API_PREFIX}/kernels/{kernel}/bootstrap", BootstrapHandler),
         (rf"/{API_PREFIX}/(?P<path>.*)", ProxyHandler),
+        *internal_route_patterns(),
     ]

@@ -1,6 +1,7 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { HistoryStore } from './ahg/store';
 import { requireIngestToken, requireSecret } from './auth';
+import { checkpointRoutes, ICheckpointRouteOptions } from './routes/checkpoints';
 import { planRoutes } from './routes/plan';
 import { describeIssues, idSchema, recordBatchSchema } from './schemas';
 
@@ -14,6 +15,8 @@ export interface IAppOptions {
   bodyLimit?: string;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** Checkpoint, restore and job routes: kernel access, checkpoint root (routes/checkpoints.ts). */
+  checkpoints?: Omit<ICheckpointRouteOptions, 'dataDir' | 'warn'>;
 }
 
 /** The package version, reported by `/api/health`. */
@@ -121,7 +124,9 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
     })
   );
 
-  app.use(planRoutes(store));
+  const checkpoints = checkpointRoutes(store, { ...options.checkpoints, dataDir: options.dataDir, warn: options.warn });
+  app.use(planRoutes(store, { storedMeasurements: checkpoints.storedMeasurements }));
+  app.use(checkpoints.router);
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));
 

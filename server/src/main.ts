@@ -2,11 +2,14 @@ import { AddressInfo } from 'net';
 import os from 'os';
 import path from 'path';
 import { createApp } from './app';
+import { checkpointOptionsFromEnv } from './companion/fromEnvironment';
 
 /**
  * Companion process entry. Configured by environment (set by the Jupyter server extension):
  * ELASTIC_NOTEBOOK_SECRET (required), ELASTIC_NOTEBOOK_PORT (0 = any free port),
- * ELASTIC_NOTEBOOK_DATA_DIR, ELASTIC_NOTEBOOK_EXIT_ON_STDIN_CLOSE=1 to die with the parent.
+ * ELASTIC_NOTEBOOK_DATA_DIR, ELASTIC_NOTEBOOK_EXIT_ON_STDIN_CLOSE=1 to die with the parent;
+ * ELASTIC_NOTEBOOK_JUPYTER_URL (the Jupyter server's internal routes, for checkpoints and
+ * restores), ELASTIC_NOTEBOOK_JUPYTER_ROOT (its root folder) and ELASTIC_NOTEBOOK_CHECKPOINT_ROOT.
  * Prints one JSON line `{"event":"listening","port":N,"pid":P}` on stdout once listening.
  */
 function main(): void {
@@ -22,7 +25,7 @@ function main(): void {
     process.exit(2);
   }
   const dataDir = process.env.ELASTIC_NOTEBOOK_DATA_DIR || path.join(os.homedir(), '.elastic-notebook');
-  const { app } = createApp({ secret, dataDir });
+  const { app } = createApp({ secret, dataDir, checkpoints: checkpointOptionsFromEnv(process.env, secret) });
   const server = app.listen(port, '127.0.0.1', () => {
     const address = server.address() as AddressInfo;
     process.stdout.write(`${JSON.stringify({ event: 'listening', port: address.port, pid: process.pid })}\n`);

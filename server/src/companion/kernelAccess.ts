@@ -1,0 +1,47 @@
+/**
+ * How the companion reaches the kernels of its Jupyter server: a channel for the orchestrator,
+ * a restart (a fresh process for a restore) and the agent bootstrap. The real implementation goes
+ * through the server extension's internal routes; tests give a fake.
+ */
+import { IKernelChannel } from '../migrate/agentCalls';
+import { MigrationError } from '../migrate/migrationError';
+import { InternalClient } from './internalClient';
+import { IExecuteReply, internalKernelChannel, kernelProblem } from './kernelChannel';
+
+/** Kernel operations the checkpoint and restore jobs need. */
+export interface IKernelAccess {
+  /** The orchestrator's channel to a kernel (silent evaluation and silent runs). */
+  channel(kernelId: string): IKernelChannel;
+  /** Restart a kernel (same id, fresh process) and resolve once it answers. */
+  restart(kernelId: string): Promise<void>;
+  /** Load the agent into a kernel (idempotent); rejects when it cannot be loaded. */
+  bootstrap(kernelId: string): Promise<void>;
+}
+
+/** Kernel access through the Jupyter server at `client`'s URL. */
+export function jupyterKernelAccess(client: InternalClient): IKernelAccess {
+  const route = (kernelId: string, action: string) => `kernels/${encodeURIComponent(kernelId)}/${action}`;
+  return {
+    channel: kernelId => internalKernelChannel(client, kernelId),
+
+    async restart(kernelId) {
+      try {
+        await client.post(route(kernelId, 'restart'), {});
+      } catch (err) {
+        throw kernelProblem(err, kernelId, 'restarting the kernel');
+      }
+    },
+
+    async bootstrap(kernelId) {
+      let reply: IExecuteReply;
+      try {
+        reply = await client.post<IExecuteReply>(route(kernelId, 'bootstrap'), {});
+      } catch (err) {
+        throw kernelProblem(err, kernelId, 'loading the agent');
+      }
+      if (reply.status !== 'ok') {
+        throw new MigrationError(`loading the agent into the kernel failed: ${reply.ename ?? reply.status}: ${reply.evalue ?? ''}`.trim());
+      }
+    }
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The restore job: restore a bundle into a live kernel of the Jupyter server (the notebook the
+ * user restores from keeps its kernel id, so JupyterLab stays connected). The orchestrator
+ * (`restore()` in server/src/migrate) reads the manifest and fetches the payloads first; only then
+ * does it ask for a kernel, which this job makes by restarting the user's kernel (a fresh process)
+ * and loading the agent into it, again for each fallback attempt.
+ */
+import { IRestoreKernel, IRestoreOutcome, restore } from '../migrate/restore';
+import { MigrationError } from '../migrate/migrationError';
+import { IS3Options, openStore } from '../storage/index';
+import { IKernelAccess } from '../companion/kernelAccess';
+import { CompanionMeasurements } from '../companion/measurements';
+import { errorMessage } from '../bundle/errors';
+import { IJobContext } from './job';
+
+/** What the restore job needs from the companion. */
+export interface IRestoreJobServices {
+  kernels: IKernelAccess;
+  measurements: CompanionMeasurements;
+  /** Folder relative bundle paths are resolved against. */
+  baseDir: string;
+}
+
+/** One restore to make. */
+export interface IRestoreJobRequest {
+  kernelId: string;
+  /** The bundle to read (canonical URI). */
+  uri: string;
+  s3?: IS3Options;
+}
+
+/** The job's result: the CLI's `restore --json` fields, for the restored kernel. */
+export type IRestoreJobResult = Omit<IRestoreOutcome, 'kernel'> & { kernelId: string; notebook: string | null };
+
+/** Restore `request.uri` into `request.kernelId`. */
+export async function runRestoreJob(
+  services: IRestoreJobServices,
+  request: IRestoreJobRequest,
+  context: IJobContext
+): Promise<IRestoreJobResult> {
+  const { kernelId } = request;
+  const store = openStore(request.uri, { cwd: services.baseDir, s3: request.s3 });
+  let restarts = 0;
+  let notebook: string | null = null;
+  const openKernel = async (manifest: { notebook: { path: string | null } }): Promise<IRestoreKernel> => {
+    notebook = manifest.notebook.path;
+    context.step(restarts === 0 ? 'restarting the kernel' : 'restarting the kernel for another attempt');
+    restarts += 1;
+    await services.kernels.restart(kernelId);
+    context.step('loading the agent into the restarted kernel');
+    await services.kernels.bootstrap(kernelId);
+    return {
+      ...services.kernels.channel(kernelId),
+      // The kernel is the user's: never shut it down, the next attempt restarts it anyway.
+      close: async () => undefined
+    };
+  };
+  let outcome: IRestoreOutcome;
+  try {
+    outcome = await restore({
+      store,
+      openKernel,
+      onStep: message => context.step(message),
+      onProgress: (done, total) => context.progress(done, total),
+      signal: context.signal
+    });
+  } catch (err) {
+    if (restarts > 0) {
+      // Say what state the user's kernel is in now.
+      throw new MigrationError(`${errorMessage(err)} (the kernel was restarted and holds only part of the session)`);
+    }
+    throw err;
+  } finally {
+    await store.close();
+  }
+  await services.measurements.record([
+    { kind: 'read', uri: outcome.bundle, bytes: outcome.bytes.fetched, ms: outcome.timings.fetchMs },
+    { kind: 'deserialize', uri: outcome.bundle, bytes: outcome.bytes.loaded, ms: outcome.timings.loadMs }
+  ]);
+  const { kernel: _kernel, ...rest } = outcome;
+  return { kernelId, notebook, ...rest };
+}

@@ -1,0 +1,203 @@
+/**
+ * A fake kernel with a fake agent, behind the companion's `IKernelAccess`, for unit tests of the
+ * checkpoint and restore jobs and routes without Jupyter or Python.
+ *
+ * The namespace holds JSON values. Cell code is a list of `name = <JSON>` lines (or `raise Name`);
+ * the agent calls of docs/checkpoint.md section 4 are answered the way the real agent answers
+ * them: payload files written into the staging folder (`g<k>.pkl`, `random.pkl`) with checksums,
+ * loads that verify checksums, fingerprints compared by `verify`.
+ */
+import { createHash } from 'crypto';
+import fs from 'fs';
+import path from 'path';
+import { STATUS_EXPRESSION } from '../../src/companion/agentStatus';
+import { IKernelAccess } from '../../src/companion/kernelAccess';
+import { IKernelChannel } from '../../src/migrate/agentCalls';
+import { MigrationError } from '../../src/migrate/migrationError';
+
+const sha = (data: string | Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const encode = (value: unknown) => `'${Buffer.from(JSON.stringify(value)).toString('base64')}'`;
+
+/** A gate a test opens when it wants a blocked call to go on. */
+export class Gate {
+  private opened!: () => void;
+  /** Resolves when a call reaches the gate. */
+  readonly reached: Promise<void>;
+  private arrive!: () => void;
+  readonly open: Promise<void>;
+
+  constructor() {
+    this.reached = new Promise(resolve => (this.arrive = resolve));
+    this.open = new Promise(resolve => (this.opened = resolve));
+  }
+
+  /** Called by the fake when a call arrives: waits until the test releases it. */
+  async pass(): Promise<void> {
+    this.arrive();
+    await this.open;
+  }
+
+  release(): void {
+    this.opened();
+  }
+}
+
+/** One fake kernel. */
+export class FakeKernel {
+  namespace = new Map<string, unknown>();
+  agentLoaded = true;
+  runId = 'run-1';
+  /** Executions the agent says it recorded (the store may lag behind). */
+  recorded = 0;
+  restarts = 0;
+  /** Agent calls in order, by name (`status` included). */
+  calls: string[] = [];
+  /** Code run silently (re-runs), in order. */
+  reruns: string[] = [];
+  /** Records the last `adopt` said it took over. */
+  adopted: number | null = null;
+  /** Blocks the next call of this name until released. */
+  gates = new Map<string, Gate>();
+  /** Called on every status request (to make a record arrive meanwhile, for instance). */
+  onStatus: (() => Promise<void> | void) | null = null;
+  /** Groups whose members `checkpoint` must fail to serialize. */
+  unserializable = new Set<string>();
+
+  constructor(readonly id: string) {}
+
+  /** Run `name = <JSON>` lines; resolves with the error summary of a `raise X` line, else null. */
+  run(code: string): string | null {
+    for (const line of code.split('\n').map(l => l.trim()).filter(Boolean)) {
+      const raise = /^raise (\w+)$/.exec(line);
+      if (raise) {
+        return `${raise[1]}: raised`;
+      }
+      const assign = /^(\w+) = (.+)$/.exec(line);
+      if (!assign) {
+        return `SyntaxError: ${line}`;
+      }
+      this.namespace.set(assign[1], JSON.parse(assign[2]));
+    }
+    return null;
+  }
+
+  channel(): IKernelChannel {
+    return {
+      evaluate: async expression => {
+        if (expression === STATUS_EXPRESSION) {
+          this.calls.push('status');
+          await this.onStatus?.();
+          return encode(this.agentLoaded ? { active: true, runId: this.runId, recorded: this.recorded, acknowledged: this.recorded } : { active: false });
+        }
+        const match = /\.call\("(\w+)", '([A-Za-z0-9+/=]*)'\)$/.exec(expression);
+        if (!match) {
+          throw new MigrationError(`evaluating ${expression} in the kernel failed: NameError`);
+        }
+        const [, name, b64] = match;
+        this.calls.push(name);
+        const gate = this.gates.get(name);
+        if (gate) {
+          this.gates.delete(name);
+          await gate.pass();
+        }
+        return encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
+      },
+      runSilently: async code => {
+        this.reruns.push(code);
+        return this.run(code);
+      }
+    };
+  }
+
+  private fingerprint(name: string): { digest: string; comparable: boolean } {
+    return { digest: sha(JSON.stringify(this.namespace.get(name))), comparable: true };
+  }
+
+  private agentCall(name: string, args: any): unknown {
+    switch (name) {
+      case 'checkpoint': {
+        const groups = args.groups.map((group: { index: number; members: string[] }) => {
+          if (group.members.some(m => this.unserializable.has(m))) {
+            return { index: group.index, ok: false, error: `cannot serialize '${group.members[0]}' (generator)` };
+          }
+          const data = JSON.stringify(Object.fromEntries(group.members.map(m => [m, this.namespace.get(m)])));
+          const file = `g${group.index}.pkl`;
+          fs.writeFileSync(path.join(args.stagingDir, file), data);
+          return { index: group.index, ok: true, error: null, file, bytes: Buffer.byteLength(data), checksum: sha(data), serializer: 'pickle', serializeMs: 1 };
+        });
+        const random = 'random-states';
+        fs.writeFileSync(path.join(args.stagingDir, 'random.pkl'), random);
+        return {
+          groups,
+          fingerprints: Object.fromEntries(args.variables.map((v: string) => [v, this.fingerprint(v)])),
+          random: { file: 'random.pkl', bytes: random.length, checksum: sha(random) },
+          source: { python: '3.11.0', modules: {} },
+          serializeMs: 2
+        };
+      }
+      case 'prepare':
+        return { ok: true, applied: false };
+      case 'load':
+        return {
+          groups: args.groups.map((group: { index: number; file: string; checksum: string }) => {
+            const data = fs.readFileSync(path.join(args.dir, group.file));
+            if (sha(data) !== group.checksum) {
+              return { index: group.index, ok: false, error: 'checksum mismatch' };
+            }
+            for (const [key, value] of Object.entries(JSON.parse(data.toString('utf8')))) {
+              this.namespace.set(key, value);
+            }
+            return { index: group.index, ok: true, error: null, loadMs: 1, bytes: data.length };
+          })
+        };
+      case 'verify': {
+        const expected = args.fingerprints as Record<string, { digest: string }>;
+        const differ = Object.keys(expected).filter(n => this.namespace.has(n) && this.fingerprint(n).digest !== expected[n].digest);
+        const missing = Object.keys(expected).filter(n => !this.namespace.has(n));
+        const unexpected = [...this.namespace.keys()].filter(n => !(n in expected));
+        return { ok: !differ.length && !missing.length && !unexpected.length, differ, missing, unexpected, notCompared: [] };
+      }
+      case 'adopt': {
+        const lines = fs.readFileSync(path.join(args.dir, args.history), 'utf8').split('\n').filter(Boolean);
+        this.adopted = lines.length;
+        return { ok: true, records: lines.length };
+      }
+      default:
+        return { ok: false, error: `unknown call ${name}` };
+    }
+  }
+}
+
+/** Fake kernels by id, as `IKernelAccess`. */
+export class FakeKernels implements IKernelAccess {
+  readonly kernels = new Map<string, FakeKernel>();
+
+  kernel(id: string): FakeKernel {
+    let kernel = this.kernels.get(id);
+    if (!kernel) {
+      kernel = new FakeKernel(id);
+      this.kernels.set(id, kernel);
+    }
+    return kernel;
+  }
+
+  channel(kernelId: string): IKernelChannel {
+    return this.kernel(kernelId).channel();
+  }
+
+  async restart(kernelId: string): Promise<void> {
+    const kernel = this.kernels.get(kernelId);
+    if (!kernel) {
+      throw new MigrationError(`kernel ${kernelId} is not running any more (while restarting the kernel)`);
+    }
+    kernel.restarts += 1;
+    kernel.namespace = new Map();
+    kernel.agentLoaded = false;
+    kernel.recorded = 0;
+    kernel.runId = `run-${kernel.restarts + 1}`;
+  }
+
+  async bootstrap(kernelId: string): Promise<void> {
+    this.kernel(kernelId).agentLoaded = true;
+  }
+}
