@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import dis
+import functools
 import re
 import types
 from dataclasses import dataclass, field
@@ -42,15 +43,64 @@ class CellNames:
     """True when the cell runs code we cannot see (e.g. ``%run``, ``exec``)."""
 
 
+class _Visitor(ast.NodeVisitor):
+    """``ast.NodeVisitor`` with the method lookup cached per node class (cells are analysed before
+    they run, so this is on every cell's path)."""
+
+    _methods: dict[type, str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
+
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        name = self._methods.get(kind)
+        if name is None:
+            name = f"visit_{kind.__name__}"
+            if not hasattr(self, name):
+                name = "generic_visit"
+            self._methods[kind] = name
+        getattr(self, name)(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass  # a leaf (and NodeVisitor's own visit_Constant is slow)
+
+
 def analyse_cell(code: str) -> CellNames | None:
     """Analyse IPython-transformed cell code; None if it does not parse (the cell will fail)."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    cached = _analysed.get(code, _MISSING)
+    if cached is _MISSING:
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            cached = None
+        else:
+            cached = CellNames()
+            _ModuleAnalyser(cached).run(tree.body)
+        if len(_analysed) >= _CACHE_SIZE:
+            del _analysed[next(iter(_analysed))]  # the oldest entry
+        _analysed[code] = cached
+    if cached is None:
         return None
-    result = CellNames()
-    _ModuleAnalyser(result).run(tree.body)
-    return result
+    # A copy: the result depends on the code only, and callers may change what they get.
+    return CellNames(set(cached.reads), set(cached.stores), cached.calls_unknown_code)
+
+
+# Cells are often run again unchanged: their analysis is kept (by code) for the last few hundred.
+_CACHE_SIZE = 256
+_MISSING = object()
+_analysed: dict[str, CellNames | None] = {}
 
 
 class _ModuleAnalyser:
@@ -75,6 +125,8 @@ class _ModuleAnalyser:
             self.result.stores |= stores
             if isinstance(stmt, _UNCONDITIONAL):
                 self.bound |= stores
+        if not self.deferred:
+            return
         # A function defined here and referenced anywhere in the cell may run during the cell.
         referenced = self.result.reads | _all_loaded_names(body)
         for name, node, bound_then in self.deferred:
@@ -115,55 +167,7 @@ def _target_names(target: ast.AST) -> set[str]:
 def _module_stores(stmt: ast.stmt) -> set[str]:
     """Names a top-level statement may bind in the module namespace (not inside functions)."""
     names: set[str] = set()
-
-    class Stores(ast.NodeVisitor):
-        def visit_Name(self, node: ast.Name) -> None:
-            if isinstance(node.ctx, ast.Store):
-                names.add(node.id)
-
-        def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-            names.add(node.name)
-            for d in node.decorator_list:
-                self.visit(d)
-
-        visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-        def visit_ClassDef(self, node: ast.ClassDef) -> None:
-            names.add(node.name)
-
-        def visit_Lambda(self, node: ast.Lambda) -> None:
-            pass
-
-        def _comprehension(self, node: ast.AST) -> None:
-            # Comprehension targets are local to the comprehension, but walrus targets are not.
-            for child in ast.walk(node):
-                if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
-                    names.add(child.target.id)
-
-        visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension  # type: ignore[assignment]
-
-        def visit_Import(self, node: ast.Import) -> None:
-            for alias in node.names:
-                names.add(alias.asname or alias.name.split(".")[0])
-
-        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-            for alias in node.names:
-                if alias.name != "*":
-                    names.add(alias.asname or alias.name)
-
-        def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-            if node.name:
-                names.add(node.name)
-            self.generic_visit(node)
-
-        def visit_MatchAs(self, node: ast.AST) -> None:
-            if getattr(node, "name", None):
-                names.add(node.name)  # type: ignore[attr-defined]
-            self.generic_visit(node)
-
-        visit_MatchStar = visit_MatchAs  # type: ignore[assignment]
-
-    Stores().visit(stmt)
+    _Binder(names, deletes=False).visit(stmt)
     return names
 
 
@@ -176,7 +180,7 @@ def _all_loaded_names(body: list[ast.stmt]) -> set[str]:
     }
 
 
-class _Loads(ast.NodeVisitor):
+class _Loads(_Visitor):
     """Collects the global names a module-level statement loads, scope-aware."""
 
     def __init__(self) -> None:
@@ -321,54 +325,75 @@ def _function_locals(node: ast.AST) -> tuple[set[str], set[str]]:
         local.add(args.vararg.arg)
     if args.kwarg:
         local.add(args.kwarg.arg)
-    declared: set[str] = set()
     body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
-
-    class Binder(ast.NodeVisitor):
-        def visit_Global(self, n: ast.Global) -> None:
-            declared.update(n.names)
-
-        def visit_Nonlocal(self, n: ast.Nonlocal) -> None:
-            local.update(n.names)  # resolved in an enclosing function, never a module global
-
-        def visit_Name(self, n: ast.Name) -> None:
-            if isinstance(n.ctx, (ast.Store, ast.Del)):
-                local.add(n.id)
-
-        def visit_FunctionDef(self, n: ast.FunctionDef) -> None:
-            local.add(n.name)
-
-        visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-        def visit_ClassDef(self, n: ast.ClassDef) -> None:
-            local.add(n.name)
-
-        def visit_Lambda(self, n: ast.Lambda) -> None:
-            pass
-
-        def _skip(self, n: ast.AST) -> None:
-            for child in ast.walk(n):
-                if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
-                    local.add(child.target.id)
-
-        visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _skip  # type: ignore[assignment]
-
-        def visit_Import(self, n: ast.Import) -> None:
-            for alias in n.names:
-                local.add(alias.asname or alias.name.split(".")[0])
-
-        def visit_ImportFrom(self, n: ast.ImportFrom) -> None:
-            for alias in n.names:
-                local.add(alias.asname or alias.name)
-
-        def visit_ExceptHandler(self, n: ast.ExceptHandler) -> None:
-            if n.name:
-                local.add(n.name)
-            self.generic_visit(n)
-
+    binder = _Binder(local, deletes=True)
     for stmt in body:
-        Binder().visit(stmt)
-    return local - declared, declared
+        binder.visit(stmt)
+    return local - binder.declared, binder.declared
+
+
+class _Binder(_Visitor):
+    """Adds to ``names`` the names a statement binds in its own scope (a module's, or a function
+    body's), not those of the functions, classes, lambdas and comprehensions nested in it; collects
+    the names it declares ``global``. ``deletes``: whether ``del x`` makes ``x`` local (in a
+    function it does; at module level it binds nothing)."""
+
+    def __init__(self, names: set[str], deletes: bool) -> None:
+        self.names = names
+        self.deletes = deletes
+        self.declared: set[str] = set()
+
+    def visit_Global(self, n: ast.Global) -> None:
+        self.declared.update(n.names)
+
+    def visit_Nonlocal(self, n: ast.Nonlocal) -> None:
+        self.names.update(n.names)  # resolved in an enclosing function, never a module global
+
+    def visit_Name(self, n: ast.Name) -> None:
+        if isinstance(n.ctx, ast.Store) or (self.deletes and isinstance(n.ctx, ast.Del)):
+            self.names.add(n.id)
+
+    def visit_FunctionDef(self, n: ast.FunctionDef) -> None:
+        self.names.add(n.name)
+        for d in n.decorator_list:  # evaluated in this scope: a walrus there binds here
+            self.visit(d)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, n: ast.ClassDef) -> None:
+        self.names.add(n.name)
+
+    def visit_Lambda(self, n: ast.Lambda) -> None:
+        pass
+
+    def _comprehension(self, n: ast.AST) -> None:
+        # Comprehension targets are local to the comprehension, but walrus targets are not.
+        for child in ast.walk(n):
+            if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                self.names.add(child.target.id)
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension  # type: ignore[assignment]
+
+    def visit_Import(self, n: ast.Import) -> None:
+        for alias in n.names:
+            self.names.add(alias.asname or alias.name.split(".")[0])
+
+    def visit_ImportFrom(self, n: ast.ImportFrom) -> None:
+        for alias in n.names:
+            if alias.name != "*":
+                self.names.add(alias.asname or alias.name)
+
+    def visit_ExceptHandler(self, n: ast.ExceptHandler) -> None:
+        if n.name:
+            self.names.add(n.name)
+        self.generic_visit(n)
+
+    def visit_MatchAs(self, n: ast.AST) -> None:
+        if getattr(n, "name", None):
+            self.names.add(n.name)  # type: ignore[attr-defined]
+        self.generic_visit(n)
+
+    visit_MatchStar = visit_MatchAs  # type: ignore[assignment]
 
 
 # -- indirect reads through notebook-defined code ------------------------------------------------
@@ -425,6 +450,25 @@ def _held_callables(func: types.FunctionType) -> list[object]:
     return [v for v in held if callable(v)]
 
 
+def _partial_parts(value: object) -> tuple[object, tuple]:
+    """(function, bound arguments) of a ``functools.partial`` or of an object that keeps them the
+    same way, in instance attributes ``func`` and ``args``; (None, ()) for anything else. Read
+    from the instance's own ``__dict__``: a lookup through its class may run user code (a
+    DataFrame's ``__getattr__`` looks for a column called "func")."""
+    if isinstance(value, functools.partial):
+        return value.func, value.args
+    if isinstance(value, type):
+        return None, ()
+    try:
+        state = object.__getattribute__(value, "__dict__")
+    except AttributeError:
+        return None, ()
+    if type(state) is not dict:
+        return None, ()
+    args = state.get("args", ())
+    return state.get("func"), args if type(args) is tuple else ()
+
+
 def indirect_globals(names: set[str], namespace: dict) -> set[str]:
     """Globals read or written by notebook-defined functions reachable from ``names``, transitively
     (through the globals those functions name, their closures and defaults, and
@@ -443,13 +487,13 @@ def indirect_globals(names: set[str], namespace: dict) -> set[str]:
                 continue
             visited.add(name)
             value = namespace.get(name)
-        partial_func = getattr(value, "func", None)
-        if isinstance(partial_func, types.FunctionType) and not isinstance(value, type):
+        partial_func, partial_args = _partial_parts(value)
+        if isinstance(partial_func, types.FunctionType):
             # functools.partial: the wrapped function and callables among its bound arguments.
             if id(value) not in seen:
                 seen.add(id(value))
                 pending_values.append(partial_func)
-                pending_values.extend(v for v in getattr(value, "args", ()) if callable(v))
+                pending_values.extend(v for v in partial_args if callable(v))
         for func in _notebook_functions(value, namespace):
             if id(func) in seen:
                 continue

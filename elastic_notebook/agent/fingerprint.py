@@ -5,15 +5,18 @@
 else) and returns:
 
 * ``digest``: a hash of the content and of the sharing structure inside the value (the second
-  time an object is reached, only a back-reference is hashed);
+  time an object is reached, only a back-reference is hashed). It holds no addresses, so a full
+  digest (not ``partial``) can be compared across processes;
 * ``ids``: ids of the mutable objects the value reaches through real references. Two variables
   whose id sets intersect share an object, so they are *linked*. Containers that
   ``__reduce_ex__`` creates on the fly are not real references and are left out (their ids would
   change on every call); what they hold counts when the object references it itself (a C-level
   referent or a ``__dict__`` value: slot values, a partial's function, a deque's items), and so do
-  the memory owners of numpy arrays, which are persistent. An instance is not linked to its class. Objects
-  inside a pandas ``Index`` are left out too: Index objects are immutable and shared by every
-  frame derived from another, so that sharing would link nearly all frames for nothing;
+  the memory owners of numpy arrays, which are persistent (an array that only a temporary held is
+  dropped after the walk: its id would be reused). An instance is not linked to its class.
+  Immutable pandas ``Index`` objects and dtypes (pandas' and numpy's) are left out too, with what
+  they hold: they are shared by every frame derived from another, so that sharing would link
+  nearly all frames for nothing;
 * ``observable``: False when some reachable object cannot be observed (generators, open files,
   locks, objects whose reduce fails). Such a value always compares as changed: a cell that
   touches it is conservatively recorded as writing it.
@@ -24,19 +27,29 @@ samples every time, and the fingerprint is marked ``partial`` so that the checkp
 net hashes them fully. The threshold depends on the buffer only, so before/after comparisons are
 always like for like; it keeps the agent's cost per cell to a few milliseconds whatever the size
 of the data (a change inside a large buffer that no sample covers is left to that safety net).
-Object arrays (pandas string and object columns) follow the same rule by element count.
-Nothing is ever copied or modified.
+Object arrays (pandas string and object columns) follow the same rule by element count, and so
+do Python containers too long to walk item by item (a list of 200,000 small lists): every k-th
+item is walked, the lengths of all items are hashed (an append anywhere shows) and the ids of all
+direct mutable items are kept for links; deeper changes and links inside the items no sample
+covers are left to the full check, like buffers.
+
+pandas ``DataFrame``/``Series`` take a fast path: the block manager's blocks (placement and
+values: numpy arrays as above, extension arrays by their backing array and dtype), the axes, the
+name, ``attrs`` and flags, instead of the generic ``__reduce_ex__`` walk (which also picked up
+caches that reads fill). Anything unexpected in that structure falls back to the generic walk.
+Nothing is ever copied whole or modified.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from array import array as _array
 import sys
 import types
+from array import array as _array
 from dataclasses import dataclass
-from typing import Any, Callable
+from itertools import compress
+from typing import Any, Callable, Iterable
 
 try:  # optional, much faster for large buffers
     import xxhash as _xxhash  # type: ignore[import-not-found]
@@ -58,13 +71,31 @@ except ImportError:  # pragma: no cover - depends on the kernel's environment
     DEFAULT_BUDGET_BYTES = 4 * 1024 * 1024
 
 
-_ATOMS = (type(None), bool, int, float, complex, str, bytes, range, type(Ellipsis), type(NotImplemented))
+_ATOMS = frozenset(
+    {type(None), bool, int, float, complex, str, bytes, range, type(Ellipsis), type(NotImplemented)}
+)
 # Atoms whose repr is exact and cheap: a list of only these is hashed by its repr.
 _REPR_ATOMS = frozenset({int, float, str, bool, type(None)})
-_SAMPLES = 256
-_SAMPLE_BYTES = 4 * 1024
-# Looking at one Python object costs about as much as hashing this many bytes.
+# Items of these types never link variables (immutable, or shared definitions).
+_NEVER_LINKED = _ATOMS | {
+    tuple,
+    frozenset,
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+}
+# Builtin containers whose len() is cheap and has no side effects.
+_SIZED = frozenset({list, tuple, dict, set, frozenset, bytearray, str, bytes})
+# A buffer beyond the budget is hashed from this many evenly spaced samples of this size (256 KB
+# in all, read in about 0.1 ms even from cold memory): a change that spans the space between two
+# samples (1/1023 of the buffer) is always seen; a smaller one is seen if a sample covers it.
+_SAMPLES = 1024
+_SAMPLE_BYTES = 256
+# Looking at one Python object at C speed (object arrays) costs about as much as hashing this
+# many bytes; walking one item of a Python container in Python costs about this much more.
 _BYTES_PER_OBJECT_ITEM = 500
+_BYTES_PER_WALKED_ITEM = 2048
 
 
 @dataclass(frozen=True)
@@ -96,27 +127,31 @@ class _Walker:
     def __init__(self, namespace: dict, budget_bytes: int) -> None:
         self.namespace = namespace
         self.budget = budget_bytes
+        self.object_limit = max(16, budget_bytes // _BYTES_PER_OBJECT_ITEM)
+        self.walk_limit = max(16, budget_bytes // _BYTES_PER_WALKED_ITEM)
         self.parts: list[str] = []
         self.memo: dict[int, int] = {}
         self.keepalive: list[Any] = []  # temporaries from __reduce_ex__ must outlive the walk
         self.ids: set[int] = set()
+        # Memory owners reached only through temporaries: kept as links if they outlive the walk.
+        self.uncertain: dict[int, Any] = {}
         self.observable = True
         self.partial = False
         self.nbytes = 0
         self.unlinked = 0  # > 0 while inside an immutable object whose sharing does not matter
         np = sys.modules.get("numpy")
+        self.np = np
         self.ndarray = np.ndarray if np is not None else None
-        pd = sys.modules.get("pandas")
-        self.pd_index = getattr(pd, "Index", None) if pd is not None else None
+        self.handlers = _handlers()
+        # Objects whose sharing links nothing (see the module docstring).
+        self.immutable_types = _PANDAS.immutable + ((np.dtype,) if np is not None else ())
 
     # -- entry ---------------------------------------------------------------------------------
     def walk(self, obj: Any, real: bool = True) -> None:
         """Hash ``obj``; ``real`` is False inside objects produced by ``__reduce_ex__``."""
         t = type(obj)
         if t in _ATOMS:
-            text = repr(obj) if t is not str else obj
-            self.parts.append(f"{t.__name__}:{len(text)}:{text}" if t is not bytes else f"b:{_buffer_hash(memoryview(obj)).hex()}")
-            self.nbytes += len(text) if t is not bytes else len(obj)
+            self._atom(obj, t)
             return
         key = id(obj)
         seen = self.memo.get(key)
@@ -126,7 +161,7 @@ class _Walker:
         self.memo[key] = len(self.memo)
         if not real:
             self.keepalive.append(obj)
-        handler = _HANDLERS.get(t)
+        handler = self.handlers.get(t)
         if handler is not None:
             handler(self, obj, real)
             return
@@ -147,6 +182,18 @@ class _Walker:
         else:
             self._reduce(obj, real)
 
+    def _atom(self, obj: Any, t: type) -> None:
+        if t is str:
+            self.parts.append(f"str:{len(obj)}:{obj}")
+            self.nbytes += len(obj)
+        elif t is bytes:
+            self.parts.append(f"b:{_buffer_hash(memoryview(obj)).hex()}")
+            self.nbytes += len(obj)
+        else:
+            text = repr(obj)
+            self.parts.append(f"{t.__name__}:{len(text)}:{text}")
+            self.nbytes += len(text)
+
     # -- handlers ------------------------------------------------------------------------------
     def _mutable(self, obj: Any, real: bool) -> None:
         if real and not self.unlinked:
@@ -155,54 +202,106 @@ class _Walker:
     def _list(self, obj: list, real: bool) -> None:
         self._mutable(obj, real)
         self.parts.append(f"L{len(obj)}")
-        if len(obj) > 16 and self._atom_items(obj):
-            return
-        for item in obj:
-            self.walk(item, real)
+        self._sequence(obj, real)
 
     def _tuple(self, obj: tuple, real: bool) -> None:
         self.parts.append(f"T{len(obj)}")
-        if len(obj) > 16 and self._atom_items(obj):
-            return
-        for item in obj:
-            self.walk(item, real)
+        self._sequence(obj, real)
 
-    def _atom_items(self, items: list | tuple) -> bool:
-        """Long sequences of numbers or strings hashed at C speed; False if not all atoms."""
+    def _sequence(self, items: list | tuple, real: bool) -> None:
+        """The items of a list or tuple: atoms at C speed, sampled when too many to walk."""
+        walk = self.walk
+        if len(items) <= 16:
+            for item in items:
+                walk(item, real)
+            return
         kinds = set(map(type, items))
-        if not kinds <= _REPR_ATOMS:
-            return False
+        if kinds <= _REPR_ATOMS:
+            self._atom_items(items, kinds)
+            return
+        if len(items) > self.walk_limit:
+            items = self._sample(items, kinds, real)
+        for item in items:
+            walk(item, real)
+
+    def _sample(self, items: list | tuple, kinds: set[type], real: bool) -> list | tuple:
+        """Every k-th item of a container too long to walk in Python, plus what C speed gives over
+        all items: their lengths (an append or removal anywhere shows) and, for links, the ids of
+        the mutable ones. Marks the fingerprint partial (the full check walks everything)."""
+        self.partial = True
+        step = -(-len(items) // self.walk_limit)
+        lengths = "-"
+        if kinds <= _SIZED:
+            lengths = _buffer_hash(memoryview(_array("q", map(len, items))).cast("B")).hex()
+        self.parts.append(f"~{step}:{lengths}")
+        if real and not self.unlinked:
+            linkable = kinds - _NEVER_LINKED
+            if linkable:
+                mutable = items if kinds <= linkable else compress(items, map(linkable.__contains__, map(type, items)))
+                self.ids.update(map(id, mutable))
+        return items[::step]
+
+    def _atom_items(self, items: list | tuple, kinds: set[type]) -> None:
+        """Long sequences of numbers or strings hashed at C speed (``kinds`` are repr atoms)."""
         if len(kinds) == 1:
             kind = next(iter(kinds))
             try:
                 if kind is float:
-                    data = memoryview(_array("d", items)).cast("B")
+                    digest = self._buffer_digest(memoryview(_array("d", items)).cast("B"))
                 elif kind is int:
-                    data = memoryview(_array("q", items)).cast("B")
+                    digest = self._buffer_digest(memoryview(_array("q", items)).cast("B"))
                 elif kind is str:
-                    data = memoryview("\x1f".join(items).encode("utf-8", "surrogatepass"))
+                    digest = self._strings(items)
                 else:
-                    data = None
+                    digest = None
             except OverflowError:  # ints beyond 64 bits
-                data = None
-            if data is not None:
-                self.parts.append(f"{kind.__name__}s:{self._buffer_digest(data)}")
-                return True
-        self.parts.append(repr(items))  # mixed numbers and strings: one C-speed repr
-        return True
+                digest = None
+            if digest is not None:
+                self.parts.append(f"{kind.__name__}s:{digest}")
+                return
+        # Mixed numbers, strings and None: one C-speed repr (exact for these types).
+        text = repr(items)
+        self.parts.append(text if len(text) <= 256 else f"r:{_buffer_hash(memoryview(text.encode('utf-8', 'surrogatepass'))).hex()}")
+
+    def _strings(self, items: list | tuple) -> str:
+        """Digest of strings joined at C speed; TypeError if one is not a str."""
+        joined = "\x1f".join(items)
+        digest = self._buffer_digest(memoryview(joined.encode("utf-8", "surrogatepass")))
+        if joined.count("\x1f") != len(items) - 1:
+            # Some string holds the separator itself: their lengths make the join unambiguous.
+            digest += ":" + _buffer_hash(memoryview(_array("q", map(len, items))).cast("B")).hex()
+        return digest
 
     def _dict(self, obj: dict, real: bool) -> None:
         self._mutable(obj, real)
         self.parts.append(f"D{len(obj)}")
+        if len(obj) > self.walk_limit:
+            # Too many entries to walk one by one: keys, then values, each as a sequence.
+            self._sequence(list(obj), real)
+            self._sequence(list(obj.values()), real)
+            return
+        walk = self.walk
         for k, v in obj.items():
-            self.walk(k, real)
-            self.walk(v, real)
+            walk(k, real)
+            walk(v, real)
 
     def _set(self, obj: set | frozenset, real: bool) -> None:
-        if isinstance(obj, set):
+        if type(obj) is set:
             self._mutable(obj, real)
         self.parts.append(f"S{len(obj)}")
-        for item in obj:
+        kinds = set(map(type, obj))
+        if obj and kinds <= _REPR_ATOMS:
+            # Sorted: iteration order follows str hashes, which differ between processes.
+            try:
+                items = sorted(obj)
+            except TypeError:  # numbers mixed with strings or None
+                items = sorted(obj, key=repr)
+            self._atom_items(items, kinds)
+            return
+        listed = list(obj)
+        if len(listed) > self.walk_limit:
+            listed = self._sample(listed, kinds, real)  # type: ignore[assignment]
+        for item in listed:
             self.walk(item, real)
 
     def _bytearray(self, obj: bytearray, real: bool) -> None:
@@ -213,34 +312,32 @@ class _Walker:
         data = data.cast("B") if data.format != "B" or data.ndim != 1 else data
         size = data.nbytes
         self.nbytes += size
-        if size <= self.budget:
+        if size <= self.budget or size <= _SAMPLES * _SAMPLE_BYTES:
             return _buffer_hash(data).hex()
-        # Too large to hash whole after this cell: sample evenly, and say so.
+        # Too large to hash whole after this cell: sample evenly (the first sample starts the
+        # buffer, the last ends it), and say so.
         self.partial = True
-        step = size // _SAMPLES
+        step = (size - _SAMPLE_BYTES) // (_SAMPLES - 1)
         h = _new_hasher()
-        for i in range(_SAMPLES):
-            h.update(data[i * step : i * step + _SAMPLE_BYTES])
-        h.update(data[size - _SAMPLE_BYTES :])
+        np = self.np
+        if np is not None:
+            # One C-speed gather: the cost is reading the samples from memory, not a Python loop.
+            raw = np.frombuffer(data, dtype=np.uint8)
+            rows = np.lib.stride_tricks.as_strided(raw, shape=(_SAMPLES, _SAMPLE_BYTES), strides=(step, 1), writeable=False)
+            h.update(np.ascontiguousarray(rows))
+        else:
+            for i in range(_SAMPLES):
+                h.update(data[i * step : i * step + _SAMPLE_BYTES])
+        h.update(data[size - _SAMPLE_BYTES :])  # the very end (the steps round down)
         return "~" + h.hexdigest()
 
     def _ndarray(self, obj: Any, real: bool) -> None:
-        # A view shares memory with its base: the whole base chain is reachable from it.
-        owner = obj
-        while True:
-            if (real or owner is not obj) and not self.unlinked:
-                self.ids.add(id(owner))
-            base = getattr(owner, "base", None)
-            if base is None:
-                break
-            owner = base
-            self.keepalive.append(owner)
         if not self.unlinked:
-            self.ids.add(id(owner))  # the memory owner is persistent even when `obj` is a temporary
+            self._array_owners(obj, real)
         self.parts.append(f"A:{obj.dtype.str}:{obj.shape}")
         if obj.dtype.hasobject:
             flat = obj.ravel(order="K")
-            limit = self.budget // _BYTES_PER_OBJECT_ITEM
+            limit = self.object_limit
             if flat.size > limit:
                 # Too many Python objects to look at after this cell: sample them evenly.
                 self.partial = True
@@ -248,21 +345,62 @@ class _Walker:
                 self.parts.append("~")
             self._object_items(flat.tolist())
             return
-        if obj.dtype.fields is not None or not obj.flags.c_contiguous:
-            np = sys.modules["numpy"]
-            obj = np.ascontiguousarray(obj)
-        self.parts.append(self._buffer_digest(memoryview(obj.reshape(-1).view("u1"))))
+        if obj.dtype.fields is not None:
+            obj = self.np.ascontiguousarray(obj)  # structured: hashed record by record
+        if obj.flags.c_contiguous:
+            data = obj.reshape(-1).view("u1")
+        elif obj.nbytes <= self.budget:
+            # Hashed in C order whatever the layout, so that full digests compare across processes.
+            data = self.np.ascontiguousarray(obj).reshape(-1).view("u1")
+        elif obj.flags.f_contiguous:
+            # A large transposed or Fortran-ordered array (often a DataFrame block), sampled in its
+            # own memory order instead of copied whole (partial digests are never compared across
+            # processes, and an array's layout never changes).
+            self.parts.append("F")
+            data = obj.T.reshape(-1).view("u1")
+        else:
+            self.parts.append(self._strided_samples(obj))
+            return
+        self.parts.append(self._buffer_digest(memoryview(data)))
+
+    def _array_owners(self, obj: Any, real: bool) -> None:
+        """Link through the memory an array shares: a view reaches its whole base chain."""
+        if real:
+            owner = obj
+            while owner is not None:
+                self.ids.add(id(owner))
+                owner = getattr(owner, "base", None)
+            return
+        # A temporary from __reduce_ex__, or an array it holds: its chain may be temporary too.
+        owner = obj if obj.base is None else obj.base
+        while owner is not None:
+            self.uncertain[id(owner)] = owner
+            owner = getattr(owner, "base", None)
+
+    def _strided_samples(self, obj: Any) -> str:
+        """Samples of a large non-contiguous array (a strided view), gathered without copying the
+        array whole: evenly spaced runs of elements in logical order, like a buffer's samples."""
+        self.partial = True
+        self.nbytes += obj.nbytes
+        np = self.np
+        size = obj.size
+        per = min(size, max(1, _SAMPLE_BYTES // max(1, obj.itemsize)))
+        starts = (np.arange(_SAMPLES, dtype=np.intp) * (size - per)) // (_SAMPLES - 1)
+        picked = obj.flat[(starts[:, None] + np.arange(per, dtype=np.intp)).reshape(-1)]
+        return "~s" + _buffer_hash(memoryview(np.ascontiguousarray(picked).view("u1")).cast("B")).hex()
 
     def _object_items(self, items: list) -> None:
         """Elements of an object array (pandas string and object columns)."""
         try:
             # All strings (the common case): one C-speed join instead of a walk per element.
-            joined = "\x1f".join(items)
+            self.parts.append(f"strs{len(items)}:{self._strings(items)}")
+            return
         except TypeError:
             pass
-        else:
-            data = memoryview(joined.encode("utf-8", "surrogatepass"))
-            self.parts.append(f"strs{len(items)}:{self._buffer_digest(data)}")
+        kinds = set(map(type, items))
+        if kinds <= _REPR_ATOMS:  # strings with NaN or None for missing values, or numbers
+            self.parts.append(f"objs{len(items)}")
+            self._atom_items(items, kinds)
             return
         for item in items:
             self.walk(item, False)
@@ -302,10 +440,112 @@ class _Walker:
             else:
                 self.walk(value, real)
 
+    # -- pandas --------------------------------------------------------------------------------
+    def _frame(self, obj: Any, real: bool) -> None:
+        """A DataFrame or Series: its manager, name, attrs and flags (what pickle keeps, minus
+        caches). Its ``__dict__`` is read as is; keys beyond pandas' own are user attributes."""
+        state = getattr(obj, "__dict__", None)
+        if type(state) is not dict or not _PANDAS.plain_manager(state.get("_mgr")):
+            self._reduce(obj, real)
+            return
+        self._mutable(obj, real)
+        self.parts.append(f"PD:{type(obj).__name__}")
+        for key in sorted(state):  # the order attributes were set in differs after unpickling
+            if key in _PANDAS_CACHES or key == "_mgr":
+                continue
+            value = state[key]
+            if key in ("_typ", "_metadata") and value == getattr(type(obj), key, None):
+                continue  # unpickling copies these class constants into the instance
+            if key == "_flags":
+                # A Flags object points back at the frame (weakly): only its setting is state.
+                self.parts.append(f"flags:{getattr(value, 'allows_duplicate_labels', None)!r}")
+                continue
+            self.parts.append(f".{key}")
+            self.walk(value, real)
+        self.walk(state["_mgr"], real)
+
+    def _manager(self, mgr: Any, real: bool) -> None:
+        """A (Single)BlockManager: axes (content only: Index objects never link) and blocks."""
+        self._mutable(mgr, real)
+        axes = mgr.axes
+        if real and not self.unlinked:
+            self.ids.add(id(axes))  # the manager's own list: setting df.index replaces an item
+        self.parts.append(f"PM{len(axes)}")
+        self._walk_unlinked(axes, real)
+        blocks = mgr.blocks
+        self.parts.append(f"PB{len(blocks)}")
+        for block in blocks:
+            self.walk(block, real)
+
+    def _block(self, block: Any, real: bool) -> None:
+        """A block: which columns it holds, and its values (a numpy or extension array)."""
+        self._mutable(block, real)
+        locs = block.mgr_locs.indexer
+        if type(locs) is slice:
+            self.parts.append(f"K:{type(block).__name__}:{block.ndim}:{locs.start}:{locs.stop}:{locs.step}")
+        else:
+            self.parts.append(f"K:{type(block).__name__}:{block.ndim}")
+            self._walk_unlinked((locs,), False)
+        self.walk(block.values, real)
+
+    def _backed(self, arr: Any, real: bool) -> None:
+        """An extension array backed by one numpy array (Categorical, StringArray, DatetimeArray,
+        ...): its type, dtype (content only) and backing array, plus any non-cache attribute."""
+        self._mutable(arr, real)
+        self.parts.append(f"EA:{type(arr).__module__}.{type(arr).__qualname__}")
+        self._walk_unlinked((arr.dtype,), real)
+        state = getattr(arr, "__dict__", None)
+        if state:
+            for key in sorted(state):
+                if key not in _PANDAS_CACHES:
+                    self.parts.append(f".{key}")
+                    self.walk(state[key], real)
+        self.walk(arr._ndarray, real)
+
+    def _categorical_dtype(self, dtype: Any, real: bool) -> None:
+        """A CategoricalDtype: what pickle keeps (categories and order), never linked."""
+        self.parts.append(f"CD:{dtype.ordered!r}")
+        self._walk_unlinked((dtype.categories,), real)
+
+    def _string_dtype(self, dtype: Any, real: bool) -> None:
+        """A StringDtype: storage and missing-value marker, never linked."""
+        self.parts.append(f"SD:{dtype.storage}")
+        self._walk_unlinked((dtype.na_value,), real)
+
+    def _index(self, index: Any, real: bool) -> None:
+        """A plain pandas Index: name and data; immutable, so it never links variables."""
+        state = getattr(index, "__dict__", None)
+        if type(state) is not dict or not state.keys() <= _INDEX_KEYS or "_data" not in state:
+            self._reduce(index, real)
+            return
+        self.parts.append("IX")
+        self._walk_unlinked((state.get("_name"), state["_data"]), real)
+
+    def _range_index(self, index: Any, real: bool) -> None:
+        """A RangeIndex: start, stop, step and name."""
+        state = getattr(index, "__dict__", None)
+        rng = state.get("_range") if type(state) is dict else None
+        if type(rng) is not range or not state.keys() <= _INDEX_KEYS:
+            self._reduce(index, real)
+            return
+        self.parts.append(f"RI:{rng.start}:{rng.stop}:{rng.step}")
+        self._walk_unlinked((state.get("_name"),), real)
+
+    def _walk_unlinked(self, values: Iterable[Any], real: bool) -> None:
+        """Walk ``values`` for their content only: immutable pandas parts never link variables."""
+        self.unlinked += 1
+        try:
+            for value in values:
+                self.walk(value, real)
+        finally:
+            self.unlinked -= 1
+
+    # -- everything else -----------------------------------------------------------------------
     def _reduce(self, obj: Any, real: bool) -> None:
-        if self.pd_index is not None and isinstance(obj, self.pd_index) and not self.unlinked:
-            # pandas shares immutable Index objects between every frame derived from another;
-            # that sharing is not observable, so it must not link variables. Content still counts.
+        if not self.unlinked and self.immutable_types and isinstance(obj, self.immutable_types):
+            # pandas shares immutable Index and dtype objects between every frame derived from
+            # another; that sharing is not observable, so it must not link variables. Content
+            # still counts.
             self.unlinked += 1
             try:
                 self._reduce(obj, real)
@@ -358,10 +598,34 @@ class _Walker:
                 self._walk_reduced(v, persistent)
             return
         self.parts.append(f"{'T' if type(value) is tuple else 'L'}{len(value)}")
-        if len(value) > 16 and self._atom_items(value):
-            return
+        if len(value) > 16:
+            kinds = set(map(type, value))
+            if kinds <= _REPR_ATOMS:
+                self._atom_items(value, kinds)
+                return
         for item in value:
             self._walk_reduced(item, persistent)
+
+    # -- result --------------------------------------------------------------------------------
+    def linked_ids(self) -> frozenset[int]:
+        """The ids that link variables: the real references, and the memory owners reached through
+        temporaries that outlive the walk (the others' ids are free for reuse once it ends)."""
+        self.keepalive.clear()
+        ids = self.ids
+        if self.uncertain:
+            held = self.uncertain
+            self.uncertain = {}
+            ids.update(key for key, refs in _refcounts(held) if refs > _HELD_ONLY)
+        return frozenset(ids)
+
+
+def _refcounts(held: dict[int, Any]) -> list[tuple[int, int]]:
+    """(id, reference count) of each object in ``held``."""
+    return [(key, sys.getrefcount(obj)) for key, obj in held.items()]
+
+
+# The count _refcounts reports for an object that only ``held`` references.
+_HELD_ONLY = _refcounts({0: object()})[0][1]
 
 
 def _persistent_ids(obj: Any, own_dict: Any) -> frozenset[int]:
@@ -406,6 +670,63 @@ _HANDLERS: dict[type, Callable[[_Walker, Any, bool], None]] = {
     bytearray: _Walker._bytearray,
 }
 
+# pandas attributes that only cache what reads computed (``cache_readonly``, the item cache of
+# pandas < 3, copy tracking), or identity tokens and copy-on-write bookkeeping.
+_PANDAS_CACHES = frozenset({"_cache", "_item_cache", "_cacher", "_is_copy", "_id", "_references"})
+_INDEX_KEYS = frozenset({"_data", "_name", "_range"}) | _PANDAS_CACHES
+
+
+class _PandasTypes:
+    """pandas' classes that take a fast path, found once pandas has been imported (by the user)."""
+
+    def __init__(self) -> None:
+        self.module: Any = None
+        self.handlers: dict[type, Callable[[_Walker, Any, bool], None]] = dict(_HANDLERS)
+        self.managers: frozenset[type] = frozenset()
+        self.blocks: frozenset[type] = frozenset()
+        self.immutable: tuple[type, ...] = ()
+
+    def refresh(self) -> None:
+        pd = sys.modules.get("pandas")
+        if pd is None or pd is self.module:
+            return
+        self.module = pd
+        handlers = dict(_HANDLERS)
+        try:
+            self.immutable = (pd.Index, pd.api.extensions.ExtensionDtype)
+            managers = sys.modules["pandas.core.internals.managers"]
+            blocks = sys.modules["pandas.core.internals.blocks"]
+            backed = sys.modules["pandas._libs.arrays"].NDArrayBacked
+            self.managers = frozenset({managers.BlockManager, managers.SingleBlockManager})
+            self.blocks = frozenset(
+                c for c in vars(blocks).values() if isinstance(c, type) and issubclass(c, blocks.Block)
+            )
+            for cls in vars(pd.arrays).values():
+                if isinstance(cls, type) and issubclass(cls, backed):
+                    handlers[cls] = _Walker._backed
+            handlers.update({pd.DataFrame: _Walker._frame, pd.Series: _Walker._frame})
+            handlers.update({m: _Walker._manager for m in self.managers})
+            handlers.update({b: _Walker._block for b in self.blocks})
+            handlers.update({pd.Index: _Walker._index, pd.RangeIndex: _Walker._range_index})
+            handlers.update({pd.CategoricalDtype: _Walker._categorical_dtype, pd.StringDtype: _Walker._string_dtype})
+        except (KeyError, AttributeError, TypeError):  # another pandas layout: the generic walk
+            self.managers = self.blocks = frozenset()
+            handlers = dict(_HANDLERS)
+        self.handlers = handlers
+
+    def plain_manager(self, mgr: Any) -> bool:
+        """True for a block manager whose blocks the fast path knows."""
+        return type(mgr) in self.managers and all(type(b) in self.blocks for b in mgr.blocks)
+
+
+_PANDAS = _PandasTypes()
+
+
+def _handlers() -> dict[type, Callable[[_Walker, Any, bool], None]]:
+    _PANDAS.refresh()
+    return _PANDAS.handlers
+
+
 _UNOBSERVABLE_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType, types.FrameType)
 
 
@@ -421,7 +742,7 @@ def fingerprint(value: Any, namespace: dict, budget_bytes: int = DEFAULT_BUDGET_
     except Exception:  # noqa: BLE001 - a user object's reduce may raise anything
         walker.observable = False
     h = hashlib.blake2b("\x1f".join(walker.parts).encode("utf-8", "surrogatepass"), digest_size=16)
-    ids = frozenset(walker.ids)
+    ids = walker.linked_ids()
     if not walker.observable:
         # Keep the identity of the top object so aliases are still linked.
         ids = ids | {id(value)}

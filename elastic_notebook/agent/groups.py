@@ -16,6 +16,7 @@ class LinkIndex:
         self._ids: dict[str, frozenset[int]] = {}
         self._owners: dict[int, set[str]] = {}
         self._shared: set[int] = set()
+        self._roots: dict[str, str] | None = None  # components, until the next change
 
     def update(self, name: str, ids: frozenset[int]) -> None:
         """Set the ids ``name`` reaches."""
@@ -33,6 +34,7 @@ class LinkIndex:
             owners.add(name)
             if len(owners) > 1:
                 self._shared.add(i)
+                self._roots = None
 
     def remove(self, name: str) -> None:
         """Forget a deleted variable."""
@@ -45,6 +47,8 @@ class LinkIndex:
             owners = self._owners.get(i)
             if owners is None:
                 continue
+            if i in self._shared:
+                self._roots = None  # a shared object loses an owner: groups may split
             owners.discard(name)
             if not owners:
                 del self._owners[i]
@@ -52,6 +56,12 @@ class LinkIndex:
                 self._shared.discard(i)
 
     def _components(self) -> dict[str, str]:
+        """Root of each variable that shares something (cached: most cells change no link)."""
+        if self._roots is None:
+            self._roots = self._union_find()
+        return self._roots
+
+    def _union_find(self) -> dict[str, str]:
         parent: dict[str, str] = {}
 
         def find(x: str) -> str:

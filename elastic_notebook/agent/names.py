@@ -24,4 +24,11 @@ def is_user_name(name: str, hidden: Any) -> bool:
 
 def user_names(namespace: dict, hidden: Any) -> Iterable[str]:
     """The user variables of ``namespace``, in namespace order."""
-    return [name for name in namespace if is_user_name(name, hidden)]
+    # Runs twice per cell over every name: the common case (no leading underscore) is inlined.
+    return [
+        name
+        for name in namespace
+        if name not in hidden
+        and name not in _IPYTHON_NAMES
+        and (not name.startswith("_") or is_user_name(name, hidden))
+    ]

@@ -156,3 +156,53 @@ def test_link_index_groups_and_incremental_updates() -> None:
 )
 def test_user_names(name: str, is_user: bool) -> None:
     assert names_mod.is_user_name(name, set()) is is_user
+
+
+def test_user_names_lists_exactly_what_is_user_name_accepts() -> None:
+    ns = dict.fromkeys(["x", "_x", "_", "__", "_i3", "_7", "In", "Out", "__name__", "__x", "hidden", "df"])
+    assert names_mod.user_names(ns, {"hidden": 1}) == ["x", "_x", "__x", "df"]
+
+
+def test_analysis_is_cached_by_code_and_hands_out_copies() -> None:
+    first = analysis.analyse_cell("y = x + 1")
+    first.reads.add("mutated by a caller")
+    first.stores.clear()
+    again = analysis.analyse_cell("y = x + 1")
+    assert (again.reads, again.stores, again.calls_unknown_code) == ({"x"}, {"y"}, False)
+    assert analysis.analyse_cell("x = (") is None
+    assert analysis.analyse_cell("x = (") is None
+
+
+def test_indirect_globals_never_runs_user_attribute_hooks() -> None:
+    """Looking for a partial's ``func`` must not call ``__getattr__`` (a DataFrame's looks for a
+    column of that name); partial-like objects keeping ``func`` in their ``__dict__`` still count."""
+    ns: dict = {}
+    exec(
+        "import functools\nrate = 3\ndef f(a):\n    return a * rate\n"
+        "class Lazy:\n    calls = []\n    def __getattr__(self, name):\n        Lazy.calls.append(name)\n        raise AttributeError(name)\n"
+        "lazy = Lazy()\n"
+        "class Bound:\n    def __init__(self):\n        self.func = f\n        self.args = ()\n"
+        "bound = Bound()\np = functools.partial(f, 2)",
+        ns,
+    )
+    assert analysis.indirect_globals({"lazy"}, ns) == set()
+    assert ns["Lazy"].calls == []
+    assert analysis.indirect_globals({"bound"}, ns) == {"rate"}
+    assert analysis.indirect_globals({"p"}, ns) == {"rate"}
+
+
+def test_link_index_keeps_groups_right_across_cached_updates() -> None:
+    index = groups_mod.LinkIndex()
+    index.update("a", frozenset({1, 2}))
+    index.update("b", frozenset({3}))
+    assert index.groups(["a", "b"]) == [["a"], ["b"]]
+    index.update("b", frozenset({3, 2}))  # b now shares 2 with a
+    assert index.groups(["a", "b"]) == [["a", "b"]]
+    index.update("a", frozenset({1, 2, 9}))  # a change that touches no shared id
+    assert index.linked_with({"b"}) == {"a", "b"}
+    index.update("a", frozenset({1}))  # the shared id is gone
+    assert index.groups(["a", "b"]) == [["a"], ["b"]]
+    index.update("c", frozenset({1}))
+    assert index.linked_with({"c"}) == {"a", "c"}
+    index.remove("a")
+    assert index.groups(["b", "c"]) == [["b"], ["c"]]
