@@ -11,7 +11,9 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     /** Whether the answer came from the Elastic Notebook extension (a JSON `error` body). */
-    readonly fromExtension: boolean
+    readonly fromExtension: boolean,
+    /** The extension's whole JSON answer, for routes that say more than `error`. */
+    readonly body: Record<string, unknown> | null = null
   ) {
     super(message);
     this.name = 'ApiError';
@@ -41,7 +43,7 @@ export async function requestAPI<T>(path: string, init: RequestInit = {}): Promi
   }
   if (!response.ok) {
     if (body && typeof body.error === 'string') {
-      throw new ApiError(response.status, body.error, true);
+      throw new ApiError(response.status, body.error, true, body);
     }
     if (body && typeof body.message === 'string' && body.message) {
       // Jupyter's own API error format (auth, XSRF...).

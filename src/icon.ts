@@ -9,3 +9,12 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" view
 
 /** The Elastic Notebook icon: a small history graph. */
 export const elasticIcon = new LabIcon({ name: 'elastic-notebook:history', svgstr: svg });
+
+const checkpointSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M5 3h11l3 3v15H5zm2 2v5h9V5zm5 8a3 3 0 1 0 0 6 3 3 0 0 0 0-6z"/>
+  </g>
+</svg>`;
+
+/** The "Checkpoint session" icon: a floppy disk, saving the session. */
+export const checkpointIcon = new LabIcon({ name: 'elastic-notebook:checkpoint', svgstr: checkpointSvg });

@@ -3,14 +3,19 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookCellExecutor, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { KernelBootstrapper } from './bootstrap';
+import { checkpointActions } from './checkpointActions';
+import { addCheckpointCommand } from './checkpointCommand';
+import { CheckpointsModel } from './checkpointsModel';
 import { HistoryPanel } from './components/HistoryPanel';
 import { InterceptingCellExecutor } from './executor';
+import { JobNotifier } from './jobNotifier';
 import { NotebookMarks } from './marksModel';
 import { HistoryModel } from './model';
 import { addNeverRerunCommand } from './neverRerunCommand';
 import { addNeverRerunCue } from './neverRerunCue';
 import { Objective, OBJECTIVE_LABELS } from './plan';
 import { PlanModel } from './planModel';
+import { storageSettings } from './storageSettings';
 import { IKernelBootstrapper } from './tokens';
 
 /** The agent loader (it depends on no notebook plugin: the notebook tracker needs the executor). */
@@ -73,26 +78,36 @@ function objectiveSetting(settings: ISettingRegistry.ISettings): Objective | nul
   return OBJECTIVE_LABELS.some(o => o.value === value) ? (value as Objective) : null;
 }
 
-/** The "Elastic Notebook" sidebar panel showing the current notebook's history and plan. */
+/**
+ * The "Elastic Notebook" sidebar panel showing the current notebook's history, plan and
+ * checkpoints, and the notebook toolbar's "Checkpoint session" button.
+ */
 const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: 'elastic-notebook:panel',
-  description: 'The Elastic Notebook sidebar panel.',
+  description: 'The Elastic Notebook sidebar panel and the "Checkpoint session" button.',
   autoStart: true,
   requires: [IKernelBootstrapper, INotebookTracker],
-  optional: [ILayoutRestorer, ISettingRegistry],
+  optional: [ILayoutRestorer, ISettingRegistry, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     bootstrapper: IKernelBootstrapper,
     tracker: INotebookTracker,
     restorer: ILayoutRestorer | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null
   ) => {
     const model = new HistoryModel(bootstrapper);
     const marks = new NotebookMarks();
     const plan = new PlanModel(model, marks);
-    const panel = new HistoryPanel(model, marks, plan);
+    const checkpoints = new CheckpointsModel();
+    new JobNotifier(checkpoints);
+    const actions = checkpointActions(checkpoints, () => tracker.currentWidget?.context.path ?? null);
+    const panel = new HistoryPanel(model, marks, plan, checkpoints, actions);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'elastic-notebook');
+    addCheckpointCommand(app, tracker, checkpoints, () => plan.objective, palette);
+    // A restore restarted the kernel: its history is the restored one now.
+    checkpoints.restoreEnded.connect(() => void model.refresh());
     // The objective starts from the settings; the panel's selector changes it for the session.
     void settingRegistry?.load(panelPlugin.id).then(settings => {
       const apply = () => {
@@ -100,6 +115,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
         if (objective) {
           plan.objective = objective;
         }
+        checkpoints.storage = storageSettings(settings);
       };
       settings.changed.connect(apply);
       apply();
@@ -107,8 +123,10 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     // The panel follows the current notebook (its marks) and whatever kernel it is connected to.
     const follow = () => {
       const current = tracker.currentWidget;
+      const kernel = current?.sessionContext.session?.kernel ?? null;
       marks.setNotebook(current?.context.model ?? null);
-      model.setKernel(current?.sessionContext.session?.kernel ?? null, current?.context.path ?? null);
+      model.setKernel(kernel, current?.context.path ?? null);
+      checkpoints.setKernel(kernel);
     };
     tracker.widgetAdded.connect((_, notebook) => {
       notebook.sessionContext.kernelChanged.connect(() => {

@@ -2,10 +2,13 @@ import { refreshIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
+import { ICheckpointActions } from '../checkpointActions';
+import { CheckpointsModel } from '../checkpointsModel';
 import { elasticIcon } from '../icon';
 import { NotebookMarks } from '../marksModel';
 import { HistoryModel } from '../model';
 import { PlanModel } from '../planModel';
+import { CheckpointsView } from './CheckpointsView';
 import { ExecutionsView } from './ExecutionsView';
 import { ModelView } from './ModelView';
 import { PlanView } from './PlanView';
@@ -17,14 +20,16 @@ export const HISTORY_PANEL_ID = 'jp-elastic-notebook';
 
 /**
  * The "Elastic Notebook" sidebar panel: the agent status of the current notebook's kernel, then
- * its recorded executions, its variables (with their checkpoint marks) and the checkpoint plan,
- * each in a collapsible section.
+ * its recorded executions, its variables (with their checkpoint marks), the checkpoint plan and
+ * the checkpoints (with the latest checkpoint or restore job), each in a collapsible section.
  */
 export class HistoryPanel extends SidePanel {
   constructor(
     readonly model: HistoryModel,
     readonly marks: NotebookMarks,
-    readonly plan: PlanModel
+    readonly plan: PlanModel,
+    readonly checkpoints: CheckpointsModel,
+    actions: ICheckpointActions
   ) {
     super();
     this.id = HISTORY_PANEL_ID;
@@ -57,9 +62,16 @@ export class HistoryPanel extends SidePanel {
     planView.addClass('jp-ElasticNotebook-section');
     planView.addClass('jp-ElasticNotebook-planSection');
     planView.title.label = 'Plan';
+    const checkpointsView = new ModelView([checkpoints.changed], () => (
+      <CheckpointsView model={checkpoints} actions={actions} />
+    ));
+    checkpointsView.addClass('jp-ElasticNotebook-section');
+    checkpointsView.addClass('jp-ElasticNotebook-checkpointsSection');
+    checkpointsView.title.label = 'Checkpoints';
     this.addWidget(executions);
     this.addWidget(variables);
     this.addWidget(planView);
+    this.addWidget(checkpointsView);
 
     // Section titles carry the counts, so a collapsed section still says something.
     model.changed.connect(() => {
@@ -77,26 +89,34 @@ export class HistoryPanel extends SidePanel {
           ? `Plan (copy ${current.copy.length}, re-run ${current.rerun.length})`
           : 'Plan (no valid plan)';
     }, this);
+    checkpoints.changed.connect(() => {
+      const entries = checkpoints.entries;
+      checkpointsView.title.label = entries ? `Checkpoints (${entries.length})` : 'Checkpoints';
+    }, this);
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     // A panel restored open at startup is attached visible and never gets an after-show.
     this.model.visible = this.isVisible;
+    this.checkpoints.visible = this.isVisible;
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.model.visible = true;
+    this.checkpoints.visible = true;
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this.model.visible = false;
+    this.checkpoints.visible = false;
   }
 
   protected onBeforeDetach(msg: Message): void {
     this.model.visible = false;
+    this.checkpoints.visible = false;
     super.onBeforeDetach(msg);
   }
 }

@@ -7,6 +7,13 @@
 import { MeasurementLog, storeTarget } from '../migrate/measurementLog';
 import { Measurements, ThroughputKind } from '../planner/index';
 
+/**
+ * Smallest transfer worth remembering: below it the time is mostly fixed costs (an fsync, a
+ * request round trip), and a rate computed from it would make every later copy look far slower
+ * than it is.
+ */
+export const MIN_OBSERVED_BYTES = 1 << 20;
+
 /** One observation: `bytes` of `kind` work took `ms` against the store of `uri`. */
 export interface IObservation {
   kind: ThroughputKind;
@@ -27,11 +34,14 @@ export class CompanionMeasurements {
     return (await this.open()).measurements(storeTarget(uri));
   }
 
-  /** Remember observations and write the log (failures are ignored: measurements are an optimisation). */
+  /**
+   * Remember observations of at least {@link MIN_OBSERVED_BYTES} and write the log (failures are
+   * ignored: measurements are an optimisation).
+   */
   async record(observations: IObservation[]): Promise<void> {
     const log = await this.open();
     for (const o of observations) {
-      if (Number.isFinite(o.bytes) && Number.isFinite(o.ms) && o.bytes >= 0 && o.ms >= 0) {
+      if (Number.isFinite(o.bytes) && Number.isFinite(o.ms) && o.bytes >= MIN_OBSERVED_BYTES && o.ms > 0) {
         log.record(o.kind, storeTarget(o.uri), o.bytes, o.ms);
       }
     }

@@ -1,9 +1,13 @@
 /** The job registry and job state, and where checkpoints go (CheckpointLocations). */
+import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { bundleStem, CheckpointLocations } from '../../src/companion/checkpointLocations';
+import { CompanionMeasurements } from '../../src/companion/measurements';
 import { JobRegistry, KernelBusyError } from '../../src/jobs/jobRegistry';
 import { Gate } from './fakeKernels';
+
+const MIB = 1 << 20;
 
 describe('jobs', () => {
   test('a job reports its steps and progress while running, then its result', async () => {
@@ -132,5 +136,25 @@ describe('checkpoint locations', () => {
     expect(locations.needsTrust('s3://bucket/a')).toBe(true);
     const s3Root = new CheckpointLocations('s3://bucket/team', data, jupyterRoot);
     expect(s3Root.needsTrust('s3://bucket/team/a')).toBe(true);
+  });
+});
+
+describe('companion measurements', () => {
+  test('transfers of 1 MiB and more are remembered per store and survive a reopen; smaller ones are not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'en-measure-'));
+    try {
+      const first = new CompanionMeasurements(dir);
+      await first.record([
+        { kind: 'write', uri: '/data/checkpoints/a', bytes: 4500, ms: 30 },
+        { kind: 'write', uri: 's3://bucket/a', bytes: 8 * MIB, ms: 1000 }
+      ]);
+      expect(await first.forUri('/data/checkpoints/b')).toEqual({});
+      await first.record([{ kind: 'write', uri: '/data/checkpoints/a', bytes: 4 * MIB, ms: 100 }]);
+      const again = new CompanionMeasurements(dir);
+      expect((await again.forUri('/elsewhere')).writeBytesPerSec).toBe(40 * MIB);
+      expect((await again.forUri('s3://bucket/other')).writeBytesPerSec).toBe(8 * MIB);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

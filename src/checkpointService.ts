@@ -1,0 +1,76 @@
+/**
+ * Calls to the companion's checkpoint, restore, job and listing routes through the Jupyter
+ * server (server/src/routes/checkpoints.ts). The models take an `ICheckpointService` so that tests
+ * can give another one.
+ */
+import { requestAPI } from './api';
+import { ICheckpointList, IJob } from './checkpoints';
+import { IMarks } from './marks';
+import { Objective } from './plan';
+import { IStorageSettings, s3Body, s3Query } from './storageSettings';
+
+/** What a checkpoint is asked for. */
+export interface ICheckpointRequest {
+  objective: Objective;
+  marks: IMarks;
+  /** The notebook's path relative to the Jupyter root. */
+  notebookPath: string;
+  kernelName?: string;
+}
+
+/** A job the companion started. */
+export interface IStartedJob {
+  jobId: string;
+  uri: string;
+}
+
+/** The companion's checkpoint routes. */
+export interface ICheckpointService {
+  /** Start checkpointing a kernel into a new bundle under the configured root. */
+  startCheckpoint(kernelId: string, request: ICheckpointRequest, storage: IStorageSettings): Promise<IStartedJob>;
+  /**
+   * Start restoring `uri` into a kernel (the kernel restarts). Rejects with a 400 `ApiError`
+   * whose body has `trustRequired` when the bundle is outside the checkpoint root and `trust` is not set.
+   */
+  startRestore(kernelId: string, uri: string, trust: boolean, storage: IStorageSettings): Promise<IStartedJob>;
+  job(jobId: string): Promise<IJob>;
+  /** A kernel's jobs, newest first. */
+  jobs(kernelId: string): Promise<IJob[]>;
+  cancel(jobId: string): Promise<IJob>;
+  list(storage: IStorageSettings): Promise<ICheckpointList>;
+  remove(uri: string, storage: IStorageSettings): Promise<void>;
+}
+
+const post = <T>(path: string, body: unknown) =>
+  requestAPI<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+const query = (fields: Record<string, string>) => {
+  const text = new URLSearchParams(fields).toString();
+  return text ? `?${text}` : '';
+};
+
+/** The service over the Jupyter server's `elastic-notebook/api` routes. */
+export const checkpointService: ICheckpointService = {
+  startCheckpoint: (kernelId, request, storage) =>
+    post<IStartedJob>(`kernels/${encodeURIComponent(kernelId)}/checkpoints`, {
+      ...request,
+      ...(storage.checkpointRoot ? { root: storage.checkpointRoot } : {}),
+      ...(s3Body(storage) ? { s3: s3Body(storage) } : {})
+    }),
+  startRestore: (kernelId, uri, trust, storage) =>
+    post<IStartedJob>(`kernels/${encodeURIComponent(kernelId)}/restore`, {
+      uri,
+      ...(trust ? { trust: true } : {}),
+      ...(s3Body(storage) ? { s3: s3Body(storage) } : {})
+    }),
+  job: jobId => requestAPI<IJob>(`jobs/${encodeURIComponent(jobId)}`),
+  jobs: kernelId => requestAPI<{ jobs: IJob[] }>(`jobs${query({ kernelId })}`).then(answer => answer.jobs),
+  cancel: jobId => post<IJob>(`jobs/${encodeURIComponent(jobId)}/cancel`, {}),
+  list: storage =>
+    requestAPI<ICheckpointList>(
+      `checkpoints${query({ ...(storage.checkpointRoot ? { root: storage.checkpointRoot } : {}), ...s3Query(storage) })}`
+    ),
+  remove: async (uri, storage) => {
+    await requestAPI(`checkpoints${query({ uri, ...s3Query(storage) })}`, { method: 'DELETE' });
+  }
+};

@@ -1,0 +1,276 @@
+import { Kernel } from '@jupyterlab/services';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+import { CheckpointEntry, IJob } from './checkpoints';
+import { checkpointService, ICheckpointRequest, ICheckpointService, IStartedJob } from './checkpointService';
+import { followJob } from './jobFollower';
+import { DEFAULT_STORAGE, IStorageSettings } from './storageSettings';
+
+/**
+ * Checkpoints and jobs for the panel and the toolbar button: the checkpoints under the configured
+ * root, and the jobs started from this page or found running for the shown kernel, followed until
+ * they end. The jobs run in the companion, so a reload only loses the watching: showing the
+ * kernel again picks a running job up. Views and notifications listen to `changed` and
+ * `jobChanged`.
+ */
+export class CheckpointsModel implements IDisposable {
+  constructor(private readonly service: ICheckpointService = checkpointService) {}
+
+  /** Emitted when the list, the shown kernel, a job, the loading state or the error changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted with every new state seen of a followed job. */
+  get jobChanged(): ISignal<this, IJob> {
+    return this._jobChanged;
+  }
+
+  /** Emitted when a restore ended (in any state): its kernel was restarted. */
+  get restoreEnded(): ISignal<this, IJob> {
+    return this._restoreEnded;
+  }
+
+  /** Where checkpoints are listed and written. Changing it lists again. */
+  get storage(): IStorageSettings {
+    return this._storage;
+  }
+  set storage(value: IStorageSettings) {
+    if (JSON.stringify(value) === JSON.stringify(this._storage)) {
+      return;
+    }
+    this._storage = value;
+    this._entries = null;
+    this._root = null;
+    this._changed.emit();
+    this._refreshIfShown();
+  }
+
+  /** The canonical root last listed, or null before the first listing. */
+  get root(): string | null {
+    return this._root;
+  }
+
+  /** The checkpoints under the root, newest first; null until listed. */
+  get entries(): CheckpointEntry[] | null {
+    return this._entries;
+  }
+
+  /** Whether a listing is under way. */
+  get loading(): boolean {
+    return this._loading > 0;
+  }
+
+  /** Why the last listing failed, or null. */
+  get error(): string | null {
+    return this._error;
+  }
+
+  /** The kernel shown (restores go into it). */
+  get kernel(): Kernel.IKernelConnection | null {
+    return this._kernel;
+  }
+
+  /** The latest job known for the shown kernel. */
+  get job(): IJob | null {
+    return this._kernel ? (this._jobs.get(this._kernel.id) ?? null) : null;
+  }
+
+  /** Whether a job is running for `kernelId`, as far as this page knows. */
+  isBusy(kernelId: string): boolean {
+    return this._jobs.get(kernelId)?.state === 'running';
+  }
+
+  /** Whether a view shows the list; showing it lists at once (and again whenever it is shown). */
+  get visible(): boolean {
+    return this._visible;
+  }
+  set visible(value: boolean) {
+    if (value === this._visible) {
+      return;
+    }
+    this._visible = value;
+    if (value) {
+      void this.refresh();
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Show another kernel (or none), and pick up a job running for it. */
+  setKernel(kernel: Kernel.IKernelConnection | null): void {
+    if (kernel === this._kernel) {
+      return;
+    }
+    this._kernel = kernel;
+    this._changed.emit();
+    if (kernel && !this._jobs.has(kernel.id)) {
+      void this._pickUp(kernel.id);
+    }
+  }
+
+  /** List the checkpoints under the root now. Never rejects: a failure is kept in `error`. */
+  async refresh(): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    const request = ++this._requests;
+    const storage = this._storage;
+    this._loading++;
+    this._changed.emit();
+    try {
+      const list = await this.service.list(storage);
+      if (request === this._requests) {
+        this._entries = list.checkpoints;
+        this._root = list.root;
+        this._error = null;
+      }
+    } catch (reason) {
+      if (request === this._requests) {
+        this._error = `could not list the checkpoints: ${(reason as Error).message}`;
+      }
+    } finally {
+      this._loading--;
+    }
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Start a checkpoint of `kernelId` and follow it; resolves with its last state. Rejects (an
+   * `ApiError`) when the companion refuses to start it.
+   */
+  async checkpoint(kernelId: string, request: ICheckpointRequest): Promise<IJob | null> {
+    const started = await this.service.startCheckpoint(kernelId, request, this._storage);
+    return this._followStarted(kernelId, 'checkpoint', started);
+  }
+
+  /**
+   * Start restoring `uri` into `kernelId` (the kernel restarts) and follow it. Rejects with the
+   * companion's `ApiError` when it refuses (`body.trustRequired` for a bundle outside the root).
+   */
+  async restore(kernelId: string, uri: string, trust: boolean): Promise<IJob | null> {
+    const started = await this.service.startRestore(kernelId, uri, trust, this._storage);
+    return this._followStarted(kernelId, 'restore', started);
+  }
+
+  /** Delete a checkpoint, then list again. Rejects with the companion's error. */
+  async remove(uri: string): Promise<void> {
+    await this.service.remove(uri, this._storage);
+    await this.refresh();
+  }
+
+  /** Ask a job to stop. Rejects with the companion's error (it has already ended, for instance). */
+  async cancel(jobId: string): Promise<void> {
+    const job = await this.service.cancel(jobId);
+    this._update(job);
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  /** Record a job's state and tell listeners. */
+  private _update(job: IJob): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._jobs.set(job.kernelId, job);
+    this._jobChanged.emit(job);
+    this._changed.emit();
+  }
+
+  private async _followStarted(kernelId: string, kind: IJob['kind'], started: IStartedJob): Promise<IJob | null> {
+    // Shown at once, before the first poll answers.
+    this._update({
+      id: started.jobId,
+      kind,
+      kernelId,
+      uri: started.uri,
+      state: 'running',
+      steps: [],
+      progress: null,
+      cancelRequested: false,
+      result: null,
+      error: null,
+      createdAt: new Date().toISOString(),
+      finishedAt: null
+    });
+    return this._follow(started.jobId);
+  }
+
+  /** Follow a job until it ends (once per job, however often asked). */
+  private async _follow(jobId: string): Promise<IJob | null> {
+    if (this._followed.has(jobId)) {
+      return null;
+    }
+    this._followed.add(jobId);
+    try {
+      const last = await followJob(this.service, jobId, job => this._update(job), { stopped: () => this._isDisposed });
+      if (last && last.state !== 'running') {
+        if (last.kind === 'checkpoint') {
+          this._refreshIfShown();
+        } else {
+          this._restoreEnded.emit(last);
+        }
+      }
+      return last;
+    } catch (reason) {
+      // The companion lost the job (it restarted) or cannot be reached: say so in the job.
+      const known = [...this._jobs.values()].find(job => job.id === jobId);
+      if (known) {
+        this._update({ ...known, state: 'failed', error: `lost track of the job: ${(reason as Error).message}` });
+      }
+      return null;
+    } finally {
+      this._followed.delete(jobId);
+    }
+  }
+
+  /** Show the latest job of a kernel, following it if it still runs. */
+  private async _pickUp(kernelId: string): Promise<void> {
+    let jobs: IJob[];
+    try {
+      jobs = await this.service.jobs(kernelId);
+    } catch {
+      return; // The panel's list shows the server errors; a missing job view is harmless.
+    }
+    const latest = jobs[0];
+    if (!latest || this._jobs.has(kernelId) || this._isDisposed) {
+      return;
+    }
+    this._jobs.set(kernelId, latest);
+    this._changed.emit();
+    if (latest.state === 'running') {
+      void this._follow(latest.id);
+    }
+  }
+
+  private _refreshIfShown(): void {
+    if (this._visible) {
+      void this.refresh();
+    }
+  }
+
+  private _storage: IStorageSettings = DEFAULT_STORAGE;
+  private _root: string | null = null;
+  private _entries: CheckpointEntry[] | null = null;
+  private _loading = 0;
+  private _error: string | null = null;
+  private _requests = 0;
+  private _kernel: Kernel.IKernelConnection | null = null;
+  private _jobs = new Map<string, IJob>();
+  private _followed = new Set<string>();
+  private _visible = false;
+  private _isDisposed = false;
+  private _changed = new Signal<this, void>(this);
+  private _jobChanged = new Signal<this, IJob>(this);
+  private _restoreEnded = new Signal<this, IJob>(this);
+}

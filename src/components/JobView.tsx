@@ -1,0 +1,52 @@
+import React from 'react';
+import { IJob } from '../checkpoints';
+import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from '../jobText';
+
+/**
+ * The latest checkpoint or restore of the shown kernel: while it runs, its current step, a
+ * progress bar for transfers and a Cancel button; afterwards, how it ended. The steps so far are
+ * listed under a disclosure.
+ */
+export function JobView({ job, onCancel }: { job: IJob; onCancel: () => void }): JSX.Element {
+  const running = job.state === 'running';
+  const fraction = progressFraction(job);
+  return (
+    <div
+      className={`jp-ElasticNotebook-job jp-mod-${job.state} jp-mod-${jobSeverity(job)}`}
+      data-job-id={job.id}
+      data-state={job.state}
+      role={running ? 'status' : jobSeverity(job) === 'error' ? 'alert' : 'status'}
+    >
+      <div className="jp-ElasticNotebook-jobLine">
+        <span className="jp-ElasticNotebook-jobMessage">
+          {running ? `${jobName(job)}: ${currentStep(job)}` : jobMessage(job)}
+        </span>
+        {running ? (
+          <button
+            type="button"
+            className="jp-mod-styled jp-mod-reject jp-ElasticNotebook-cancel"
+            disabled={job.cancelRequested}
+            onClick={onCancel}
+          >
+            Cancel
+          </button>
+        ) : null}
+      </div>
+      {running && fraction !== undefined ? (
+        <progress className="jp-ElasticNotebook-jobProgress" max={1} value={fraction} />
+      ) : null}
+      {job.steps.length > 1 ? (
+        <details className="jp-ElasticNotebook-jobSteps">
+          <summary>{job.steps.length} steps</summary>
+          <ol>
+            {job.steps.map((step, i) => (
+              <li key={i} title={new Date(step.at).toLocaleTimeString()}>
+                {step.message}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+/** What a job says to the user: one line for notifications and the panel, and its severity. */
+import { ICheckpointResult, IJob, IRestoreResult } from './checkpoints';
+import { formatBytes, formatMs } from './format';
+
+/** How a job's message should look. */
+export type JobSeverity = 'in-progress' | 'success' | 'warning' | 'error' | 'info';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "Checkpoint" or "Restore". */
+export function jobName(job: IJob): string {
+  return job.kind === 'checkpoint' ? 'Checkpoint' : 'Restore';
+}
+
+/** The step a running job is at, with the transfer's bytes when one is under way. */
+export function currentStep(job: IJob): string {
+  const step = job.steps.length ? job.steps[job.steps.length - 1].message : 'starting';
+  const bytes = job.progress ? ` (${formatBytes(job.progress.bytesDone)} of ${formatBytes(job.progress.bytesTotal)})` : '';
+  return `${step}${bytes}${job.cancelRequested ? ', cancelling…' : ''}`;
+}
+
+/** Fraction of the current transfer done, when one is under way. */
+export function progressFraction(job: IJob): number | undefined {
+  const progress = job.progress;
+  return progress && progress.bytesTotal > 0 ? Math.min(1, progress.bytesDone / progress.bytesTotal) : undefined;
+}
+
+/** Whether a finished restore found variables that differ from the checkpoint. */
+function restoreProblems(result: IRestoreResult): string[] {
+  return [...result.verification.differ, ...result.verification.missing];
+}
+
+/** The one-line message of a job in any state. */
+export function jobMessage(job: IJob): string {
+  const name = jobName(job);
+  switch (job.state) {
+    case 'running':
+      return `${name}: ${currentStep(job)}`;
+    case 'failed':
+      return `${name} failed: ${job.error ?? 'unknown error'}`;
+    case 'cancelled':
+      return `${name} cancelled.`;
+    case 'done':
+      break;
+  }
+  if (job.kind === 'checkpoint') {
+    const result = job.result as ICheckpointResult;
+    const replanned = result.replanned.length
+      ? ` Not serializable, recomputed instead: ${result.replanned.flatMap(r => r.members).join(', ')}.`
+      : '';
+    return (
+      `Checkpoint saved: copied ${plural(result.plan.copy.length, 'variable')} (${formatBytes(result.bytes)}), ` +
+      `a restore re-runs ${plural(result.plan.rerun.length, 'execution')}; took ${formatMs(result.timings.totalMs)}.${replanned}`
+    );
+  }
+  const result = job.result as IRestoreResult;
+  const problems = restoreProblems(result);
+  if (problems.length) {
+    return `Session restored, but ${problems.join(', ')} differ${problems.length === 1 ? 's' : ''} from the checkpoint.`;
+  }
+  const fallback = result.fallback.length ? `; recomputed ${result.fallback.flatMap(f => f.members).join(', ')} instead of loading` : '';
+  return (
+    `Session restored: loaded ${plural(result.loaded.length, 'variable')}, re-ran ${plural(result.rerun.length, 'execution')}` +
+    `${fallback}; took ${formatMs(result.timings.totalMs)}.`
+  );
+}
+
+/** The severity of a job's message. */
+export function jobSeverity(job: IJob): JobSeverity {
+  switch (job.state) {
+    case 'running':
+      return 'in-progress';
+    case 'failed':
+      return 'error';
+    case 'cancelled':
+      return 'info';
+    case 'done':
+      break;
+  }
+  if (job.kind === 'restore') {
+    const result = job.result as IRestoreResult;
+    return restoreProblems(result).length || result.fallback.length ? 'warning' : 'success';
+  }
+  return (job.result as ICheckpointResult).replanned.length ? 'warning' : 'success';
+}

@@ -1,0 +1,91 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { graphWith, kernelId, openNotebook, PANEL_ID } from './helpers';
+
+/** A small session whose plan copies `model` (slow to make) and recomputes `big` (quick, large). */
+const CELLS = [
+  "import time\ntime.sleep(0.3)\nmodel = {'weights': [1, 2, 3]}",
+  'big = bytes(20_000_000)\nview = [big]',
+  "label = 'n=' + str(len(model['weights']))"
+];
+
+const BUTTON = 'Checkpoint session';
+
+/** Add a code cell with `source` (wherever JupyterLab puts it), run it and return its text output. */
+async function runNewCell(page: IJupyterLabPageFixture, source: string): Promise<string> {
+  await page.notebook.addCell('code', source);
+  let index = (await page.notebook.getCellCount()) - 1;
+  while (index > 0 && (await page.notebook.getCellTextInput(index)) !== source) {
+    index--;
+  }
+  await page.notebook.runCell(index);
+  return (await page.notebook.getCellTextOutput(index))?.join('') ?? '';
+}
+
+// The restore restarts the kernel on the server: let the real server handle kernels.
+test.use({ kernels: null } as any);
+
+test.describe('checkpoint and restore from JupyterLab', () => {
+  test('"Checkpoint session" checkpoints the kernel, the panel lists it, and Restore brings the session back', async ({
+    page,
+    tmpPath
+  }) => {
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await openNotebook(page, tmpPath, 'session.ipynb', CELLS);
+    await page.sidebar.openTab(PANEL_ID);
+    await page.sidebar.setWidth(520);
+    await page.notebook.run();
+    const id = await kernelId(page);
+    await graphWith(page, id, CELLS.length);
+    const panel = page.locator(`#${PANEL_ID}`);
+    await expect(panel.locator('.jp-ElasticNotebook-checkpointList')).toHaveCount(0);
+    await expect(panel.locator('.jp-ElasticNotebook-checkpoints')).toContainText('No checkpoints yet');
+
+    // The toolbar button, labelled and titled as the design says.
+    const button = page.locator('.jp-NotebookPanel-toolbar [data-command="elastic-notebook:checkpoint-session"]');
+    await expect(button.locator('.jp-ToolbarButtonComponent-label')).toHaveText(BUTTON);
+    await expect(button).toHaveAttribute('title', BUTTON);
+    await expect(button).toHaveAccessibleName(BUTTON);
+    await button.click();
+
+    // Progress, then the outcome: as a notification and in the panel.
+    await expect(page.locator('.jp-toast-message', { hasText: 'Checkpoint saved' })).toBeVisible({ timeout: 60000 });
+    const job = panel.locator('.jp-ElasticNotebook-job');
+    await expect(job).toHaveAttribute('data-state', 'done');
+    await expect(job).toContainText('Checkpoint saved: copied');
+    const rows = panel.locator('tr.jp-ElasticNotebook-checkpoint');
+    await expect(rows).toHaveCount(1);
+    const uri = await rows.first().getAttribute('data-uri');
+    expect(uri).toMatch(/\/session-\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    const listed = await (await page.request.get('/elastic-notebook/api/checkpoints')).json();
+    expect(listed.checkpoints.map((c: any) => c.uri)).toEqual([uri]);
+    const copied = listed.checkpoints[0].copiedVariables;
+    expect(copied).toBeGreaterThan(0);
+    await expect(rows.first().locator('td').nth(2)).toHaveText(String(copied));
+
+    // The session moves on...
+    expect(await runNewCell(page, "label = 'changed'\ndel model\nprint(label)")).toBe('changed\n');
+    await graphWith(page, id, CELLS.length + 1);
+
+    // ...and Restore (after its confirmation) brings the checkpointed one back into this kernel.
+    await rows.first().getByRole('button', { name: 'Restore' }).click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('The kernel restarts');
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    await expect(page.locator('.jp-toast-message', { hasText: 'Session restored' })).toBeVisible({ timeout: 60000 });
+    await expect(job).toHaveAttribute('data-state', 'done');
+    await expect(job).toContainText('Session restored: loaded');
+
+    // A cell run now sees the checkpointed values, in the restarted kernel (same id).
+    expect(await kernelId(page)).toBe(id);
+    expect(await runNewCell(page, "print(label, model['weights'], len(big), view[0] is big)")).toBe(
+      'n=3 [1, 2, 3] 20000000 True\n'
+    );
+
+    // Delete (after its confirmation) removes it from the list and from the server.
+    await rows.first().getByRole('button', { name: 'Delete' }).click();
+    await expect(dialog).toContainText('cannot be undone');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await expect(rows).toHaveCount(0);
+    expect((await (await page.request.get('/elastic-notebook/api/checkpoints')).json()).checkpoints).toEqual([]);
+  });
+});
