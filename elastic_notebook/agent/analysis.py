@@ -167,8 +167,25 @@ def _target_names(target: ast.AST) -> set[str]:
 def _module_stores(stmt: ast.stmt) -> set[str]:
     """Names a top-level statement may bind in the module namespace (not inside functions)."""
     names: set[str] = set()
-    _Binder(names, deletes=False).visit(stmt)
+    _Binder(names, function=False).visit(stmt)
     return names
+
+
+def _globals_key(node: ast.AST) -> str | None:
+    """``x`` for ``globals()['x']`` (a constant key): the cell names exactly that global."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)):
+        return None
+    call = node.value
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "globals"
+        and not call.args
+        and not call.keywords
+        and isinstance(node.slice.value, str)
+    ):
+        return node.slice.value
+    return None
 
 
 def _all_loaded_names(body: list[ast.stmt]) -> set[str]:
@@ -189,6 +206,7 @@ class _Loads(_Visitor):
         self.unknown_code = False
         # Stack of (local names, global-declared names) for enclosing function scopes.
         self.scopes: list[tuple[set[str], set[str]]] = []
+        self.functions_entered = 0  # def and lambda bodies only (not comprehensions)
 
     # -- entry points --------------------------------------------------------------------------
     def visit_statement(self, stmt: ast.stmt) -> None:
@@ -197,9 +215,11 @@ class _Loads(_Visitor):
     def visit_function_body(self, node: ast.AST) -> None:
         local, declared = _function_locals(node)
         self.scopes.append((local, declared))
+        self.functions_entered += 1
         body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
         for stmt in body:
             self.visit(stmt)
+        self.functions_entered -= 1
         self.scopes.pop()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -219,7 +239,18 @@ class _Loads(_Visitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self._load(node.target.id)  # `x += 1` reads x first
+        key = _globals_key(node.target)
+        if key is not None:
+            self.names.add(key)  # `globals()['x'] += 1` too
         self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        key = _globals_key(node)
+        if key is None:
+            self.generic_visit(node)
+        elif isinstance(node.ctx, ast.Load):
+            self.names.add(key)  # the module global, whatever the enclosing scopes hold
+        # A store or del through globals()['x'] binds at module level: see _module_stores.
 
     def _visit_def_header(self, node: ast.AST) -> None:
         for d in node.decorator_list:  # type: ignore[attr-defined]
@@ -277,8 +308,12 @@ class _Loads(_Visitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self._magic_call(node)
-        if isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval", "globals", "vars", "locals"):
-            self.unknown_code = True
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ("exec", "eval", "globals", "vars", "locals"):
+            # Inside a def or lambda, locals() and vars() are that function's own names. (Not in
+            # a comprehension: since Python 3.12 one at module level sees the module's names.)
+            if not (func.id in ("locals", "vars") and not node.args and self.functions_entered):
+                self.unknown_code = True
         self.generic_visit(node)
 
     def _magic_call(self, node: ast.Call) -> None:
@@ -326,7 +361,7 @@ def _function_locals(node: ast.AST) -> tuple[set[str], set[str]]:
     if args.kwarg:
         local.add(args.kwarg.arg)
     body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
-    binder = _Binder(local, deletes=True)
+    binder = _Binder(local, function=True)
     for stmt in body:
         binder.visit(stmt)
     return local - binder.declared, binder.declared
@@ -334,13 +369,12 @@ def _function_locals(node: ast.AST) -> tuple[set[str], set[str]]:
 
 class _Binder(_Visitor):
     """Adds to ``names`` the names a statement binds in its own scope (a module's, or a function
-    body's), not those of the functions, classes, lambdas and comprehensions nested in it; collects
-    the names it declares ``global``. ``deletes``: whether ``del x`` makes ``x`` local (in a
-    function it does; at module level it binds nothing)."""
+    body's when ``function``), not those of the functions, classes, lambdas and comprehensions
+    nested in it; collects the names it declares ``global``."""
 
-    def __init__(self, names: set[str], deletes: bool) -> None:
+    def __init__(self, names: set[str], function: bool) -> None:
         self.names = names
-        self.deletes = deletes
+        self.function = function
         self.declared: set[str] = set()
 
     def visit_Global(self, n: ast.Global) -> None:
@@ -350,8 +384,15 @@ class _Binder(_Visitor):
         self.names.update(n.names)  # resolved in an enclosing function, never a module global
 
     def visit_Name(self, n: ast.Name) -> None:
-        if isinstance(n.ctx, ast.Store) or (self.deletes and isinstance(n.ctx, ast.Del)):
+        # In a function, `del x` makes x local too; at module level it binds nothing.
+        if isinstance(n.ctx, ast.Store) or (self.function and isinstance(n.ctx, ast.Del)):
             self.names.add(n.id)
+
+    def visit_Subscript(self, n: ast.Subscript) -> None:
+        key = _globals_key(n)
+        if key is not None and not self.function and isinstance(n.ctx, ast.Store):
+            self.names.add(key)  # globals()['x'] = ... at module level binds x
+        self.generic_visit(n)
 
     def visit_FunctionDef(self, n: ast.FunctionDef) -> None:
         self.names.add(n.name)

@@ -42,6 +42,7 @@ Nothing is ever copied whole or modified.
 
 from __future__ import annotations
 
+import collections
 import gc
 import hashlib
 import sys
@@ -85,6 +86,8 @@ _NEVER_LINKED = _ATOMS | {
     types.FunctionType,
     types.BuiltinFunctionType,
 }
+# Containers whose reduce lists their own items (subclasses of list and dict, deques).
+_CONTAINERS = (list, dict, collections.deque)
 # Builtin containers whose len() is cheap and has no side effects.
 _SIZED = frozenset({list, tuple, dict, set, frozenset, bytearray, str, bytes})
 # A buffer beyond the budget is hashed from this many evenly spaced samples of this size (256 KB
@@ -402,6 +405,8 @@ class _Walker:
             self.parts.append(f"objs{len(items)}")
             self._atom_items(items, kinds)
             return
+        if len(items) > self.walk_limit:  # Python objects (lists, dicts) walked one by one
+            items = self._sample(items, kinds, False)  # type: ignore[assignment]
         for item in items:
             self.walk(item, False)
 
@@ -581,9 +586,22 @@ class _Walker:
             else:
                 self._walk_reduced(state, persistent)
         if listitems is not None:
-            self._walk_reduced(list(listitems), persistent)
+            listed = list(listitems)
+            if len(listed) > self.walk_limit and isinstance(obj, _CONTAINERS):
+                # A huge deque or list subclass: its items, as for a list (sampled).
+                self.parts.append(f"L{len(listed)}")
+                self._sequence(listed, real)
+            else:
+                self._walk_reduced(listed, persistent)
         if dictitems is not None:
-            self._walk_reduced(list(dictitems), persistent)
+            entries = list(dictitems)
+            if len(entries) > self.walk_limit and isinstance(obj, _CONTAINERS):
+                # A huge defaultdict, OrderedDict or Counter: keys then values, as for a dict.
+                self.parts.append(f"D{len(entries)}")
+                self._sequence([k for k, _ in entries], real)
+                self._sequence([v for _, v in entries], real)
+            else:
+                self._walk_reduced(entries, persistent)
 
     def _walk_reduced(self, value: Any, persistent: frozenset[int]) -> None:
         """Walk part of a reduce result: temporary containers inline, the rest as references."""

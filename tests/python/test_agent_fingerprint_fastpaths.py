@@ -6,6 +6,7 @@ shows; the cases for stability assert that reading (which fills pandas' caches) 
 
 from __future__ import annotations
 
+import collections
 import pickle
 from collections.abc import Callable
 from typing import Any
@@ -281,3 +282,24 @@ def test_a_pickled_copy_has_the_same_full_digest() -> None:
     for value in (df, series, (df, series)):
         copy = pickle.loads(pickle.dumps(value))
         assert fp(copy, FULL).digest == fp(value, FULL).digest
+
+
+def test_huge_dict_subclasses_deques_and_object_columns_are_bounded_too() -> None:
+    groups = collections.defaultdict(list)
+    for i in range(50_000):
+        groups[f"g{i}"].append(i)
+    assert fp(groups, SMALL_BUDGET).partial
+    assert changes(groups, lambda: groups["g4321"].append(0), SMALL_BUDGET)
+    assert id(groups["g4321"]) in fp(groups, SMALL_BUDGET).ids
+    queue = collections.deque([i] for i in range(50_000))
+    assert changes(queue, lambda: queue[30_001].append(0), SMALL_BUDGET)
+    # An object column: elements sampled by count (like strings), then walked sampled again; the
+    # lengths of all sampled elements count, walked or not.
+    cells = np.empty(50_000, dtype=object)
+    cells[:] = [[i] for i in range(50_000)]
+    assert fp(cells, SMALL_BUDGET).partial
+    walker = fpm._Walker({}, SMALL_BUDGET)
+    second_sampled = -(-cells.size // walker.object_limit)
+    assert walker.object_limit > walker.walk_limit
+    assert changes(cells, lambda: cells[second_sampled].append(0), SMALL_BUDGET)
+    assert changes(cells, lambda: cells[0].__setitem__(0, -1), SMALL_BUDGET)

@@ -63,3 +63,13 @@ def test_huge_lists_are_sampled_but_an_append_anywhere_is_a_write(nb: KernelSess
     assert ex.writes == set()
     ex = nb.run("rows[123_457].append(None)")
     assert ex.writes == {"rows"}
+
+
+def test_globals_with_a_constant_key_reads_and_writes_exactly_that_name(nb: KernelSession) -> None:
+    nb.run("lst = [1]\nother = [2]")
+    ex = nb.run("globals()['lst'].append(3)")
+    assert (ex.reads, ex.writes) == ({"lst"}, {"lst"})
+    ex = nb.run("globals()['fresh'] = lst")
+    assert ex.writes == {"fresh"} and frozenset({"lst", "fresh"}) in ex.groups
+    ex = nb.run("globals()[''.join(['oth', 'er'])].append(4)")  # a computed key: every variable may change
+    assert ex.writes == {"other"}

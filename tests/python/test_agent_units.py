@@ -206,3 +206,30 @@ def test_link_index_keeps_groups_right_across_cached_updates() -> None:
     assert index.linked_with({"c"}) == {"a", "c"}
     index.remove("a")
     assert index.groups(["b", "c"]) == [["b"], ["c"]]
+
+
+@pytest.mark.parametrize(
+    ("code", "reads", "stores", "unknown"),
+    [
+        ("y = globals()['x'] + 1", {"x"}, {"y"}, False),
+        ("globals()['z'] = 5", set(), {"z"}, False),
+        ("globals()['n'] += 1", {"n"}, {"n"}, False),
+        ("x = 1\ny = globals()['x']", set(), {"x", "y"}, False),
+        ("def f():\n    x = 1\n    return globals()['x']\nf()", {"x"}, {"f"}, False),
+        ("globals()[name]", {"globals", "name"}, set(), True),
+        ("globals().update(a=1)", {"globals"}, set(), True),
+        ("def f():\n    return locals()\nf()", {"locals"}, {"f"}, False),
+        ("g = lambda: vars()", {"vars"}, {"g"}, False),
+        ("locals()", {"locals"}, set(), True),
+        ("vars()", {"vars"}, set(), True),
+        ("[locals() for _ in range(2)]", {"range", "locals"}, set(), True),
+        ("def f():\n    return globals()\nf()", {"globals"}, {"f"}, True),
+        ("d = vars(obj)", {"obj", "vars"}, {"d"}, True),
+    ],
+)
+def test_namespace_access_is_exact_when_the_names_are_known(
+    code: str, reads: set[str], stores: set[str], unknown: bool
+) -> None:
+    """globals() with a constant key names one global; locals() in a function is its own."""
+    result = analysis.analyse_cell(code)
+    assert (result.reads, result.stores, result.calls_unknown_code) == (reads, stores, unknown)
