@@ -30,9 +30,13 @@ export const STATUS_EXPRESSION =
   "getattr(__import__('sys').modules.get('_elastic_notebook_agent'), 'status', lambda: {'active': False})()" +
   ').encode()).decode()';
 
-/** Ask the agent in the kernel behind `channel` for its status. */
-export async function agentStatus(channel: IKernelChannel): Promise<AgentStatus> {
-  const text = (await channel.evaluate(STATUS_EXPRESSION, 30_000)).trim();
+/**
+ * Ask the agent in the kernel behind `channel` for its status. The request waits behind whatever
+ * the kernel is running (a checkpoint asked for during a long cell happens after it), unless
+ * `signal` aborts first.
+ */
+export async function agentStatus(channel: IKernelChannel, signal?: AbortSignal): Promise<AgentStatus> {
+  const text = (await unlessAborted(channel.evaluate(STATUS_EXPRESSION), signal)).trim();
   const match = /^'([A-Za-z0-9+/=]*)'$/.exec(text);
   let parsed: unknown = null;
   try {
@@ -67,6 +71,22 @@ export interface IStoredRun {
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+/** `promise`, or a cancellation error as soon as `signal` aborts (the promise is left to settle). */
+function unlessAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) {
+    return promise;
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new MigrationError('cancelled while waiting for the kernel'));
+    if (signal.aborted) {
+      abort();
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /**
  * Resolve once the companion's `store` holds every record the agent in `kernelId` has made in its
  * current run. Rejects with a one-line `MigrationError` when recording is off, nothing was
@@ -85,7 +105,7 @@ export async function waitUntilStored(
     if (options.signal?.aborted) {
       throw new MigrationError('cancelled while waiting for the recorded history');
     }
-    const status = await agentStatus(channel);
+    const status = await agentStatus(channel, options.signal);
     if (!status.active || !status.runId) {
       throw new MigrationError(
         'the Elastic Notebook agent is not recording in this kernel (not a Python kernel, or the agent failed to load): nothing to checkpoint'

@@ -233,10 +233,9 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
       if (!valid) {
         return;
       }
+      // Whether anything was recorded is the agent's to say: its last records may still be on
+      // their way here, and the job waits for them.
       const { kernelId, body, kernels } = valid;
-      if (!(await history.currentRun(kernelId))) {
-        throw new RequestError(404, `nothing recorded for kernel ${kernelId}: run some cells first`);
-      }
       const uri = body.uri ? locations.bundle(body.uri) : locations.newBundle(locations.root(body.root), body.notebookPath);
       if (bundleBusy(res, uri)) {
         return;

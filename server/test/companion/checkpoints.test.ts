@@ -178,6 +178,35 @@ describe('checkpoint', () => {
     expect(fs.existsSync(started.body.uri)).toBe(false);
   });
 
+  test('a kernel where nothing was recorded yet cannot be checkpointed', async () => {
+    const app = open();
+    kernels.kernel(KERNEL);
+    const started = await api(app).post(`/api/kernels/${KERNEL}/checkpoints`, {});
+    expect(started.status).toBe(202);
+    const job = await finished(app, started.body.jobId);
+    expect(job.state).toBe('failed');
+    expect(job.error).toBe('nothing has been recorded in this kernel yet: run some cells first');
+  });
+
+  test('a checkpoint asked for before the first record reached the companion waits for it', async () => {
+    const app = open();
+    const kernel = kernels.kernel(KERNEL);
+    const records = session();
+    records.forEach(r => kernel.run(r.code));
+    kernel.recorded = records.length;
+    kernel.onStatus = async () => {
+      kernel.onStatus = null;
+      const response = await request(app)
+        .post(`/api/kernels/${KERNEL}/records`)
+        .set('Authorization', `Bearer ${ingestToken(SECRET, KERNEL)}`)
+        .send({ runId: kernel.runId, records });
+      expect(response.status).toBe(200);
+    };
+    const started = await api(app).post(`/api/kernels/${KERNEL}/checkpoints`, {});
+    expect(started.status).toBe(202);
+    expect((await finished(app, started.body.jobId)).state).toBe('done');
+  });
+
   test('a kernel whose agent is not loaded cannot be checkpointed', async () => {
     const app = open();
     await recordSession(app);
@@ -247,6 +276,21 @@ describe('checkpoint', () => {
     expect((await api(app).post(`/api/jobs/${started.body.jobId}/cancel`)).status).toBe(409);
   });
 
+  test('a checkpoint waits behind a busy kernel, and can be cancelled while it waits', async () => {
+    const app = open();
+    await recordSession(app);
+    const busy = new Gate();
+    kernels.kernel(KERNEL).onStatus = () => busy.pass();
+    const started = await api(app).post(`/api/kernels/${KERNEL}/checkpoints`, {});
+    await busy.reached;
+    expect((await api(app).post(`/api/jobs/${started.body.jobId}/cancel`)).status).toBe(200);
+    const job = await finished(app, started.body.jobId);
+    expect(job.state).toBe('cancelled');
+    expect(job.error).toBe('cancelled while waiting for the kernel');
+    expect(kernels.kernel(KERNEL).calls).toEqual(['status']);
+    busy.release();
+  });
+
   test('one job per kernel at a time: a second one is refused with the running job id', async () => {
     const app = open();
     await recordSession(app);
@@ -269,7 +313,6 @@ describe('checkpoint', () => {
   test('requests are validated and answered precisely', async () => {
     const app = open();
     const post = (body: unknown, kernel = KERNEL) => api(app).post(`/api/kernels/${kernel}/checkpoints`, body);
-    expect((await post({})).body).toEqual({ error: `nothing recorded for kernel ${KERNEL}: run some cells first` });
     await recordSession(app);
     const bad = async (body: unknown, message: RegExp) => {
       const response = await post(body);
