@@ -88,4 +88,32 @@ test.describe('checkpoint and restore from JupyterLab', () => {
     await expect(rows).toHaveCount(0);
     expect((await (await page.request.get('/elastic-notebook/api/checkpoints')).json()).checkpoints).toEqual([]);
   });
+
+  test('"Restore from…" a folder outside the checkpoint folder asks for trust first', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'elsewhere.ipynb', ["import time\ntime.sleep(0.2)\nx = [1, 2]"]);
+    await page.sidebar.openTab(PANEL_ID);
+    await page.notebook.run();
+    const id = await kernelId(page);
+    await graphWith(page, id, 1);
+    // A checkpoint written outside the checkpoint folder (relative paths start at the Jupyter root).
+    const location = `${tmpPath}/kept-elsewhere`;
+    const started = await page.request.post(`/elastic-notebook/api/kernels/${id}/checkpoints`, { data: { uri: location } });
+    expect(started.status()).toBe(202);
+    await expect
+      .poll(async () => (await (await page.request.get(`/elastic-notebook/api/jobs/${(await started.json()).jobId}`)).json()).state)
+      .toBe('done');
+    expect(await runNewCell(page, 'x.append(3)\nprint(x)')).toBe('[1, 2, 3]\n');
+
+    await page.locator(`#${PANEL_ID}`).getByRole('button', { name: 'Restore from…' }).click();
+    const dialog = page.locator('.jp-Dialog');
+    await dialog.locator('input').fill(location);
+    await dialog.getByRole('button', { name: 'Next' }).click();
+    await expect(dialog).toContainText('The kernel restarts');
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    // The server refuses a bundle from outside its folder until the user says it is trusted.
+    await expect(dialog).toContainText('Checkpoints contain pickles');
+    await dialog.getByRole('button', { name: 'Restore anyway' }).click();
+    await expect(page.locator(`#${PANEL_ID} .jp-ElasticNotebook-job`)).toContainText('Session restored', { timeout: 60000 });
+    expect(await runNewCell(page, 'print(x)')).toBe('[1, 2]\n');
+  });
 });
