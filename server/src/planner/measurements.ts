@@ -77,15 +77,19 @@ export class ThroughputMeter {
 
   /**
    * Bytes per second of `kind` for `target` over the recent observations (total bytes over total
-   * time, ignoring transfers under 1 MiB when larger ones exist), or undefined if none.
+   * time, ignoring transfers under 1 MiB), or undefined if there is none of 1 MiB or more.
    */
   estimate(kind: ThroughputKind, target: string): number | undefined {
     const list = this.observations.get(`${kind}\u0000${target}`);
     if (!list || list.length === 0) {
       return undefined;
     }
-    const large = list.filter(o => o.bytes >= MIN_BANDWIDTH_BYTES);
-    const used = large.length > 0 ? large : list;
+    // Small transfers measure latency and fsyncs, not throughput: pricing a 20 MB copy from a
+    // 2 KB one gave minutes. Until a large one is seen, the defaults are the better guess.
+    const used = list.filter(o => o.bytes >= MIN_BANDWIDTH_BYTES);
+    if (used.length === 0) {
+      return undefined;
+    }
     const bytes = used.reduce((sum, o) => sum + o.bytes, 0);
     const ms = used.reduce((sum, o) => sum + o.ms, 0);
     return (1000 * bytes) / ms;
