@@ -213,10 +213,6 @@ def test_a_restored_session_verifies_equal(nb: KernelSession, target: KernelSess
     assert value(target, "[add3(1), nested['tags'][0] is tag, isinstance(tag, Tag)]") == [4.5, True, True]
 
 
-@pytest.mark.xfail(
-    reason="fingerprint.py counts the `_typ` entry pandas' __setstate__ leaves in a restored frame's __dict__",
-    strict=False,
-)
 def test_restored_pandas_frames_verify_equal(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
     nb.run("import pandas as pd\ndf = pd.DataFrame({'a': range(4), 'b': list('wxyz')})\ncolumn = df['a']")
     written = _restore_in_order(nb, target, tmp_path, [["column", "df"]], "pandas", "pd")
