@@ -354,6 +354,10 @@ class Describer:
             return {"kind": "random.Random", "type": _tname(t), "state": _hash_text(repr(obj.getstate()))}
         if _user_defined(t):
             return self.instance(obj, path)
+        if isinstance(obj, functools.partial):
+            return {"kind": "partial", "type": _tname(t), "func": self.describe(obj.func, f"{path}.func"),
+                    "args": self.describe(obj.args, f"{path}.args"), "keywords": self.describe(obj.keywords, f"{path}.keywords"),
+                    "attrs": self.attrs(vars(obj), path)}
         if hasattr(obj, "get_params") and (t.__module__ or "").startswith("sklearn"):
             return {"kind": "estimator", "type": _tname(t),
                     "params": self.describe(obj.get_params(deep=False), f"{path}.get_params()"),
@@ -754,13 +758,14 @@ def _shell():
 
 
 def user_names(ns: dict, hidden: dict | None = None) -> list[str]:
-    """The user's variables: not ``_``-prefixed, not modules, not IPython's own names (those in
-    ``hidden`` that still hold what IPython put there, like ipykernel's ``open``)."""
+    """The user's variables: not ``_``-prefixed, not modules, not IPython's own names (``hidden``:
+    the shell's ``user_ns_hidden``, such as ipykernel's ``open``, which a session loader like
+    dill may replace by a copy)."""
     hidden = hidden or {}
     return sorted(
         k for k, v in ns.items()
-        if isinstance(k, str) and not k.startswith("_") and k not in SKIP_NAMES
-        and not isinstance(v, types.ModuleType) and not (k in hidden and hidden[k] is v)
+        if isinstance(k, str) and not k.startswith("_") and k not in SKIP_NAMES and k not in hidden
+        and not isinstance(v, types.ModuleType)
     )
 
 

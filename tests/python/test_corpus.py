@@ -115,14 +115,20 @@ def summary(checkpoint: CliRun, restore: CliRun) -> str:
 
 
 def assert_restored(name: str, checkpoint: CliRun, restore: CliRun, original: dict, restored: dict | None) -> None:
-    assert restore.returncode == 0 and restored is not None, f"{name}: restore failed\n{restore.describe()}\n{summary(checkpoint, restore)}"
-    verification = restore.json["verification"]
-    differences = state_compare.compare(original, restored)
+    """The restore succeeded, verified itself, and its state is isomorphic to the original. Every
+    problem is reported (the independent comparison too when the CLI failed but left a kernel)."""
     problems = []
-    if not verification.get("ok"):
+    if restore.returncode != 0:
+        problems.append(f"restore exited {restore.returncode}: {restore.stderr.strip()[-1000:]}")
+    verification = (restore.json or {}).get("verification")
+    if verification is not None and not verification.get("ok"):
         problems.append(f"verification not ok: {verification}")
-    if differences:
-        problems.append("state differs from the original (independent comparison):\n  " + "\n  ".join(differences))
+    if restored is None:
+        problems.append(f"no restored kernel to compare\n{restore.describe()}")
+    else:
+        differences = state_compare.compare(original, restored)
+        if differences:
+            problems.append("state differs from the original (independent comparison):\n  " + "\n  ".join(differences))
     assert not problems, f"{name}: " + "\n".join(problems) + f"\n{summary(checkpoint, restore)}"
 
 
