@@ -242,6 +242,7 @@ class Figures:
     """Per-mode results over all rounds (medians per cell)."""
 
     wall: list[float]
+    wall_best: list[float]  # per cell, the least disturbed round (other jobs only ever add time)
     trivial_ms: list[float]
     memory: tuple[float, float]
     agent: list[float] = field(default_factory=list)  # agentMs per cell
@@ -255,6 +256,7 @@ def figures(rounds: list[Round], mode: str, cells: int) -> Figures:
 
     result = Figures(
         wall=median_per_cell([r.times[mode] for r in rounds]),
+        wall_best=[min(r.times[mode][i] for r in rounds) for i in range(cells)],
         trivial_ms=[t * 1000 for r in rounds for t in r.trivial[mode]],
         memory=(statistics.median(r.memory[mode][0] for r in rounds), statistics.median(r.memory[mode][1] for r in rounds)),
     )
@@ -268,10 +270,12 @@ def figures(rounds: list[Round], mode: str, cells: int) -> Figures:
 def summary_rows(plain: Figures, rec: Figures, names: int) -> list[tuple[str, str, str, float | None, float | None]]:
     """(measure, plain, recorded, overhead, target) rows of the summary table for one agent."""
     total_p, total_r = sum(plain.wall), sum(rec.wall)
+    best_p, best_r = sum(plain.wall_best), sum(rec.wall_best)
     agent_s, cpu_s = sum(rec.agent) / 1000, sum(rec.cpu) / 1000
     p50 = statistics.median(rec.trivial_ms) - statistics.median(plain.trivial_ms)
     return [
         ("total wall time", f"{total_p:.2f} s", f"{total_r:.2f} s", 100 * (total_r - total_p) / total_p, TARGET_TOTAL_PCT),
+        ("total wall time, best round per cell", f"{best_p:.2f} s", f"{best_r:.2f} s", 100 * (best_r - best_p) / best_p, None),
         ("agent's own time (agentMs, in-kernel)", "", f"{agent_s:.3f} s", 100 * agent_s / total_p, TARGET_TOTAL_PCT),
         ("agent hooks' CPU time (in-kernel)", "", f"{cpu_s:.3f} s", 100 * cpu_s / total_p, TARGET_TOTAL_PCT),
         (f"trivial cell p50 added ({names} variables)", f"{statistics.median(plain.trivial_ms):.2f} ms",

@@ -9,14 +9,17 @@ class LinkIndex:
     """Index from object id to the variables reaching it.
 
     Updating one variable costs the size of its old and new id sets; computing groups costs the
-    number of *shared* objects, not the total number of objects in the session.
+    number of *shared* objects, not the total number of objects in the session. Most objects have
+    one owner, kept as a plain name (a set only once shared): a variable reaching 200,000 objects
+    costs one dict entry per object, not a set each.
     """
 
     def __init__(self) -> None:
         self._ids: dict[str, frozenset[int]] = {}
-        self._owners: dict[int, set[str]] = {}
+        self._owners: dict[int, str | set[str]] = {}
         self._shared: set[int] = set()
-        self._roots: dict[str, str] | None = None  # components, until the next change
+        self._roots: dict[str, str] | None = None  # components, until a shared object changes owners
+        self._groups: tuple[tuple[str, ...], list[list[str]]] | None = None  # the last groups() answer
 
     def update(self, name: str, ids: frozenset[int]) -> None:
         """Set the ids ``name`` reaches."""
@@ -29,12 +32,19 @@ class LinkIndex:
         else:
             ids_added = ids
         self._ids[name] = ids
+        owners = self._owners
         for i in ids_added:
-            owners = self._owners.setdefault(i, set())
-            owners.add(name)
-            if len(owners) > 1:
-                self._shared.add(i)
-                self._roots = None
+            held = owners.get(i)
+            if held is None:
+                owners[i] = name
+            elif type(held) is str:
+                if held != name:
+                    owners[i] = {held, name}
+                    self._shared.add(i)
+                    self._changed()
+            elif name not in held:
+                held.add(name)
+                self._changed()
 
     def remove(self, name: str) -> None:
         """Forget a deleted variable."""
@@ -43,17 +53,27 @@ class LinkIndex:
             self._drop(name, old)
 
     def _drop(self, name: str, ids: Iterable[int]) -> None:
+        owners = self._owners
         for i in ids:
-            owners = self._owners.get(i)
-            if owners is None:
+            held = owners.get(i)
+            if held is None:
                 continue
-            if i in self._shared:
-                self._roots = None  # a shared object loses an owner: groups may split
-            owners.discard(name)
-            if not owners:
-                del self._owners[i]
-            if len(owners) <= 1:
+            if type(held) is str:
+                if held == name:
+                    del owners[i]
+                continue
+            held.discard(name)  # a shared object loses an owner: groups may split
+            self._changed()
+            if len(held) <= 1:
                 self._shared.discard(i)
+                if held:
+                    owners[i] = next(iter(held))
+                else:
+                    del owners[i]
+
+    def _changed(self) -> None:
+        self._roots = None
+        self._groups = None
 
     def _components(self) -> dict[str, str]:
         """Root of each variable that shares something (cached: most cells change no link)."""
@@ -88,8 +108,12 @@ class LinkIndex:
 
     def groups(self, names: Iterable[str]) -> list[list[str]]:
         """Linked groups covering exactly ``names`` (each sorted; groups sorted by first member)."""
-        roots = self._components()
-        by_root: dict[str, list[str]] = {}
-        for name in names:
-            by_root.setdefault(roots.get(name, name), []).append(name)
-        return sorted((sorted(g) for g in by_root.values()), key=lambda g: g[0])
+        key = tuple(names)
+        cached = self._groups
+        if cached is None or cached[0] != key:
+            roots = self._components()
+            by_root: dict[str, list[str]] = {}
+            for name in key:
+                by_root.setdefault(roots.get(name, name), []).append(name)
+            cached = self._groups = (key, sorted((sorted(g) for g in by_root.values()), key=lambda g: g[0]))
+        return [list(g) for g in cached[1]]  # copies: callers keep them in records

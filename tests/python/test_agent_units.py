@@ -233,3 +233,19 @@ def test_namespace_access_is_exact_when_the_names_are_known(
     """globals() with a constant key names one global; locals() in a function is its own."""
     result = analysis.analyse_cell(code)
     assert (result.reads, result.stores, result.calls_unknown_code) == (reads, stores, unknown)
+
+
+def test_link_index_with_three_owners_of_one_object() -> None:
+    index = groups_mod.LinkIndex()
+    for name in ("a", "b", "c"):
+        index.update(name, frozenset({1, ord(name)}))
+    assert index.groups(["a", "b", "c", "d"]) == [["a", "b", "c"], ["d"]]
+    first = index.groups(["a", "b", "c", "d"])
+    first[0].append("mutated by a caller")
+    assert index.groups(["a", "b", "c", "d"]) == [["a", "b", "c"], ["d"]]
+    index.remove("b")
+    assert index.groups(["a", "c"]) == [["a", "c"]]
+    index.update("a", frozenset({97}))
+    assert index.groups(["a", "c"]) == [["a"], ["c"]]
+    index.update("a", frozenset({97, 1}))
+    assert index.linked_with({"a"}) == {"a", "c"}
