@@ -29,9 +29,10 @@ always like for like; it keeps the agent's cost per cell to a few milliseconds w
 of the data (a change inside a large buffer that no sample covers is left to that safety net).
 Object arrays (pandas string and object columns) follow the same rule by element count, and so
 do Python containers too long to walk item by item (a list of 200,000 small lists): every k-th
-item is walked, the lengths of all items are hashed (an append anywhere shows) and the ids of all
-direct mutable items are kept for links; deeper changes and links inside the items no sample
-covers are left to the full check, like buffers.
+item is walked, the lengths and identities of all items are hashed (an append or a replaced item
+anywhere shows), and the direct items also referenced from elsewhere are kept for links (an item
+only the container holds can only be reached through it, and the container links itself); deeper
+changes and links inside the items no sample covers are left to the full check, like buffers.
 
 pandas ``DataFrame``/``Series`` take a fast path: the block manager's blocks (placement and
 values: numpy arrays as above, extension arrays by their backing array and dtype), the axes, the
@@ -205,14 +206,15 @@ class _Walker:
     def _list(self, obj: list, real: bool) -> None:
         self._mutable(obj, real)
         self.parts.append(f"L{len(obj)}")
-        self._sequence(obj, real)
+        self._sequence(obj, real, own=0)
 
     def _tuple(self, obj: tuple, real: bool) -> None:
         self.parts.append(f"T{len(obj)}")
         self._sequence(obj, real)
 
-    def _sequence(self, items: list | tuple, real: bool) -> None:
-        """The items of a list or tuple: atoms at C speed, sampled when too many to walk."""
+    def _sequence(self, items: list | tuple, real: bool, own: int | None = None) -> None:
+        """The items of a list or tuple: atoms at C speed, sampled when too many to walk (``own``:
+        see :meth:`_sample`)."""
         walk = self.walk
         if len(items) <= 16:
             for item in items:
@@ -223,25 +225,41 @@ class _Walker:
             self._atom_items(items, kinds)
             return
         if len(items) > self.walk_limit:
-            items = self._sample(items, kinds, real)
+            items = self._sample(items, kinds, real, own)
         for item in items:
             walk(item, real)
 
-    def _sample(self, items: list | tuple, kinds: set[type], real: bool) -> list | tuple:
+    def _sample(self, items: list | tuple, kinds: set[type], real: bool, own: int | None = None) -> list | tuple:
         """Every k-th item of a container too long to walk in Python, plus what C speed gives over
-        all items: their lengths (an append or removal anywhere shows) and, for links, the ids of
-        the mutable ones. Marks the fingerprint partial (the full check walks everything)."""
+        all items: their lengths (an append or removal anywhere shows) and, for a container the
+        variable really holds, which mutable objects it holds (a replaced item shows; ids are
+        fine in a sampled digest, which is never compared across processes). Marks the
+        fingerprint partial (the full check walks everything).
+
+        For links, the mutable items are kept; ``own`` is set when they belong to a mutable
+        container whose own id links (a list, a dict's keys or values, a set), to the number of
+        extra references ``items`` adds (0 when it is the container, 1 for a list made of it):
+        then only the items referenced from elsewhere too are kept, since an item the container
+        alone holds can only be reached through it."""
         self.partial = True
         step = -(-len(items) // self.walk_limit)
-        lengths = "-"
+        lengths = identities = "-"
         if kinds <= _SIZED:
             lengths = _buffer_hash(memoryview(_array("q", map(len, items))).cast("B")).hex()
-        self.parts.append(f"~{step}:{lengths}")
-        if real and not self.unlinked:
-            linkable = kinds - _NEVER_LINKED
-            if linkable:
-                mutable = items if kinds <= linkable else compress(items, map(linkable.__contains__, map(type, items)))
-                self.ids.update(map(id, mutable))
+        linkable = kinds - _NEVER_LINKED
+        if real and linkable:
+            mutable: list | tuple = items
+            if not kinds <= linkable:
+                mutable = list(compress(items, map(linkable.__contains__, map(type, items))))
+                own = None if own is None else own + 1  # the list just made holds them too
+            identities = _buffer_hash(memoryview(_array("Q", map(id, mutable))).cast("B")).hex()
+            if not self.unlinked:
+                if own is None:
+                    self.ids.update(map(id, mutable))
+                else:
+                    held_here = _HELD_BY_LIST + own
+                    self.ids.update(map(id, compress(mutable, map(held_here.__lt__, map(sys.getrefcount, mutable)))))
+        self.parts.append(f"~{step}:{lengths}:{identities}")
         return items[::step]
 
     def _atom_items(self, items: list | tuple, kinds: set[type]) -> None:
@@ -280,8 +298,8 @@ class _Walker:
         self.parts.append(f"D{len(obj)}")
         if len(obj) > self.walk_limit:
             # Too many entries to walk one by one: keys, then values, each as a sequence.
-            self._sequence(list(obj), real)
-            self._sequence(list(obj.values()), real)
+            self._sequence(list(obj), real, own=1)
+            self._sequence(list(obj.values()), real, own=1)
             return
         walk = self.walk
         for k, v in obj.items():
@@ -303,7 +321,8 @@ class _Walker:
             return
         listed = list(obj)
         if len(listed) > self.walk_limit:
-            listed = self._sample(listed, kinds, real)  # type: ignore[assignment]
+            own = 1 if type(obj) is set else None  # a frozenset's own id never links
+            listed = self._sample(listed, kinds, real, own)  # type: ignore[assignment]
         for item in listed:
             self.walk(item, real)
 
@@ -644,6 +663,18 @@ def _refcounts(held: dict[int, Any]) -> list[tuple[int, int]]:
 
 # The count _refcounts reports for an object that only ``held`` references.
 _HELD_ONLY = _refcounts({0: object()})[0][1]
+
+
+def _held_by_list_count() -> int:
+    """The reference count :meth:`_Walker._sample` sees for an item only a list holds."""
+    seen: list[int] = []
+    items = [object()]
+    for _ in compress(items, map(seen.append, map(sys.getrefcount, items))):
+        pass
+    return seen[0]
+
+
+_HELD_BY_LIST = _held_by_list_count()
 
 
 def _persistent_ids(obj: Any, own_dict: Any) -> frozenset[int]:

@@ -201,7 +201,8 @@ def test_huge_containers_are_sampled_but_see_appends_anywhere() -> None:
     assert id(rows[12_345]) in fp(rows, SMALL_BUDGET).ids
     table = {f"k{i}": [i] for i in range(50_000)}
     assert changes(table, lambda: table["k777"].append(1), SMALL_BUDGET)
-    assert changes(table, lambda: table.__setitem__("k1", [1]), SMALL_BUDGET)
+    assert changes(table, lambda: table.__setitem__("k1", [2]), SMALL_BUDGET)  # an item replaced
+    assert changes(rows, lambda: rows.__setitem__(40_001, [0, 0]), SMALL_BUDGET)
 
 
 def test_containers_under_the_limit_are_walked_whole() -> None:
@@ -303,3 +304,23 @@ def test_huge_dict_subclasses_deques_and_object_columns_are_bounded_too() -> Non
     assert walker.object_limit > walker.walk_limit
     assert changes(cells, lambda: cells[second_sampled].append(0), SMALL_BUDGET)
     assert changes(cells, lambda: cells[0].__setitem__(0, -1), SMALL_BUDGET)
+
+
+def test_sampled_containers_keep_for_links_exactly_the_items_held_elsewhere_too() -> None:
+    """Items only the container holds are reached through it (its own id links); the others are
+    kept, sampled or not, whatever else the container holds."""
+    shared_list, shared_dict = [0], {"k": 0}
+    rows: list[Any] = [[i] for i in range(50_000)]
+    rows[33_333] = shared_list
+    rows.append("a string among lists")
+    ids = fp(rows, SMALL_BUDGET).ids
+    assert id(rows) in ids and id(shared_list) in ids
+    assert id(rows[33_334]) not in ids
+    other = {"held": shared_list}
+    assert fp(rows, SMALL_BUDGET).ids & fp(other).ids
+    table = {i: [i] for i in range(50_000)}
+    table[7] = shared_dict
+    members = {frozenset({i}) for i in range(50_000)} | {frozenset({"x"})}
+    for container, item in ((table, shared_dict), (rows, shared_list)):
+        assert id(item) in fp(container, SMALL_BUDGET).ids
+    assert id(members) in fp(members, SMALL_BUDGET).ids
