@@ -96,7 +96,8 @@ class Kernel:
         from jupyter_client import KernelManager
 
         manager = KernelManager(kernel_name="python3")
-        manager.start_kernel(cwd=str(cwd))
+        # (the kernel's own stderr chatter, such as the TCP warning, would drown the reports)
+        manager.start_kernel(cwd=str(cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = manager.client()
         client.start_channels()
         client.wait_for_ready(timeout=timeout)

@@ -559,7 +559,6 @@ class Describer:
 
     # -- numpy ------------------------------------------------------------------------------------------
     def ndarray(self, a, path):
-        np = self.np
         desc = {
             "kind": "ndarray",
             "type": _tname(type(a)),

@@ -1,0 +1,300 @@
+"""Migration benchmark: Elastic Notebook's checkpoint and restore beside three baselines, on the
+corpus of tests/corpus/ (the slow notebooks and the 2 GB session included), in one run.
+
+    npm run bench -- migrate                          # the whole corpus
+    npm run bench -- migrate --only 21_simulation,22_training
+    npm run bench -- migrate --skip-huge              # without the 2 GB session
+    npm run bench -- migrate --store s3               # our bundles in s3rver instead of a folder
+
+Per notebook (each from its own copy of the notebook and its data):
+
+* **ours**: ``elastic-notebook checkpoint --keep-kernel`` on a Jupyter server started once for the
+  run; checkpoint time = the CLI's ``timings.totalMs`` (plan, serialize, write, commit: the cell
+  runs are not included); bundle size = the bytes of the bundle on disk (manifest, history,
+  payloads). Then ``restore --keep-kernel``; restore time = the CLI's total minus the kernel's
+  start (fetch + re-runs + loads + verify when the CLI does not report the start separately).
+  Correct = ``verification.ok`` and the independent state comparison (tests/python/
+  state_compare.py) finds the restored state isomorphic to the checkpointed one.
+* **re-run**: every cell in a fresh plain kernel (time of the cell requests, kernel start excluded).
+  Its "correct" says whether re-running reproduces the checkpointed state (unseeded randomness
+  does not).
+* **dill**: ``dill.dump_session`` in the re-run kernel, ``dill.load_session`` in a fresh one.
+* **pickle**: ``pickle.dump`` of every variable to its own file, ``pickle.load`` of each in a fresh
+  kernel. Baselines are correct when the loaded state is isomorphic to the dumped one.
+
+Printed: one row per notebook, then medians over the notebooks holding at least 100 MB of state
+(tag ``large``) and over all, the ratios against the targets with PASS/FAIL, and which baselines
+fail where. Everything also goes to ``bench/results/migrate-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+
+import state_compare  # noqa: E402
+from harness import CliFailed, S3Server, load_corpus, run_cli, stage  # noqa: E402
+from jupyter_server_process import JupyterServer  # noqa: E402
+from migrate_baselines import Outcome, run_baselines, verdict  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+TARGET_CHECKPOINT_VS_DILL = 0.3
+TARGET_RESTORE_VS_RERUN = 0.1
+METHODS = ("ours", "rerun", "dill", "pickle")
+
+
+def log(message: str) -> None:
+    print(f"  {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def restore_seconds(timings: dict) -> tuple[float, str]:
+    """Restore time without the kernel's start, and how it was obtained."""
+    for key in ("kernelMs", "openMs", "startMs", "kernelStartMs"):
+        if key in timings:
+            return (timings["totalMs"] - timings[key]) / 1000, f"totalMs - {key}"
+    parts = [k for k in ("fetchMs", "rerunMs", "loadMs", "verifyMs", "adoptMs") if k in timings]
+    return sum(timings[k] for k in parts) / 1000, "+".join(parts)
+
+
+def run_ours(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: dict, local_bundle: Path | None) -> tuple[Outcome, dict | None]:
+    """Checkpoint and restore through the CLI; returns the outcome and the checkpointed state."""
+    outcome = Outcome()
+    server = ["--server", jupyter.url, "--token", jupyter.token, "--json", "--keep-kernel"]
+    log("elastic-notebook checkpoint")
+    try:
+        checkpoint = run_cli(["checkpoint", str(folder / notebook.path.name), "--out", bundle, *server], env=env)
+    except CliFailed as err:
+        outcome.correct, outcome.problem = False, f"checkpoint failed: {str(err).splitlines()[1][:300] if len(str(err).splitlines()) > 1 else err}"
+        return outcome, None
+    result = checkpoint.json
+    try:
+        original = state_compare.dump_connection_file(result["connectionFile"])
+    finally:
+        jupyter.request("DELETE", f"/api/kernels/{result['kernelId']}")
+    outcome.checkpoint_s = result["timings"]["totalMs"] / 1000
+    outcome.bytes = folder_bytes(local_bundle) if local_bundle is not None else result.get("bytes")
+    outcome.extra.update(plan={"copy": result["plan"]["copy"], "rerun": result["plan"]["rerun"]},
+                         checkpointTimings=result["timings"], cliBytes=result.get("bytes"))
+    log("elastic-notebook restore")
+    restore = run_cli(["restore", bundle, *server], env=env, check=False)
+    data = restore.json or {}
+    kernel_id = data.get("kernelId")
+    try:
+        restored = state_compare.dump_connection_file(data["connectionFile"]) if kernel_id else None
+    finally:
+        if kernel_id:
+            jupyter.request("DELETE", f"/api/kernels/{kernel_id}")
+    if "timings" in data:
+        outcome.restore_s, how = restore_seconds(data["timings"])
+        outcome.extra.update(restoreTimings=data["timings"], restoreTimeIs=how, fallback=data.get("fallback"),
+                             loaded=data.get("loaded"), rerun=data.get("rerun"))
+    if restore.returncode != 0 or restored is None:
+        outcome.correct, outcome.problem = False, f"restore failed: {restore.stderr.strip()[-300:]}"
+        return outcome, original
+    outcome.correct, outcome.problem = verdict(original, restored)
+    if not data.get("verification", {}).get("ok"):
+        outcome.correct = False
+        outcome.problem = (outcome.problem + "; " if outcome.problem else "") + f"verification: {data.get('verification')}"
+    return outcome, original
+
+
+def fmt_s(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def fmt_mb(value: int | None) -> str:
+    if value is None:
+        return "-"
+    mb = value / 1e6
+    return f"{mb:.3f}" if mb < 1 else f"{mb:.1f}"
+
+
+def fmt_ok(outcome: Outcome) -> str:
+    return {True: "yes", False: "NO", None: "-"}[outcome.correct]
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
+def table(rows: list[dict]) -> str:
+    header = ("notebook", "state MB",
+              "ours ckpt s", "/dill", "bundle MB", "restore s", "/rerun", "/dill", "ok",
+              "rerun s", "ok",
+              "dill dump s", "MB", "load s", "ok",
+              "pickle dump s", "MB", "load s", "ok")
+    lines = [header]
+    for row in rows:
+        o, r, d, p = (row["methods"][m] for m in METHODS)
+        lines.append((row["notebook"] + (" *" if row["large"] else ""), fmt_mb(row["stateBytes"]),
+                      fmt_s(o.checkpoint_s), ratio(o.checkpoint_s, d.checkpoint_s), fmt_mb(o.bytes), fmt_s(o.restore_s),
+                      ratio(o.restore_s, r.restore_s), ratio(o.restore_s, d.restore_s), fmt_ok(o),
+                      fmt_s(r.restore_s), fmt_ok(r),
+                      fmt_s(d.checkpoint_s), fmt_mb(d.bytes), fmt_s(d.restore_s), fmt_ok(d),
+                      fmt_s(p.checkpoint_s), fmt_mb(p.bytes), fmt_s(p.restore_s), fmt_ok(p)))
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    out = []
+    for n, line in enumerate(lines):
+        out.append("  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i]) for i, cell in enumerate(line)))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summary(rows: list[dict]) -> tuple[str, bool]:
+    large = [r for r in rows if r["large"]]
+    lines = []
+    passed = True
+
+    def check(name: str, ok: bool | None, detail: str) -> None:
+        nonlocal passed
+        mark = {True: "PASS", False: "FAIL", None: "n/a "}[ok]
+        if ok is False:
+            passed = False
+        lines.append(f"  [{mark}] {name}: {detail}")
+
+    def med(subset, method, attr):
+        return median([getattr(r["methods"][method], attr) for r in subset])
+
+    for title, subset in (("notebook(s) with >= 100 MB of state", large), ("notebook(s), all of this run", rows)):
+        if not subset:
+            continue
+        names = ", ".join(r["notebook"] for r in subset) if subset is large else "the table"
+        lines.append(f"Medians over {len(subset)} {title} ({names}):")
+        lines.append("  " + "   ".join(
+            f"{m}: checkpoint {fmt_s(med(subset, m, 'checkpoint_s'))} s, size {fmt_mb(med(subset, m, 'bytes'))} MB, restore {fmt_s(med(subset, m, 'restore_s'))} s"
+            for m in ("ours", "dill", "pickle")) + f"   rerun: {fmt_s(med(subset, 'rerun', 'restore_s'))} s")
+    lines.append("")
+    lines.append("Targets:")
+    if large:
+        ours_ck, dill_ck = med(large, "ours", "checkpoint_s"), med(large, "dill", "checkpoint_s")
+        ratio = ours_ck / dill_ck if ours_ck is not None and dill_ck else None
+        check("median checkpoint time <= 0.3x dill.dump_session (>= 100 MB)", None if ratio is None else ratio <= TARGET_CHECKPOINT_VS_DILL,
+              f"{fmt_s(ours_ck)} s vs {fmt_s(dill_ck)} s = {ratio:.3f}x" if ratio is not None else "not measurable")
+        ours_rs, rerun = med(large, "ours", "restore_s"), med(large, "rerun", "restore_s")
+        ratio = ours_rs / rerun if ours_rs is not None and rerun else None
+        check("median restore time <= 0.1x re-running all cells (>= 100 MB)", None if ratio is None else ratio <= TARGET_RESTORE_VS_RERUN,
+              f"{fmt_s(ours_rs)} s vs {fmt_s(rerun)} s = {ratio:.3f}x" if ratio is not None else "not measurable")
+    else:
+        lines.append("  (no notebook with >= 100 MB of state in this run: the median targets are not evaluated)")
+    for title, subset in (("(>= 100 MB)", large), ("(every notebook)", rows)):
+        slower = [f"{r['notebook']} ({fmt_s(r['methods']['ours'].restore_s)} s > {fmt_s(r['methods']['dill'].restore_s)} s)"
+                  for r in subset if r["methods"]["dill"].restore_s is not None and r["methods"]["ours"].restore_s is not None
+                  and r["methods"]["ours"].restore_s > r["methods"]["dill"].restore_s]
+        compared = [r for r in subset if r["methods"]["dill"].restore_s is not None and r["methods"]["ours"].restore_s is not None]
+        if compared:
+            check(f"restore never slower than dill.load_session {title}", not slower, "; ".join(slower) or f"{len(compared)} notebook(s) compared")
+        bigger = [f"{r['notebook']} ({fmt_mb(r['methods']['ours'].bytes)} MB > {fmt_mb(r['methods']['dill'].bytes)} MB)"
+                  for r in subset if r["methods"]["dill"].bytes and r["methods"]["ours"].bytes is not None
+                  and r["methods"]["ours"].bytes > r["methods"]["dill"].bytes]
+        compared = [r for r in subset if r["methods"]["dill"].bytes and r["methods"]["ours"].bytes is not None]
+        if compared:
+            check(f"bundle never larger than the dill dump {title}", not bigger, "; ".join(bigger) or f"{len(compared)} notebook(s) compared")
+    wrong = [f"{r['notebook']}: {r['methods']['ours'].problem}" for r in rows if not r["methods"]["ours"].correct]
+    check("ours correct on every notebook", not wrong, "; ".join(wrong) if wrong else f"{len(rows)} of {len(rows)}")
+    lines.append("")
+    lines.append("Where the other methods are not correct:")
+    for method in ("rerun", "dill", "pickle"):
+        failing = [f"{r['notebook']}: {r['methods'][method].problem}" for r in rows if r["methods"][method].correct is False]
+        lines.append(f"  {method}: {len(failing)} of {len(rows)} notebooks" + ("" if failing else " (none)"))
+        for entry in failing:
+            lines.append(f"    - {entry[:260]}")
+    return "\n".join(lines), passed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated notebook names (default: the whole corpus)")
+    parser.add_argument("--skip-huge", action="store_true", help="leave out the 2 GB session")
+    parser.add_argument("--store", choices=("local", "s3"), default="local", help="where our bundles go")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (printed) after the run")
+    args = parser.parse_args()
+
+    corpus = load_corpus()
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")}
+        unknown = wanted - {n.name for n in corpus}
+        if unknown:
+            parser.error(f"not in the corpus: {', '.join(sorted(unknown))}")
+        corpus = [n for n in corpus if n.name in wanted]
+    if args.skip_huge:
+        corpus = [n for n in corpus if "huge" not in n.tags]
+
+    work = Path(tempfile.mkdtemp(prefix="en-bench-migrate-"))
+    s3 = S3Server(work / "s3").start() if args.store == "s3" else None
+    saved = dict(os.environ)
+    if s3:
+        os.environ.update(s3.env)
+    jupyter = JupyterServer(work / "server").start()
+    os.environ.clear()
+    os.environ.update(saved)
+    rows = []
+    started = time.perf_counter()
+    try:
+        for number, notebook in enumerate(corpus, 1):
+            print(f"[{number}/{len(corpus)}] {notebook.name}", file=sys.stderr, flush=True)
+            folder = stage(notebook, jupyter.root / "work" / notebook.name)
+            local_bundle = jupyter.root / "bundles" / notebook.name
+            bundle = s3.uri(notebook.name) if s3 else str(local_bundle)
+            ours, original = run_ours(notebook, folder.parent, jupyter, bundle, s3.env if s3 else {}, None if s3 else local_bundle)
+            shutil.rmtree(local_bundle, ignore_errors=True)
+            if s3:
+                shutil.rmtree(s3.folder / s3.bucket / notebook.name, ignore_errors=True)
+            baselines = run_baselines(notebook, folder.parent, original, log)
+            state_bytes = next((m.bytes for m in (baselines["dill"], baselines["pickle"]) if m.bytes), None)
+            rows.append({"notebook": notebook.name, "tags": notebook.tags, "large": "large" in notebook.tags,
+                         "stateBytes": state_bytes, "methods": {"ours": ours, **baselines}})
+            shutil.rmtree(folder.parent, ignore_errors=True)
+    finally:
+        jupyter.stop()
+        if s3:
+            s3.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    elapsed = time.perf_counter() - started
+    print(f"\nMigration benchmark: {len(rows)} corpus notebooks, store: {args.store}, {elapsed / 60:.1f} min in all")
+    how = next((r["methods"]["ours"].extra.get("restoreTimeIs") for r in rows if r["methods"]["ours"].extra.get("restoreTimeIs")), "-")
+    print("Times in seconds (ours: CLI timings; baselines: measured in the kernel; kernel start excluded everywhere:")
+    print(f"ours restore = {how} of the CLI's timings); sizes in MB; 'state MB' = the dill dump (or the pickles) of the")
+    print("re-run session; ok = isomorphic after restore (ours: and verification.ok); * = holds >= 100 MB of state.\n")
+    print(table(rows))
+    print()
+    text, passed = summary(rows)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"migrate-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({"store": args.store, "seconds": elapsed, "passed": passed,
+                               "rows": [{**r, "methods": {m: asdict(o) for m, o in r["methods"].items()}} for r in rows]},
+                              indent=1, default=str))
+    print(f"\nResults: {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
