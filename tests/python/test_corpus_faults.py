@@ -19,20 +19,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "corpus"))
 
-from harness import load_corpus, stage  # noqa: E402
+from harness import S3Server, load_corpus, stage  # noqa: E402
 from jupyter_server_process import JupyterServer  # noqa: E402
-from test_corpus import Session, assert_restored  # noqa: E402
+from test_corpus import Session, assert_restored, jupyter, s3  # noqa: E402,F401 - the module's fixtures
 
 NOTEBOOK = next(n for n in load_corpus() if "fault" in n.tags)
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(scope="module")
-def jupyter(tmp_path_factory: pytest.TempPathFactory):
-    server = JupyterServer(tmp_path_factory.mktemp("faults-server")).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +61,7 @@ def kernels(jupyter: JupyterServer) -> set[str]:
     return {k["id"] for k in jupyter.request("GET", "/api/kernels").json()}
 
 
-def assert_fell_back(checkpointed, bundle: Path, group: dict) -> None:
+def assert_fell_back(checkpointed, bundle: Path | str, group: dict) -> None:
     session, _, checkpoint, original = checkpointed
     restore, restored = session.restore(str(bundle))
     assert_restored(f"{NOTEBOOK.name} with {group['file']} damaged", checkpoint, restore, original, restored)
@@ -88,16 +81,33 @@ def test_intact_bundle_restores_without_fallback(checkpointed, tmp_path: Path):
     assert set(restore.json["loaded"]) == set(checkpoint.json["plan"]["copy"])
 
 
-def test_corrupted_payload_falls_back_to_recomputing(checkpointed, tmp_path: Path):
-    bundle = copy_of(checkpointed[1], tmp_path)
-    group = group_of(bundle, "primes")
-    payload = bundle / group["file"]
+def flip_bytes(payload: Path) -> None:
+    """Same size, 16 different bytes in the middle."""
     data = bytearray(payload.read_bytes())
     middle = len(data) // 2
     for i in range(middle, min(len(data), middle + 16)):
-        data[i] ^= 0xFF  # same size, different bytes
+        data[i] ^= 0xFF
     payload.write_bytes(bytes(data))
+
+
+def test_corrupted_payload_falls_back_to_recomputing(checkpointed, tmp_path: Path):
+    bundle = copy_of(checkpointed[1], tmp_path)
+    group = group_of(bundle, "primes")
+    flip_bytes(bundle / group["file"])
     assert_fell_back(checkpointed, bundle, group)
+
+
+def test_corrupted_payload_in_s3_falls_back_to_recomputing(checkpointed, s3: S3Server):
+    """The same through the S3 store: the object's bytes are changed inside s3rver's storage."""
+    session = Session(checkpointed[0].jupyter, s3.env)
+    path = stage(NOTEBOOK, session.jupyter.root / "work" / f"{NOTEBOOK.name}-s3")
+    prefix = "faults/corrupted"
+    checkpoint, original = session.checkpoint(path, s3.uri(prefix))
+    content = json.loads(s3.object_path(f"{prefix}/manifest.json").read_text())
+    group = next(g for g in content["groups"] if "primes" in g["members"])
+    assert group.get("decision") == "copy" and group.get("file"), group
+    flip_bytes(s3.object_path(f"{prefix}/{group['file']}"))
+    assert_fell_back((session, None, checkpoint, original), s3.uri(prefix), group)
 
 
 def test_truncated_payload_falls_back_to_recomputing(checkpointed, tmp_path: Path):
@@ -105,13 +115,6 @@ def test_truncated_payload_falls_back_to_recomputing(checkpointed, tmp_path: Pat
     group = group_of(bundle, "table")
     payload = bundle / group["file"]
     payload.write_bytes(payload.read_bytes()[: payload.stat().st_size // 2])
-    assert_fell_back(checkpointed, bundle, group)
-
-
-def test_missing_payload_falls_back_to_recomputing(checkpointed, tmp_path: Path):
-    bundle = copy_of(checkpointed[1], tmp_path)
-    group = group_of(bundle, "primes")
-    (bundle / group["file"]).unlink()
     assert_fell_back(checkpointed, bundle, group)
 
 
