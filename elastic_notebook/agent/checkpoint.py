@@ -109,8 +109,22 @@ def full_fingerprint(namespace: dict, name: str) -> dict:
     """``{"digest", "comparable"}`` of one variable, hashing every byte (not sampled)."""
     if name not in namespace:
         return {"digest": None, "comparable": False}
-    fp = fingerprint(namespace[name], namespace, budget_bytes=_FULL)
+    value = namespace[name]
+    if _holds_process_caches(value):
+        return {"digest": None, "comparable": False}
+    fp = fingerprint(value, namespace, budget_bytes=_FULL)
     return {"digest": fp.digest.hex() if fp.observable else None, "comparable": fp.observable}
+
+
+# Libraries whose objects keep process-local caches in their state (matplotlib artists: renderer
+# caches, transform invalidation flags, callback registries) that a pickle round trip rebuilds
+# differently though the object is the same; verification reports them as not compared.
+_CACHE_HOLDING_MODULES = ("matplotlib.",)
+
+
+def _holds_process_caches(value: object) -> bool:
+    module = getattr(type(value), "__module__", "") or ""
+    return module.startswith(_CACHE_HOLDING_MODULES)
 
 
 def source_environment() -> dict:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .analysis import CellNames, analyse_cell, indirect_globals
+from .entropy import draws_fresh_entropy
 from .fingerprint import Fingerprint, fingerprint
 from .groups import LinkIndex
 from .intercept import body_of
@@ -145,6 +146,11 @@ class Recorder:
             "agentMs": 0.0,
             "needsFullCheck": sorted(sampled),
         }
+        modified = sorted(name for name in writes if name in before and before[name] == id(ns[name]))
+        if modified:
+            record["modified"] = modified  # changed in place: the old version is an input too
+        if draws_fresh_entropy(pending.code):
+            record["nondeterministic"] = True  # its results cannot be recomputed, only copied
         record["agentMs"] = (pending.agent_seconds + time.perf_counter() - t0) * 1000.0
         self.seq += 1
         self.emit(record)

@@ -33,7 +33,9 @@ export const executionRecordSchema = z
     groups: z.array(z.array(variableName).min(1, 'a group cannot be empty')),
     variables: z.record(variableName, variableInfo).optional(),
     needsFullCheck: z.array(variableName).optional(),
-    agentMs: z.number().nonnegative().optional()
+    agentMs: z.number().nonnegative().optional(),
+    modified: z.array(variableName).optional(),
+    nondeterministic: z.boolean().optional()
   })
   .passthrough()
   .superRefine((record, ctx) => {

@@ -41,7 +41,10 @@ export class HistoryGraph {
     const index = this.executions.length;
     // Reads see the versions that existed before this execution. A read of a name the graph
     // thinks is gone means an unrecorded execution (re)created it: its value has no producer.
-    const inputs = record.reads.map(name => (this.live.has(name) ? (this.latest.get(name) as number) : this.external(name)));
+    // A variable changed in place is also an input: its new value is made from the old one, so
+    // recomputing it needs the old version first (with that version's producer).
+    const used = [...new Set([...record.reads, ...(record.modified ?? []).filter(name => this.live.has(name))])];
+    const inputs = used.map(name => (this.live.has(name) ? (this.latest.get(name) as number) : this.external(name)));
     const outputs: number[] = [];
     for (const name of record.writes) {
       const id = this.createSnapshot(name, index, record.variables?.[name] ?? null);
@@ -66,6 +69,7 @@ export class HistoryGraph {
       writes: [...record.writes],
       deletes: [...record.deletes],
       needsFullCheck: [...(record.needsFullCheck ?? [])],
+      nondeterministic: record.nondeterministic === true,
       inputs,
       outputs,
       agentMs: record.agentMs ?? null

@@ -35,6 +35,10 @@ export interface IExecutionRecord {
   /** Variables compared only by a sampled hash: the checkpoint-time full check must hash them whole. */
   needsFullCheck?: string[];
   agentMs?: number;
+  /** Variables changed in place (same object before and after): their old version is an input. */
+  modified?: string[];
+  /** The cell drew fresh entropy from the OS (an unseeded generator of its own): never re-run it. */
+  nondeterministic?: boolean;
   [key: string]: unknown;
 }
 
@@ -53,6 +57,8 @@ export interface ICellExecution {
   deletes: string[];
   /** Variables this execution compared only by a sampled hash. */
   needsFullCheck: string[];
+  /** Its results depend on fresh OS entropy: a re-run would not reproduce them. */
+  nondeterministic: boolean;
   /** Snapshot ids this execution read (VS -> CE edges). */
   inputs: number[];
   /** Snapshot ids this execution produced (CE -> VS edges). */

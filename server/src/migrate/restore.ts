@@ -104,7 +104,24 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
     throw new MigrationError(`the bundle ${options.store.uri} has no usable plan in its manifest`);
   }
   const objective: Objective = OBJECTIVES.includes(current.objective) ? current.objective : 'balanced';
-  const copiedFiles = manifest.groups.filter(g => g.decision === 'copy' && g.file).map(g => g.file as string);
+  // Payloads missing from the store (or cut short) are recomputed instead, from the start.
+  const missing = new Set(await options.store.missingFiles(manifest));
+  for (const needed of [manifest.history.file, manifest.random.file]) {
+    if (missing.has(needed)) {
+      throw new MigrationError(
+        `the bundle ${options.store.uri} is damaged: ${needed} is missing or incomplete, and without it nothing can be replayed; checkpoint the session again`
+      );
+    }
+  }
+  const fallback: IFallback[] = [];
+  const unusable = new Set<number>(); // manifest groups whose payload cannot be used
+  manifest.groups.forEach((g, index) => {
+    if (g.decision === 'copy' && g.file && missing.has(g.file)) {
+      unusable.add(index);
+      fallback.push({ members: g.members, reason: `payload ${g.file} is missing from the bundle or incomplete` });
+    }
+  });
+  const copiedFiles = manifest.groups.filter(g => g.decision === 'copy' && g.file && !missing.has(g.file)).map(g => g.file as string);
   step('fetching the payloads');
   const fetched = await options.store.fetch(manifest, [...copiedFiles, manifest.history.file, manifest.random.file], {
     onProgress: options.onProgress,
@@ -115,8 +132,21 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
     const randomStates = { dir: fetched.dir, random: manifest.random.file, checksum: manifest.random.checksum };
     const graph = graphOf(records);
     const marks = parseMarks(manifest.marks ?? {});
-    const fallback: IFallback[] = [];
-    const unusable = new Set<number>(); // manifest groups whose payload cannot be used
+    /** A new plan that recomputes every group without a usable payload (DESIGN.md 2.5 fallback). */
+    const replan = (): IFeasiblePlan => {
+      const neverCopy = new Set(marks.neverCopy);
+      manifest.groups.forEach((g, index) => {
+        if (g.decision !== 'copy' || unusable.has(index)) {
+          g.members.forEach(m => neverCopy.add(m));
+        }
+      });
+      const replanMarks = { ...marks, neverCopy: [...neverCopy].sort(), alwaysCopy: marks.alwaysCopy.filter(m => !neverCopy.has(m)) };
+      return feasiblePlan(plan(fromGraph(graph, { objective, measurements: measurementsOf(current), marks: replanMarks })));
+    };
+    if (unusable.size > 0) {
+      step(`recomputing instead of loading: ${fallback.map(f => f.members.join(', ')).join('; ')}`);
+      current = replan();
+    }
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -191,19 +221,8 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
         if (failedLoad) {
           // Start over in a fresh kernel with a new plan that recomputes what cannot be loaded.
           await kernel.close().catch(() => undefined);
-          const neverCopy = new Set(marks.neverCopy);
-          manifest.groups.forEach((g, index) => {
-            if (g.decision !== 'copy' || unusable.has(index)) {
-              g.members.forEach(m => neverCopy.add(m));
-            }
-          });
-          const replanMarks = {
-            ...marks,
-            neverCopy: [...neverCopy].sort(),
-            alwaysCopy: marks.alwaysCopy.filter(m => !neverCopy.has(m))
-          };
           step(`falling back: recomputing ${fallback.map(f => f.members.join(', ')).join('; ')}`);
-          current = feasiblePlan(plan(fromGraph(graph, { objective, measurements: measurementsOf(current), marks: replanMarks })));
+          current = replan();
           continue;
         }
         step('verifying the restored variables');

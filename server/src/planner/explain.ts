@@ -48,6 +48,9 @@ function rerunObstacle(execution: IPlannerExecution): string | null {
   if (execution.replayFailed) {
     return `${describeExecution(execution)} failed to replay in an earlier restore`;
   }
+  if (execution.nondeterministic) {
+    return `${describeExecution(execution)} draws fresh random entropy (an unseeded generator of its own), so a re-run would give other results`;
+  }
   if (execution.unresolvedInputs.length > 0) {
     return `${describeExecution(execution)} read ${quoteAll(execution.unresolvedInputs)}, which no recorded execution produced`;
   }
@@ -260,6 +263,8 @@ export function infeasibility(
         );
       } else if (execution.replayFailed) {
         suggest(`fix ${describeExecution(execution)} so that it replays, then checkpoint again`);
+      } else if (execution.nondeterministic) {
+        suggest(`seed the generator created in ${describeExecution(execution)} (for example np.random.default_rng(0)) and re-run the notebook`);
       } else {
         suggest(`define ${quoteAll(execution.unresolvedInputs)} in a recorded cell and re-run the cells that use it`);
       }

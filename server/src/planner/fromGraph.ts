@@ -55,7 +55,8 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
       depends: [...depends].sort((a, b) => a - b),
       unresolvedInputs: [...unresolved].sort(),
       neverRerun: isNeverRerun(marks, execution),
-      replayFailed: failed.has(execution.index)
+      replayFailed: failed.has(execution.index),
+      nondeterministic: execution.nondeterministic
     };
   });
 

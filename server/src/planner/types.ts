@@ -49,6 +49,8 @@ export interface IPlannerExecution {
   neverRerun: boolean;
   /** A previous restore failed to replay it. */
   replayFailed: boolean;
+  /** It drew fresh OS entropy (an unseeded generator of its own): a re-run gives other results. */
+  nondeterministic?: boolean;
 }
 
 /** Everything `plan()` needs. */

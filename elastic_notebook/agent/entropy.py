@@ -1,0 +1,53 @@
+"""Cells whose results cannot be replayed: they draw fresh entropy from the operating system.
+
+Replaying a cell gives the same results when its randomness comes from Python's or numpy's global
+generator (their states are recorded before each execution). A cell that creates a generator of
+its own without a seed (``np.random.default_rng()``, ``random.Random()``), or asks the OS for
+random bytes (``os.urandom``, ``secrets``, ``uuid.uuid4``), gets different numbers on every run:
+its results must be copied, never recomputed. This is read from the cell's code, conservatively
+by name, so a user function with one of these names is also treated as non-replayable (a copy
+instead of a re-run: slower perhaps, never wrong).
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+# Constructors that seed themselves from the OS when called without a seed.
+_SEEDED_BY_ARGUMENT = frozenset(
+    {"default_rng", "Random", "RandomState", "SeedSequence", "PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
+)
+# Calls that always return fresh entropy.
+_ALWAYS_FRESH = frozenset(
+    {"urandom", "SystemRandom", "uuid1", "uuid4", "token_bytes", "token_hex", "token_urlsafe", "randbelow", "getrandom"}
+)
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+@lru_cache(maxsize=256)
+def draws_fresh_entropy(code: str) -> bool:
+    """Whether running ``code`` (a cell after IPython's transforms) draws entropy from the OS."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _called_name(node)
+        if name in _ALWAYS_FRESH:
+            return True
+        if name in _SEEDED_BY_ARGUMENT:
+            given = [*node.args[:1], *(k.value for k in node.keywords if k.arg in ("seed", "entropy", "x") or k.arg is None)]
+            if not given or all(isinstance(v, ast.Constant) and v.value is None for v in given):
+                return True
+    return False
