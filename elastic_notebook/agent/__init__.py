@@ -65,7 +65,9 @@ class _Agent:
             self.last_error = f"random state: {type(err).__name__}: {err}"
         try:
             self.history.hold()
-            self.recorder.before(raw, parse_header(raw), spent=time.perf_counter() - t0)
+            self.recorder.before(
+                raw, parse_header(raw), spent=time.perf_counter() - t0, transformed=getattr(info, "transformed_cell", None)
+            )
         except Exception as err:  # noqa: BLE001 - recording must never break the user's cell
             self.recorder._pending = None
             self.last_error = f"pre_run_cell: {type(err).__name__}: {err}"
