@@ -680,7 +680,9 @@ cycle = itertools.cycle([1, 2])
 next(cycle)
 chunks = itertools.islice(source, 2, 8)""",
         "source.append(99)          # iterators over source see the change\nnext_after = next(it)",
-    ]),
+    ],
+        # Pin a plan that copies the iterators: their payloads must keep pointing at `source`.
+        metadata={"elastic_notebook": {"alwaysCopy": ["mapped", "source", "it", "pairs"]}}),
     nb("26_nested_structures", "deep", ["fast"], ["aliases across variables and inside containers", "numpy", "pandas"], 0.2, "Deeply nested experiment records mixing every kind of value", [
         """\
 import numpy as np

@@ -782,7 +782,9 @@ def dump(ns: dict | None = None) -> dict:
         variables = {}
         for name in user_names(ns, hidden):
             try:
-                variables[name] = describer.describe(ns[name], name)
+                variables[name] = desc = describer.describe(ns[name], name)
+                if isinstance(desc, dict) and "ref" in desc:
+                    describer.objects[desc["ref"]].setdefault("variables", []).append(name)
             except RecursionError:
                 variables[name] = "<too deep>"
                 describer.errors.append(f"{name}: too deeply nested to describe")
@@ -832,10 +834,17 @@ class _Comparison:
         elif len(self.diffs) == self.limit:
             self.diffs.append("... (more differences not shown)")
 
+    @staticmethod
+    def where(dump: dict, ordinal: int) -> str:
+        """How to name an object: the variable holding it, else where the walk met it first."""
+        entry = dump["objects"][ordinal]
+        names = entry.get("variables")
+        return f"{names[0]} (a variable)" if names else entry["path"]
+
     def show(self, dump: dict, desc) -> str:
         if _is_ref(desc):
             entry = dump["objects"][desc["ref"]]
-            return f"a {entry['type']} (first seen at {entry['path']})"
+            return f"a {entry['type']} ({self.where(dump, desc['ref'])})"
         if isinstance(desc, str):
             return _pretty(desc)
         text = json.dumps(desc)
@@ -900,14 +909,12 @@ class _Comparison:
     def ref(self, i: int, j: int, path: str) -> None:
         if i in self.forward:
             if self.forward[i] != j:
-                first = self.a["objects"][i]["path"]
-                self.note(f"{path}: sharing broken: in the original this is the same object as {first}; "
-                          f"in the restored session it is a different object (also at {self.b['objects'][j]['path']})")
+                self.note(f"{path}: sharing broken: in the original this is the same object as {self.where(self.a, i)}; "
+                          f"in the restored session it is a different object")
             return
         if j in self.backward:
-            other = self.a["objects"][self.backward[j]]["path"]
-            self.note(f"{path}: extra sharing: in the restored session this is the same object as {other}; "
-                      f"in the original they were different objects")
+            self.note(f"{path}: extra sharing: in the restored session this is the same object as "
+                      f"{self.where(self.a, self.backward[j])}; in the original they were different objects")
             return
         self.forward[i] = j
         self.backward[j] = i
@@ -924,7 +931,7 @@ class _Comparison:
         fam_a, fam_b = families(self.a), families(self.b)
 
         def path(dump, ordinal):
-            return dump["objects"][ordinal]["path"]
+            return self.where(dump, ordinal)
 
         for family in self.a.get("memory", []):
             mapped = [(self.forward[o], off, o) for o, off in family if o in self.forward]

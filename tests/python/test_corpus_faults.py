@@ -118,6 +118,13 @@ def test_truncated_payload_falls_back_to_recomputing(checkpointed, tmp_path: Pat
     assert_fell_back(checkpointed, bundle, group)
 
 
+def test_missing_payload_falls_back_to_recomputing(checkpointed, tmp_path: Path):
+    bundle = copy_of(checkpointed[1], tmp_path)
+    group = group_of(bundle, "primes")
+    (bundle / group["file"]).unlink()
+    assert_fell_back(checkpointed, bundle, group)
+
+
 def test_every_copied_payload_corrupted(checkpointed, tmp_path: Path):
     """With nothing loadable the whole session is recomputed, still isomorphic."""
     session, _, checkpoint, original = checkpointed
