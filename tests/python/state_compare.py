@@ -835,10 +835,11 @@ class _Comparison:
             self.diffs.append("... (more differences not shown)")
 
     @staticmethod
-    def where(dump: dict, ordinal: int) -> str:
-        """How to name an object: the variable holding it, else where the walk met it first."""
+    def where(dump: dict, ordinal: int, other_than: str | None = None) -> str:
+        """How to name an object: a variable holding it, else where the walk met it first (not
+        ``other_than``, the place being reported)."""
         entry = dump["objects"][ordinal]
-        names = entry.get("variables")
+        names = [n for n in entry.get("variables", []) if n != other_than]
         return f"{names[0]} (a variable)" if names else entry["path"]
 
     def show(self, dump: dict, desc) -> str:
@@ -909,12 +910,12 @@ class _Comparison:
     def ref(self, i: int, j: int, path: str) -> None:
         if i in self.forward:
             if self.forward[i] != j:
-                self.note(f"{path}: sharing broken: in the original this is the same object as {self.where(self.a, i)}; "
+                self.note(f"{path}: sharing broken: in the original this is the same object as {self.where(self.a, i, path)}; "
                           f"in the restored session it is a different object")
             return
         if j in self.backward:
             self.note(f"{path}: extra sharing: in the restored session this is the same object as "
-                      f"{self.where(self.a, self.backward[j])}; in the original they were different objects")
+                      f"{self.where(self.a, self.backward[j], path)}; in the original they were different objects")
             return
         self.forward[i] = j
         self.backward[j] = i
