@@ -680,7 +680,13 @@ _HELD_BY_LIST = _held_by_list_count()
 def _persistent_ids(obj: Any, own_dict: Any) -> frozenset[int]:
     """Ids of the objects ``obj`` references itself (C-level referents and ``__dict__`` values)."""
     # The object's class is not state it holds (instances of one class are not linked by it).
-    ids = {id(r) for r in gc.get_referents(obj) if not isinstance(r, type)}
+    referents = [r for r in gc.get_referents(obj) if not isinstance(r, type)]
+    ids = {id(r) for r in referents}
+    # C objects keep some references in an internal tuple (map and zip keep their iterators
+    # so): the items are the object's own references too (a map over a list links to the list).
+    for r in referents:
+        if type(r) is tuple:
+            ids.update(id(item) for item in r if not isinstance(item, type))
     if isinstance(own_dict, dict):
         ids.update(map(id, own_dict.values()))
     return frozenset(ids)

@@ -17,6 +17,11 @@ def test_container_holding_another_variable_is_linked(nb: KernelSession) -> None
     assert ex.groups == {frozenset({"l1", "l2", "d"}), frozenset({"other"})}
 
 
+def test_lazy_iterators_are_linked_with_what_they_iterate(nb: KernelSession) -> None:
+    ex = nb.run("source = [1, 2, 3]\nmapped = map(str, source)\npairs = zip(source, 'abc')\nlone = iter([4, 5])")
+    assert ex.groups == {frozenset({"source", "mapped", "pairs"}), frozenset({"lone"})}
+
+
 def test_numpy_view_and_base_are_linked(nb: KernelSession) -> None:
     ex = nb.run("import numpy as np\nbase = np.arange(10)\nview = base[2:5]\ncopy = base[2:5].copy()")
     assert ex.groups == {frozenset({"np"}), frozenset({"base", "view"}), frozenset({"copy"})}
