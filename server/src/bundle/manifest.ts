@@ -105,7 +105,7 @@ export const manifestSchema = z
     checkpointId: z.string().refine(isCheckpointId, 'must look like "20261121T101500Z-1a2b3c4d"'),
     createdAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
     notebook: z.looseObject({
-      /** The notebook's path (absolute for the CLI, server-relative in JupyterLab), when known. */
+      /** The notebook's absolute path on the machine that made the checkpoint (CLI and JupyterLab alike), when known. */
       path: z.string().nullable(),
       kernelName: z.string().nullable()
     }),
