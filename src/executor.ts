@@ -7,6 +7,16 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { interceptHeader } from './intercept';
 import { IKernelBootstrapper } from './tokens';
 
+/** Cells of one notebook waiting to be sent to the kernel. */
+interface ISendQueue {
+  /** Settles when the last scheduled cell is done. */
+  tail: Promise<void>;
+  /** Tickets handed out so far. */
+  scheduled: number;
+  /** Cells with a ticket up to this one are dropped (an earlier cell failed while they waited). */
+  abortedUpTo: number;
+}
+
 /**
  * A notebook cell executor that behaves like JupyterLab's default one, except that a code cell's
  * source reaches the kernel behind the hidden `%%intercept` line when the agent is loaded. The
@@ -65,7 +75,22 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
     }
     const deletedCells = notebook.deletedCells;
     onCellExecutionScheduled({ cell });
+    // Cells of one notebook go to the kernel one after the other; when one fails, the cells
+    // scheduled behind it are not sent. The kernel's own stop-on-error abort does the same, but
+    // only for requests it has already queued, which is a race (ipykernel 7 lost it now and then,
+    // and "Run All" ran past an error).
+    const queue = this._queueOf(notebook);
+    const ticket = ++queue.scheduled;
+    const previous = queue.tail;
+    let release!: () => void;
+    queue.tail = new Promise<void>(resolve => (release = resolve));
+    await previous;
+    if (ticket <= queue.abortedUpTo) {
+      release();
+      return false;
+    }
     let ran = false;
+    let failed = true;
     try {
       const reply = await this._execute(cell as CodeCell, notebook, sessionContext, {
         deletedCells,
@@ -85,6 +110,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
       } else {
         throw new KernelError(reply.content);
       }
+      failed = false;
     } catch (reason) {
       if (cell.isDisposed || (reason as Error).message.startsWith('Canceled')) {
         ran = false;
@@ -92,12 +118,29 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
         onCellExecuted({ cell, success: false, error: reason as KernelError });
         throw reason;
       }
+    } finally {
+      if (failed) {
+        queue.abortedUpTo = queue.scheduled; // everything scheduled so far, not what comes later
+      }
+      release();
     }
     if (ran) {
       onCellExecuted({ cell, success: true });
     }
     return ran;
   }
+
+  /** The send queue of a notebook. */
+  private _queueOf(notebook: INotebookModel): ISendQueue {
+    let queue = this._queues.get(notebook);
+    if (!queue) {
+      queue = { tail: Promise.resolve(), scheduled: 0, abortedUpTo: 0 };
+      this._queues.set(notebook, queue);
+    }
+    return queue;
+  }
+
+  private readonly _queues = new WeakMap<INotebookModel, ISendQueue>();
 
   /** `CodeCell.execute`, with the code behind the intercept line when the agent records. */
   private async _execute(
