@@ -4,23 +4,8 @@
  * `storedMeasurements` hook) and the checkpoints it makes price copies with what this machine and
  * its store actually did.
  */
-import { MeasurementLog, storeTarget } from '../migrate/measurementLog';
-import { Measurements, ThroughputKind } from '../planner/index';
-
-/**
- * Smallest transfer worth remembering: below it the time is mostly fixed costs (an fsync, a
- * request round trip), and a rate computed from it would make every later copy look far slower
- * than it is.
- */
-export const MIN_OBSERVED_BYTES = 1 << 20;
-
-/** One observation: `bytes` of `kind` work took `ms` against the store of `uri`. */
-export interface IObservation {
-  kind: ThroughputKind;
-  uri: string;
-  bytes: number;
-  ms: number;
-}
+import { IObservation, MeasurementLog } from '../migrate/measurementLog';
+import { Measurements } from '../planner/index';
 
 /** The companion's measurement log: opened on first use, saved after every job. */
 export class CompanionMeasurements {
@@ -31,20 +16,16 @@ export class CompanionMeasurements {
 
   /** The measurements for a checkpoint to (or a restore from) the store of `uri`. */
   async forUri(uri: string): Promise<Measurements> {
-    return (await this.open()).measurements(storeTarget(uri));
+    return (await this.open()).measurements(uri);
   }
 
   /**
-   * Remember observations of at least {@link MIN_OBSERVED_BYTES} and write the log (failures are
-   * ignored: measurements are an optimisation).
+   * Remember what a job observed against the store of bundle `uri` and write the log (failures
+   * are ignored: measurements are an optimisation).
    */
-  async record(observations: IObservation[]): Promise<void> {
+  async record(uri: string, observations: IObservation[]): Promise<void> {
     const log = await this.open();
-    for (const o of observations) {
-      if (Number.isFinite(o.bytes) && Number.isFinite(o.ms) && o.bytes >= MIN_OBSERVED_BYTES && o.ms > 0) {
-        log.record(o.kind, storeTarget(o.uri), o.bytes, o.ms);
-      }
-    }
+    log.record(uri, observations);
     // One save at a time: two jobs finishing together must not interleave their writes.
     this.saving = this.saving.then(() => log.save());
     await this.saving;

@@ -7,6 +7,7 @@
 import { promises as fs } from 'fs';
 import type { HistoryStore } from '../ahg/store';
 import { checkpoint, ICheckpointOutcome } from '../migrate/checkpoint';
+import { checkpointObservations } from '../migrate/measurementLog';
 import { MigrationError } from '../migrate/migrationError';
 import { Objective } from '../planner/index';
 import { IS3Options, openStore } from '../storage/index';
@@ -117,10 +118,7 @@ export async function runCheckpointJob(
   } finally {
     await store.close();
   }
-  await services.measurements.record([
-    { kind: 'serialize', uri: outcome.bundle, bytes: outcome.manifest.stats.payloadBytes, ms: outcome.timings.serializeMs },
-    { kind: 'write', uri: outcome.bundle, bytes: outcome.bytes, ms: outcome.timings.publishMs }
-  ]);
+  await services.measurements.record(outcome.bundle, checkpointObservations(outcome));
   const { feasible: _feasible, ...plan } = outcome.plan;
   return {
     kernelId,

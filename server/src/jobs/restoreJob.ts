@@ -5,6 +5,7 @@
  * does it ask for a kernel, which this job makes by restarting the user's kernel (a fresh process)
  * and loading the agent into it, again for each fallback attempt.
  */
+import { restoreObservations } from '../migrate/measurementLog';
 import { IRestoreKernel, IRestoreOutcome, restore } from '../migrate/restore';
 import { MigrationError } from '../migrate/migrationError';
 import { IS3Options, openStore } from '../storage/index';
@@ -73,10 +74,7 @@ export async function runRestoreJob(
   } finally {
     await store.close();
   }
-  await services.measurements.record([
-    { kind: 'read', uri: outcome.bundle, bytes: outcome.bytes.fetched, ms: outcome.timings.fetchMs },
-    { kind: 'deserialize', uri: outcome.bundle, bytes: outcome.bytes.loaded, ms: outcome.timings.loadMs }
-  ]);
+  await services.measurements.record(outcome.bundle, restoreObservations(outcome));
   const { kernel: _kernel, ...rest } = outcome;
   return { kernelId, notebook, ...rest };
 }

@@ -7,6 +7,32 @@ import { promises as fs } from 'fs';
 import os from 'os';
 import path from 'path';
 import { Measurements, ThroughputKind, ThroughputMeter } from '../planner/index';
+import type { ICheckpointOutcome } from './checkpoint';
+import type { IRestoreOutcome } from './restore';
+
+/** One throughput observation: `bytes` of `kind` work took `ms`. */
+export interface IObservation {
+  kind: ThroughputKind;
+  bytes: number;
+  ms: number;
+}
+
+/** What a checkpoint measured: serializing, and writing (the agent's file writes plus publishing). */
+export function checkpointObservations(outcome: ICheckpointOutcome): IObservation[] {
+  return [
+    { kind: 'serialize', bytes: outcome.manifest.stats.payloadBytes, ms: outcome.timings.serializeMs },
+    // Publishing alone is only fsyncs for a local folder: the writes happened in the agent.
+    { kind: 'write', bytes: outcome.bytes, ms: outcome.timings.writeMs + outcome.timings.publishMs }
+  ];
+}
+
+/** What a restore measured: fetching from the store, and loading payloads into the kernel. */
+export function restoreObservations(outcome: Pick<IRestoreOutcome, 'bytes' | 'timings'>): IObservation[] {
+  return [
+    { kind: 'read', bytes: outcome.bytes.fetched, ms: outcome.timings.fetchMs },
+    { kind: 'deserialize', bytes: outcome.bytes.loaded, ms: outcome.timings.loadMs }
+  ];
+}
 
 /** The default data folder of the CLI: `$ELASTIC_NOTEBOOK_DATA_DIR`, else `~/.local/share/elastic-notebook`. */
 export function defaultDataDir(): string {
@@ -38,15 +64,24 @@ export class MeasurementLog {
     return new MeasurementLog(file, ThroughputMeter.fromJSON(log));
   }
 
-  /** The measurements for a migration from this host to `target`. */
-  measurements(target: string): Measurements {
-    return this.meter.measurements(os.hostname(), target);
+  /** The measurements for a migration from this host to the store of bundle `uri`. */
+  measurements(uri: string): Measurements {
+    return this.meter.measurements(os.hostname(), storeTarget(uri));
   }
 
-  /** Remember an observation (serialize/deserialize are per host, write/read per store). */
-  record(kind: ThroughputKind, target: string, bytes: number, ms: number): void {
-    const on = kind === 'serialize' || kind === 'deserialize' ? os.hostname() : target;
-    this.meter.record(kind, on, bytes, ms);
+  /**
+   * Remember observations made against the store of bundle `uri` (serialize/deserialize are per
+   * host, write/read per store); malformed ones (negative, not finite) are skipped.
+   */
+  record(uri: string, observations: IObservation[]): void {
+    for (const { kind, bytes, ms } of observations) {
+      const on = kind === 'serialize' || kind === 'deserialize' ? os.hostname() : storeTarget(uri);
+      try {
+        this.meter.record(kind, on, bytes, ms);
+      } catch {
+        // A measurement that makes no sense is not worth failing a checkpoint over.
+      }
+    }
   }
 
   /** Write the log (atomically; failures are ignored: measurements are an optimisation). */

@@ -63,8 +63,11 @@ export class ThroughputMeter {
     if (!(Number.isFinite(bytes) && bytes >= 0) || !(Number.isFinite(ms) && ms >= 0)) {
       throw new RangeError(`throughput observation needs finite bytes >= 0 and ms >= 0, got ${bytes} bytes in ${ms} ms`);
     }
-    if (bytes === 0 || ms === 0) {
-      return; // Carries no rate.
+    if (bytes < MIN_BANDWIDTH_BYTES || ms === 0) {
+      // Small transfers measure latency and fsyncs, not throughput (pricing a 20 MB copy from a
+      // 2 KB one gave minutes): they are not kept, and until a large one is seen the defaults
+      // are the better guess.
+      return;
     }
     const key = `${kind}\u0000${target}`;
     const list = this.observations.get(key) ?? [];
@@ -77,21 +80,15 @@ export class ThroughputMeter {
 
   /**
    * Bytes per second of `kind` for `target` over the recent observations (total bytes over total
-   * time, ignoring transfers under 1 MiB), or undefined if there is none of 1 MiB or more.
+   * time), or undefined if there is none (transfers under 1 MiB are not kept).
    */
   estimate(kind: ThroughputKind, target: string): number | undefined {
     const list = this.observations.get(`${kind}\u0000${target}`);
     if (!list || list.length === 0) {
       return undefined;
     }
-    // Small transfers measure latency and fsyncs, not throughput: pricing a 20 MB copy from a
-    // 2 KB one gave minutes. Until a large one is seen, the defaults are the better guess.
-    const used = list.filter(o => o.bytes >= MIN_BANDWIDTH_BYTES);
-    if (used.length === 0) {
-      return undefined;
-    }
-    const bytes = used.reduce((sum, o) => sum + o.bytes, 0);
-    const ms = used.reduce((sum, o) => sum + o.ms, 0);
+    const bytes = list.reduce((sum, o) => sum + o.bytes, 0);
+    const ms = list.reduce((sum, o) => sum + o.ms, 0);
     return (1000 * bytes) / ms;
   }
 

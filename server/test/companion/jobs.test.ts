@@ -144,12 +144,10 @@ describe('companion measurements', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'en-measure-'));
     try {
       const first = new CompanionMeasurements(dir);
-      await first.record([
-        { kind: 'write', uri: '/data/checkpoints/a', bytes: 4500, ms: 30 },
-        { kind: 'write', uri: 's3://bucket/a', bytes: 8 * MIB, ms: 1000 }
-      ]);
+      await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4500, ms: 30 }]);
+      await first.record('s3://bucket/a', [{ kind: 'write', bytes: 8 * MIB, ms: 1000 }]);
       expect(await first.forUri('/data/checkpoints/b')).toEqual({});
-      await first.record([{ kind: 'write', uri: '/data/checkpoints/a', bytes: 4 * MIB, ms: 100 }]);
+      await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4 * MIB, ms: 100 }]);
       const again = new CompanionMeasurements(dir);
       expect((await again.forUri('/elsewhere')).writeBytesPerSec).toBe(40 * MIB);
       expect((await again.forUri('s3://bucket/other')).writeBytesPerSec).toBe(8 * MIB);

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IExecutionRecord } from '../../ahg/types';
 import { checkpoint, formatBytes, ICheckpointOutcome } from '../../migrate/checkpoint';
-import { MeasurementLog, storeTarget } from '../../migrate/measurementLog';
+import { checkpointObservations, MeasurementLog } from '../../migrate/measurementLog';
 import { MarksError, Objective, OBJECTIVES } from '../../planner/index';
 import { marksFromNotebook } from '../../planner/notebookMarks';
 import { CliError, oneLine } from '../cliError';
@@ -60,7 +60,6 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
   // Checked before anything runs: a bad --out must not cost a whole notebook run.
   const store = await openBundleStore(options.out, context);
   const measured = await MeasurementLog.open();
-  const target = storeTarget(store.uri);
   const timeoutMs = options.timeout ? options.timeout * 1000 : undefined;
   const { progress } = context;
   const { result, kept } = await withNotebookSession(notebook, options, context, async ({ server, session }) => {
@@ -81,16 +80,14 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
       store,
       objective: options.objective,
       marks,
-      measurements: measured.measurements(target),
+      measurements: measured.measurements(store.uri),
       notebook: { path: notebook.path, kernelName: notebook.kernelName },
       onStep: message => progress.step(message)
     });
     return { outcome, runMs };
   });
   const { outcome, runMs } = result;
-  measured.record('serialize', target, outcome.manifest.stats.payloadBytes, outcome.timings.serializeMs);
-  // Writing = the agent's file writes plus the store's publishing (an upload, or only fsyncs locally).
-  measured.record('write', target, outcome.bytes, outcome.timings.writeMs + outcome.timings.publishMs);
+  measured.record(store.uri, checkpointObservations(outcome));
   await measured.save();
   const { feasible: _feasible, ...plan } = outcome.plan;
   const printed: ICheckpointResult = {

@@ -1,7 +1,7 @@
 import { existsSync } from 'fs';
 import path from 'path';
 import { Command } from 'commander';
-import { MeasurementLog, storeTarget } from '../../migrate/measurementLog';
+import { MeasurementLog, restoreObservations } from '../../migrate/measurementLog';
 import { IRestoreKernel, IRestoreOutcome, restore } from '../../migrate/restore';
 import { openBundleStore } from '../bundleStore';
 import { CliError } from '../cliError';
@@ -57,8 +57,7 @@ async function runRestore(bundle: string, options: IRestoreOptions, context: ICo
   };
   const outcome = await restore({ store, openKernel, onStep: message => progress.step(message) });
   const measured = await MeasurementLog.open();
-  measured.record('read', storeTarget(store.uri), outcome.bytes.fetched, outcome.timings.fetchMs);
-  measured.record('deserialize', storeTarget(store.uri), outcome.bytes.loaded, outcome.timings.loadMs);
+  measured.record(store.uri, restoreObservations(outcome));
   await measured.save();
   const { kernel: _kernel, ...rest } = outcome;
   const kept = options.keepKernel && last ? await keepKernel(last, opened) : null;
