@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import path from 'path';
+import { syncPath, writeFileDurably } from '../durable';
 import { HistoryGraph } from './graph';
 import { IExecutionRecord } from './types';
 
@@ -218,7 +219,7 @@ export class HistoryStore {
     const run: IRun = { runId, graph: new HistoryGraph(), file: path.join(dir, `${runId}.jsonl`) };
     if ((await fs.mkdir(dir, { recursive: true })) !== undefined) {
       // A new kernel folder: its entry in ahg/ must survive a crash too.
-      await syncFolder(path.dirname(dir));
+      await syncPath(path.dirname(dir));
     }
     await fs.writeFile(run.file, '', { flag: 'a' });
     await this.setCurrent(history, runId);
@@ -251,25 +252,9 @@ export class HistoryStore {
     const dir = this.kernelDir(history.kernelId);
     const file = path.join(dir, 'current.json');
     const temp = `${file}.${process.pid}.tmp`;
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify({ runId }));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFileDurably(temp, JSON.stringify({ runId }));
     await fs.rename(temp, file);
-    await syncFolder(dir);
+    await syncPath(dir);
     history.current = runId;
-  }
-}
-
-/** Fsync a folder so that files created or renamed in it survive a crash. */
-async function syncFolder(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -4,7 +4,6 @@
  * commit the manifest last, so that a bundle is either complete or not there at all.
  */
 import { createHash } from 'crypto';
-import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import { HistoryGraph } from '../ahg/graph';
@@ -13,6 +12,7 @@ import { fromGraph, IFeasiblePlan, Measurements, Objective, parseMarks, plan, Pl
 import { AgentCalls, ICheckpointResult, IKernelChannel } from './agentCalls';
 import { MigrationError } from './migrationError';
 import { newCheckpointId } from '../bundle/checkpointId';
+import { writeFileDurably } from '../durable';
 import { IBundleManifestInput, IMigrationStore, ITransferOptions } from './types';
 
 /** The manifest format this code writes. */
@@ -136,7 +136,8 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     // The run's raw records, so that the restored kernel continues the same history.
     const historyFile = `${payloadDir}/history.jsonl`;
     const historyText = options.records.map(r => JSON.stringify(r)).join('\n') + '\n';
-    await writeDurably(path.join(staging, 'history.jsonl'), historyText);
+    // The store fsyncs the folder when it publishes.
+    await writeFileDurably(path.join(staging, 'history.jsonl'), historyText);
 
     const groups: IBundleManifestInput['groups'] = current.groups.map(group => {
       const payload = group.decision === 'copy' ? written.get(keyOf(group.members)) : undefined;
@@ -204,17 +205,6 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     // Nothing of a failed or cancelled checkpoint may stay behind; the previous bundle is intact.
     await options.store.abandon(checkpointId).catch(() => undefined);
     throw err;
-  }
-}
-
-/** Write a file and fsync it (the store fsyncs the folder when it publishes). */
-async function writeDurably(file: string, text: string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -10,6 +10,7 @@ import { childLocation, ILocalLocation } from '../bundle/bundleUri';
 import { checkpointTime } from '../bundle/checkpointId';
 import { BundleError, errorMessage } from '../bundle/errors';
 import { MANIFEST_FILE, Manifest, PAYLOADS_DIR } from '../bundle/manifest';
+import { syncPath, writeFileDurably } from '../durable';
 import { BaseStore } from './baseStore';
 import { IFetchResult, IStoreOptions, ITransferOptions, ITransferResult } from './store';
 import { elapsedMs, now, ProgressMeter, throwIfCancelled } from './transfer';
@@ -181,13 +182,7 @@ export class LocalStore extends BaseStore {
     const target = path.join(this.root, MANIFEST_FILE);
     const temp = path.join(this.root, `${TEMP_PREFIX}${checkpointId}`);
     try {
-      const handle = await fs.open(temp, 'w');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeFileDurably(temp, text);
       await fs.rename(temp, target);
       await syncPath(this.root);
     } catch (err) {
@@ -281,16 +276,6 @@ async function makeDurableDir(dir: string): Promise<void> {
     if (folder === first) {
       break;
     }
-  }
-}
-
-/** Fsync a file or a folder (a folder's fsync makes the entries created or renamed in it durable). */
-async function syncPath(target: string): Promise<void> {
-  const handle = await fs.open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -33,18 +33,19 @@ let lib: string;
 /** Compile the bundle and storage sources for the child (it runs plain Node, no ts-jest). */
 async function transpile(): Promise<string> {
   const out = path.join(temp, 'lib');
+  // The folders the store is made of, and the top-level module it shares with the history store.
+  const sources = ['durable.ts'];
   for (const folder of ['bundle', 'storage']) {
     await fs.mkdir(path.join(out, folder), { recursive: true });
-    for (const name of await fs.readdir(path.join(SRC, folder))) {
-      if (!name.endsWith('.ts')) {
-        continue;
-      }
-      const source = await fs.readFile(path.join(SRC, folder, name), 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }
-      });
-      await fs.writeFile(path.join(out, folder, name.replace(/\.ts$/, '.js')), outputText);
-    }
+    const names = (await fs.readdir(path.join(SRC, folder))).filter(name => name.endsWith('.ts'));
+    sources.push(...names.map(name => path.join(folder, name)));
+  }
+  for (const file of sources) {
+    const source = await fs.readFile(path.join(SRC, file), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }
+    });
+    await fs.writeFile(path.join(out, file.replace(/\.ts$/, '.js')), outputText);
   }
   return out;
 }
