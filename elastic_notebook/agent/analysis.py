@@ -24,6 +24,8 @@ import re
 import types
 from dataclasses import dataclass, field
 
+from .entropy import draws_fresh_entropy
+
 # Magics whose argument or body is Python code run in the user namespace.
 _CODE_MAGICS = frozenset({"time", "timeit", "prun", "capture"})
 _SHELL_CALLS = frozenset({"system", "getoutput"})
@@ -41,6 +43,8 @@ class CellNames:
     """Names bound at module level anywhere in the cell (conditionally or not)."""
     calls_unknown_code: bool = False
     """True when the cell runs code we cannot see (e.g. ``%run``, ``exec``)."""
+    fresh_entropy: bool = False
+    """True when the cell draws fresh OS entropy, so a re-run would not reproduce it (:mod:`.entropy`)."""
 
 
 class _Visitor(ast.NodeVisitor):
@@ -88,13 +92,14 @@ def analyse_cell(code: str) -> CellNames | None:
         else:
             cached = CellNames()
             _ModuleAnalyser(cached).run(tree.body)
+            cached.fresh_entropy = draws_fresh_entropy(tree)
         if len(_analysed) >= _CACHE_SIZE:
             del _analysed[next(iter(_analysed))]  # the oldest entry
         _analysed[code] = cached
     if cached is None:
         return None
     # A copy: the result depends on the code only, and callers may change what they get.
-    return CellNames(set(cached.reads), set(cached.stores), cached.calls_unknown_code)
+    return CellNames(set(cached.reads), set(cached.stores), cached.calls_unknown_code, cached.fresh_entropy)
 
 
 # Cells are often run again unchanged: their analysis is kept (by code) for the last few hundred.

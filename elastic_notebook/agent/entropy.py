@@ -6,13 +6,13 @@ its own without a seed (``np.random.default_rng()``, ``random.Random()``), or as
 random bytes (``os.urandom``, ``secrets``, ``uuid.uuid4``), gets different numbers on every run:
 its results must be copied, never recomputed. This is read from the cell's code, conservatively
 by name, so a user function with one of these names is also treated as non-replayable (a copy
-instead of a re-run: slower perhaps, never wrong).
+instead of a re-run: slower perhaps, never wrong). The cell analysis calls it on the tree it
+has already parsed (``CellNames.fresh_entropy``).
 """
 
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
 
 # Constructors that seed themselves from the OS when called without a seed.
 _SEEDED_BY_ARGUMENT = frozenset(
@@ -33,13 +33,8 @@ def _called_name(call: ast.Call) -> str | None:
     return None
 
 
-@lru_cache(maxsize=256)
-def draws_fresh_entropy(code: str) -> bool:
-    """Whether running ``code`` (a cell after IPython's transforms) draws entropy from the OS."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return False
+def draws_fresh_entropy(tree: ast.AST) -> bool:
+    """Whether running the parsed cell ``tree`` draws entropy from the OS."""
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue

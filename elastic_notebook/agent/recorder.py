@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .analysis import CellNames, analyse_cell, indirect_globals
-from .entropy import draws_fresh_entropy
 from .fingerprint import Fingerprint, fingerprint
 from .groups import LinkIndex
 from .intercept import body_of, is_intercepted
@@ -153,7 +152,7 @@ class Recorder:
         modified = sorted(name for name in writes if name in before and before[name] == id(ns[name]))
         if modified:
             record["modified"] = modified  # changed in place: the old version is an input too
-        if draws_fresh_entropy(pending.code):
+        if names is not None and names.fresh_entropy:
             record["nondeterministic"] = True  # its results cannot be recomputed, only copied
         record["agentMs"] = (pending.agent_seconds + time.perf_counter() - t0) * 1000.0
         self.seq += 1

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "entropy_under_test", Path(__file__).resolve().parents[2] / "elastic_notebook" / "agent" / "entropy.py"
-)
-entropy = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(entropy)
+from elastic_notebook.agent.analysis import analyse_cell
 
 
 @pytest.mark.parametrize(
@@ -34,7 +27,8 @@ _spec.loader.exec_module(entropy)
     ],
 )
 def test_fresh_entropy_is_recognised(code: str, fresh: bool) -> None:
-    assert entropy.draws_fresh_entropy(code) is fresh
+    names = analyse_cell(code)
+    assert (names is not None and names.fresh_entropy) is fresh
 
 
 def test_the_record_says_so(nb) -> None:
