@@ -57,8 +57,8 @@ export function graphOf(records: IExecutionRecord[]): HistoryGraph {
   return graph;
 }
 
-/** Key of a group: its sorted members. */
-const keyOf = (members: string[]) => JSON.stringify([...members].sort());
+/** Key of a group: its sorted members (plans and manifests list the same group's members alike). */
+export const groupKey = (members: string[]): string => JSON.stringify([...members].sort());
 
 /** The plan, or a MigrationError saying why none exists and what to do. */
 export function feasiblePlan(result: Plan): IFeasiblePlan {
@@ -97,7 +97,7 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
       planMs += performance.now() - t0;
       const toWrite = current.groups
         .map((group, index) => ({ index, members: group.members }))
-        .filter(({ index, members }) => current.groups[index].decision === 'copy' && !written.has(keyOf(members)));
+        .filter(({ index, members }) => current.groups[index].decision === 'copy' && !written.has(groupKey(members)));
       if (agentResult && toWrite.length === 0) {
         break;
       }
@@ -115,7 +115,7 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
           throw new MigrationError(`the kernel agent answered for group ${group.index}, which was not asked for`);
         }
         if (group.ok && group.file && group.checksum) {
-          written.set(keyOf(members), {
+          written.set(groupKey(members), {
             file: `${payloadDir}/${path.basename(group.file)}`,
             bytes: group.bytes,
             checksum: group.checksum,
@@ -140,7 +140,7 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     await writeFileDurably(path.join(staging, 'history.jsonl'), historyText);
 
     const groups: IBundleManifestInput['groups'] = current.groups.map(group => {
-      const payload = group.decision === 'copy' ? written.get(keyOf(group.members)) : undefined;
+      const payload = group.decision === 'copy' ? written.get(groupKey(group.members)) : undefined;
       const producedBy = new Set<number>();
       for (const name of group.members) {
         const producer = graph.activeSnapshot(name)?.producedBy;

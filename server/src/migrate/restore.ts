@@ -12,7 +12,7 @@ import { performance } from 'perf_hooks';
 import type { IExecutionRecord } from '../ahg/types';
 import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
 import { AgentCalls, IKernelChannel, IVerification } from './agentCalls';
-import { feasiblePlan, graphOf } from './checkpoint';
+import { feasiblePlan, graphOf, groupKey } from './checkpoint';
 import { MigrationError } from './migrationError';
 import { restoreSteps } from './restoreSteps';
 import { IBundleManifest, IMigrationStore, ITransferOptions } from './types';
@@ -104,6 +104,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
     throw new MigrationError(`the bundle ${options.store.uri} has no usable plan in its manifest`);
   }
   const objective: Objective = OBJECTIVES.includes(current.objective) ? current.objective : 'balanced';
+  const manifestIndexOf = new Map(manifest.groups.map((group, index) => [groupKey(group.members), index]));
   // Payloads missing from the store (or cut short) are recomputed instead, from the start.
   const missing = new Set(await options.store.missingFiles(manifest));
   for (const needed of [manifest.history.file, manifest.random.file]) {
@@ -159,19 +160,22 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
       const loaded: string[] = [];
       let failedLoad = false;
       try {
-        const copied = current.groups
-          .map((group, index) => ({ group, index }))
-          .filter(({ group }) => group.decision === 'copy')
-          .map(({ index }) => {
-            const entry = manifest.groups.find(g => sameMembers(g.members, current.groups[index].members));
-            if (!entry?.file || !entry.checksum) {
-              throw new MigrationError(`the plan copies ${current.groups[index].members.join(', ')} but the bundle has no payload for it`);
-            }
-            return { index, entry };
-          });
+        // The copied groups of the plan, by plan index, with their manifest entry.
+        const copied = new Map<number, { entry: IBundleManifest['groups'][number]; manifestIndex: number }>();
+        current.groups.forEach((group, index) => {
+          if (group.decision !== 'copy') {
+            return;
+          }
+          const manifestIndex = manifestIndexOf.get(groupKey(group.members)) ?? -1;
+          const entry = manifest.groups[manifestIndex];
+          if (!entry?.file || !entry.checksum) {
+            throw new MigrationError(`the plan copies ${group.members.join(', ')} but the bundle has no payload for it`);
+          }
+          copied.set(index, { entry, manifestIndex });
+        });
         const steps = restoreSteps(
           current.rerun,
-          copied.map(({ index, entry }) => ({ index, producedBy: entry.producedBy }))
+          [...copied].map(([index, { entry }]) => ({ index, producedBy: entry.producedBy }))
         );
         let done = 0;
         for (const s of steps) {
@@ -191,7 +195,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
             }
           } else {
             const groups = s.groups.map(index => {
-              const { entry } = copied.find(c => c.index === index)!;
+              const { entry } = copied.get(index)!;
               return { index, members: entry.members, file: entry.file as string, checksum: entry.checksum as string };
             });
             step(`loading ${groups.map(g => g.members.join(', ')).join('; ')}`);
@@ -208,8 +212,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
                 loadedBytes += answer.bytes;
               } else {
                 failedLoad = true;
-                const manifestIndex = manifest.groups.findIndex(g => sameMembers(g.members, group.members));
-                unusable.add(manifestIndex);
+                unusable.add(copied.get(group.index)!.manifestIndex);
                 fallback.push({ members: group.members, reason: answer.error ?? 'the payload could not be loaded' });
               }
             }
@@ -252,8 +255,4 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
   } finally {
     await fetched.cleanup();
   }
-}
-
-function sameMembers(a: string[], b: string[]): boolean {
-  return a.length === b.length && [...a].sort().every((name, i) => name === [...b].sort()[i]);
 }
