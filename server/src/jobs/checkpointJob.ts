@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'fs';
 import type { HistoryStore } from '../ahg/store';
-import { checkpoint, ICheckpointOutcome } from '../migrate/checkpoint';
+import { checkpoint, ICheckpointOutcome, ICheckpointSummary, summarizeCheckpoint } from '../migrate/checkpoint';
 import { checkpointObservations } from '../migrate/measurementLog';
 import { MigrationError } from '../migrate/migrationError';
 import { Objective } from '../planner/index';
@@ -41,16 +41,9 @@ export interface ICheckpointJobRequest {
 }
 
 /** The job's result: the CLI's `checkpoint --json` fields, for the kernel instead of a notebook run. */
-export interface ICheckpointJobResult {
+export interface ICheckpointJobResult extends ICheckpointSummary {
   kernelId: string;
   notebook: string | null;
-  bundle: string;
-  checkpointId: string;
-  plan: Omit<ICheckpointOutcome['plan'], 'feasible'>;
-  replanned: ICheckpointOutcome['replanned'];
-  executions: number;
-  bytes: number;
-  timings: ICheckpointOutcome['timings'];
 }
 
 /** Whether a local folder exists (false for anything that is not a local path). */
@@ -119,16 +112,5 @@ export async function runCheckpointJob(
     await store.close();
   }
   await services.measurements.record(outcome.bundle, checkpointObservations(outcome));
-  const { feasible: _feasible, ...plan } = outcome.plan;
-  return {
-    kernelId,
-    notebook: request.notebookPath,
-    bundle: outcome.bundle,
-    checkpointId: outcome.checkpointId,
-    plan,
-    replanned: outcome.replanned,
-    executions: outcome.manifest.history.records,
-    bytes: outcome.bytes,
-    timings: outcome.timings
-  };
+  return { kernelId, notebook: request.notebookPath, ...summarizeCheckpoint(outcome) };
 }

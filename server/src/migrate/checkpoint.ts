@@ -50,6 +50,32 @@ export interface ICheckpointOutcome {
   manifest: IBundleManifestInput;
 }
 
+/** What a checkpoint reports to its caller (the CLI's JSON, the companion job's result). */
+export interface ICheckpointSummary {
+  bundle: string;
+  checkpointId: string;
+  plan: Omit<IFeasiblePlan, 'feasible'>;
+  replanned: ICheckpointOutcome['replanned'];
+  /** Executions in the checkpointed history. */
+  executions: number;
+  bytes: number;
+  timings: ICheckpointOutcome['timings'];
+}
+
+/** The summary of a checkpoint outcome. */
+export function summarizeCheckpoint(outcome: ICheckpointOutcome): ICheckpointSummary {
+  const { feasible: _feasible, ...plan } = outcome.plan;
+  return {
+    bundle: outcome.bundle,
+    checkpointId: outcome.checkpointId,
+    plan,
+    replanned: outcome.replanned,
+    executions: outcome.manifest.history.records,
+    bytes: outcome.bytes,
+    timings: outcome.timings
+  };
+}
+
 /** Rebuild the history graph of a run from its records. */
 export function graphOf(records: IExecutionRecord[]): HistoryGraph {
   const graph = new HistoryGraph();

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IExecutionRecord } from '../../ahg/types';
-import { checkpoint, formatBytes, ICheckpointOutcome } from '../../migrate/checkpoint';
+import { checkpoint, formatBytes, ICheckpointSummary, summarizeCheckpoint } from '../../migrate/checkpoint';
 import { checkpointObservations, MeasurementLog } from '../../migrate/measurementLog';
 import { MarksError, Objective, OBJECTIVES } from '../../planner/index';
 import { marksFromNotebook } from '../../planner/notebookMarks';
@@ -21,15 +21,9 @@ export interface ICheckpointOptions extends IRecordOptions {
 }
 
 /** What `checkpoint --json` prints. */
-export interface ICheckpointResult extends Partial<IKeptKernel> {
+export interface ICheckpointResult extends ICheckpointSummary, Partial<IKeptKernel> {
   notebook: string;
-  bundle: string;
-  checkpointId: string;
-  plan: { objective: Objective; copy: string[]; rerun: number[] } & Omit<ICheckpointOutcome['plan'], 'feasible'>;
-  replanned: ICheckpointOutcome['replanned'];
-  executions: number;
-  bytes: number;
-  timings: ICheckpointOutcome['timings'] & { runMs: number };
+  timings: ICheckpointSummary['timings'] & { runMs: number };
 }
 
 /** How long to wait for the companion to catch up when --timeout is not given. */
@@ -89,16 +83,11 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
   const { outcome, runMs } = result;
   measured.record(store.uri, checkpointObservations(outcome));
   await measured.save();
-  const { feasible: _feasible, ...plan } = outcome.plan;
+  const summary = summarizeCheckpoint(outcome);
   const printed: ICheckpointResult = {
     notebook: notebook.path,
-    bundle: outcome.bundle,
-    checkpointId: outcome.checkpointId,
-    plan,
-    replanned: outcome.replanned,
-    executions: outcome.manifest.history.records,
-    bytes: outcome.bytes,
-    timings: { ...outcome.timings, runMs },
+    ...summary,
+    timings: { ...summary.timings, runMs },
     ...(kept ?? {})
   };
   printResult(printed, Boolean(options.json), formatCheckpoint);
