@@ -4,10 +4,8 @@ import { KernelSession } from './kernelSession';
 /** A CLI kernel session as the checkpoint/restore orchestrator's channel to the agent. */
 export function kernelChannel(session: KernelSession): IKernelChannel {
   return {
-    // Agent calls take as long as their data takes (0: no time limit); errors name the call, not
-    // the whole encoded expression.
-    evaluate: (expression, timeoutMs) =>
-      session.evaluate(expression, timeoutMs ?? 0, /\.call\("([a-z]+)"/.exec(expression)?.[1] ?? 'an agent call'),
+    // Agent calls take as long as their data takes (0: no time limit).
+    evaluate: (expression, timeoutMs, label) => session.evaluate(expression, timeoutMs ?? 0, label ?? expression),
     runSilently: code => session.runSilently(code, 'replaying an execution')
   };
 }

@@ -38,10 +38,9 @@ function firstLine(text: string): string {
   return text.split('\n')[0].trim();
 }
 
-/** What an expression is, for messages: the agent call it makes, or the expression itself. */
+/** An expression as messages show it: whole if short, else its start. */
 export function expressionLabel(expression: string): string {
-  const call = /\.call\("([A-Za-z_]+)"/.exec(expression)?.[1];
-  return call ? `the agent call ${call}` : expression.length > 60 ? `${expression.slice(0, 57)}...` : expression;
+  return expression.length > 60 ? `${expression.slice(0, 57)}...` : expression;
 }
 
 /** A failed internal request as the orchestrator reports it. */
@@ -75,8 +74,8 @@ export async function executeIn(
 /** The channel to `kernelId`: evaluation of user expressions and silent runs. */
 export function internalKernelChannel(client: InternalClient, kernelId: string): IKernelChannel {
   return {
-    async evaluate(expression: string, timeoutMs?: number): Promise<string> {
-      const label = expressionLabel(expression);
+    async evaluate(expression: string, timeoutMs?: number, name?: string): Promise<string> {
+      const label = name ?? expressionLabel(expression);
       const reply = await executeIn(
         client,
         kernelId,

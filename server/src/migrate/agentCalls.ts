@@ -11,9 +11,10 @@ import { MigrationError } from './migrationError';
 export interface IKernelChannel {
   /**
    * Evaluate a Python expression as a `user_expressions` entry of a silent execute request and
-   * return its text/plain; rejects with the Python error when it raises.
+   * return its text/plain; rejects with the Python error when it raises. `label` names the
+   * expression in error messages (agent calls carry long encoded arguments).
    */
-  evaluate(expression: string, timeoutMs?: number): Promise<string>;
+  evaluate(expression: string, timeoutMs?: number, label?: string): Promise<string>;
   /**
    * Run code as a top-level cell, silently and outside history (so the agent does not record it).
    * Resolves with the one-line error summary when it raises, else null.
@@ -123,7 +124,7 @@ async function callAgent<T extends z.ZodType>(
   schema: T,
   timeoutMs?: number
 ): Promise<z.output<T>> {
-  const answer = decodeAnswer(name, await channel.evaluate(callExpression(name, args), timeoutMs));
+  const answer = decodeAnswer(name, await channel.evaluate(callExpression(name, args), timeoutMs, `the agent call ${name}`));
   const parsed = schema.safeParse(answer);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

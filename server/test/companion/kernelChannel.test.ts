@@ -87,7 +87,7 @@ describe('the kernel channel', () => {
     const client = new InternalClient(base, 's');
     const channel = jupyterKernelAccess(client).channel('k');
     const call = `__import__('sys').modules['_elastic_notebook_agent'].call("load", 'e30=')`;
-    await expect(channel.evaluate(call)).rejects.toThrow(
+    await expect(channel.evaluate(call, undefined, 'the agent call load')).rejects.toThrow(
       new MigrationError("evaluating the agent call load in the kernel failed: KeyError: '_elastic_notebook_agent'")
     );
     // No time limit unless asked for.
