@@ -169,3 +169,61 @@ def test_graph_survives_a_jupyter_server_restart(tmp_path):
         assert after["variables"] == before["variables"]
     finally:
         second.stop()
+
+
+def _server_socket_option(pid: int, peer: tuple[str, int], level: int, option: int) -> int:
+    """Read a socket option of the server process's end of the TCP connection from ``peer``
+    (duplicating its descriptor with pidfd_getfd, Linux 5.6+)."""
+    import ctypes
+    import socket
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                continue
+            fd = libc.syscall(438, pidfd, int(name), 0)  # SYS_pidfd_getfd
+            if fd < 0:
+                continue
+            sock = socket.socket(fileno=fd)
+            try:
+                if sock.family == socket.AF_INET and sock.type == socket.SOCK_STREAM and sock.getpeername() == peer:
+                    return sock.getsockopt(level, option)
+            except OSError:
+                pass
+            finally:
+                sock.close()
+    finally:
+        os.close(pidfd)
+    raise AssertionError(f"no socket of process {pid} is connected to {peer}")
+
+
+def test_kernel_websockets_send_each_message_at_once(server):
+    # Without TCP_NODELAY every kernel round trip through a websocket waits ~40 ms for the
+    # client's delayed ACK (the extension sets it; see elastic_notebook/serverext/nodelay.py).
+    import asyncio
+    import socket
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    kernel_id = server.start_kernel()
+
+    async def check() -> int:
+        url = server.url.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels"
+        request = HTTPRequest(url, headers={"Authorization": f"token {server.token}"})
+        connection = await websocket_connect(request)
+        try:
+            local = connection.stream.socket.getsockname()
+            # The server sets the option when it opens the connection, just after the handshake.
+            for _ in range(100):
+                value = _server_socket_option(server.process.pid, local, socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                if value:
+                    break
+                await asyncio.sleep(0.05)
+            return value
+        finally:
+            connection.close()
+
+    assert asyncio.run(check()) != 0
