@@ -39,6 +39,40 @@ def test_round_trip_and_layout(written: tuple[Path, object]) -> None:
     assert bytes(back.buffers[1]) == b"xy" and isinstance(back.buffers[1], bytearray)
 
 
+def test_large_buffers_are_read_in_parallel_into_fresh_writable_memory(tmp_path: Path) -> None:
+    # 20 MiB + 3 MiB: over the size split between the reader threads; the 3 MiB one is read-only.
+    first = np.random.default_rng(0).integers(0, 255, 20 << 20, dtype=np.uint8)
+    second = np.arange(3 << 20, dtype=np.uint8)
+    path = tmp_path / "big.pkl"
+    info = payload.write_payload(
+        str(path),
+        {"serializer": "pickle", "members": ["a"], "readonly": [1]},
+        b"s",
+        [memoryview(first), memoryview(second), memoryview(b"tail")],
+    )
+    back = payload.read_payload(str(path), info.checksum)
+    assert bytes(back.buffers[0]) == first.tobytes() and bytes(back.buffers[1]) == second.tobytes()
+    assert bytes(back.buffers[2]) == b"tail"
+    rebuilt = np.frombuffer(back.buffers[0], dtype=np.uint8)
+    rebuilt[0] ^= 1  # arrays rebuilt on a buffer are writable like the originals
+    assert memoryview(back.buffers[1]).readonly
+    # Damage near the end of the first buffer (read by the second thread) is still found.
+    data = bytearray(path.read_bytes())
+    data[len(data) - (3 << 20) - 10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(payload.PayloadError, match="checksum mismatch in big.pkl"):
+        payload.read_payload(str(path), info.checksum)
+
+
+@pytest.mark.parametrize("size", [1 << 20, 20 << 20])  # read by one thread, and by two
+def test_a_file_shorter_than_its_buffers_is_reported_truncated(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "short.pkl"
+    path.write_bytes(b"x" * (size - 100))
+    buffers = [bytearray(size // 2), bytearray(size - size // 2)]
+    with open(path, "rb") as f, pytest.raises(payload.PayloadError, match="payload short.pkl is truncated"):
+        payload._read_buffers(f.fileno(), 0, buffers, "short.pkl")
+
+
 def test_sha256_checksum_is_the_plain_file_hash(tmp_path: Path) -> None:
     checksum = payload.Checksum("sha256")
     checksum.update(b"abc")
