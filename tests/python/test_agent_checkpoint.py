@@ -210,6 +210,19 @@ def test_unserializable_group_fails_alone(nb: KernelSession, tmp_path: Path) -> 
     assert written["fingerprints"]["fine"]["comparable"] is True
 
 
+def test_a_group_whose_file_cannot_be_written_fails_alone(nb: KernelSession, tmp_path: Path) -> None:
+    # Files are written by two threads: a failed write is still reported on its own group.
+    nb.run("import numpy as np\na = np.ones(3_000_000)\nb = np.zeros(3_000_000)\nc = [1, 2]")
+    (tmp_path / "g1.pkl").mkdir()  # where group 1's file would go
+    written = checkpoint(nb, tmp_path, [["a"], ["b"], ["c"]])
+    by_index = {g["index"]: g for g in written["groups"]}
+    assert by_index[1]["ok"] is False and by_index[1]["error"].startswith("cannot write g1.pkl: ")
+    assert by_index[0]["ok"] and by_index[2]["ok"]
+    assert (tmp_path / "g0.pkl").stat().st_size == by_index[0]["bytes"] > 24_000_000
+    # The write time is the span the writes took together: it covers each write, inside the call.
+    assert max(g["writeMs"] for g in written["groups"]) <= written["writeMs"] <= written["totalMs"]
+
+
 def test_checkpoint_result_describes_files_and_environment(nb: KernelSession, tmp_path: Path) -> None:
     nb.run("import numpy as np\nx = np.zeros(10)")
     written = checkpoint(nb, tmp_path, [["x"]])
