@@ -5,11 +5,13 @@ corpus of tests/corpus/ (the slow notebooks and the 2 GB session included), in o
     npm run bench -- migrate --only 21_simulation,22_training
     npm run bench -- migrate --skip-huge              # without the 2 GB session
     npm run bench -- migrate --store s3               # our bundles in s3rver instead of a folder
+    npm run bench -- migrate --objective fast-migrate # the plan's objective (default: balanced)
 
 Per notebook (each from its own copy of the notebook and its data):
 
-* **ours**: ``elastic-notebook checkpoint --keep-kernel`` on a Jupyter server started once for the
-  run; checkpoint time = the CLI's ``timings.totalMs`` (plan, serialize, write, commit: the cell
+* **ours**: ``elastic-notebook checkpoint --keep-kernel --objective O`` on a Jupyter server started
+  once for the run, with a data folder of its own (the planner starts from its default costs and
+  learns from the run's own transfers, notebook after notebook); checkpoint time = the CLI's ``timings.totalMs`` (plan, serialize, write, commit: the cell
   runs are not included); bundle size = the bytes of the bundle on disk (manifest, history,
   payloads). Then ``restore --keep-kernel``; restore time = the CLI's total minus the kernel's
   start (fetch + re-runs + loads + verify when the CLI does not report the start separately).
@@ -74,13 +76,14 @@ def restore_seconds(timings: dict) -> tuple[float, str]:
     return sum(timings[k] for k in parts) / 1000, "+".join(parts)
 
 
-def run_ours(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: dict, local_bundle: Path | None) -> tuple[Outcome, dict | None]:
+def run_ours(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: dict, local_bundle: Path | None,
+             objective: str) -> tuple[Outcome, dict | None]:
     """Checkpoint and restore through the CLI; returns the outcome and the checkpointed state."""
     outcome = Outcome()
     server = ["--server", jupyter.url, "--token", jupyter.token, "--json", "--keep-kernel"]
-    log("elastic-notebook checkpoint")
+    log(f"elastic-notebook checkpoint --objective {objective}")
     try:
-        checkpoint = run_cli(["checkpoint", str(folder / notebook.path.name), "--out", bundle, *server], env=env)
+        checkpoint = run_cli(["checkpoint", str(folder / notebook.path.name), "--out", bundle, "--objective", objective, *server], env=env)
     except CliFailed as err:
         outcome.correct, outcome.problem = False, f"checkpoint failed: {str(err).splitlines()[1][:300] if len(str(err).splitlines()) > 1 else err}"
         return outcome, None
@@ -232,6 +235,8 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated notebook names (default: the whole corpus)")
     parser.add_argument("--skip-huge", action="store_true", help="leave out the 2 GB session")
     parser.add_argument("--store", choices=("local", "s3"), default="local", help="where our bundles go")
+    parser.add_argument("--objective", choices=("balanced", "fast-migrate", "fast-restore"), default="balanced",
+                        help="the objective of our plans (default: balanced)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed) after the run")
     args = parser.parse_args()
 
@@ -261,7 +266,8 @@ def main() -> int:
             folder = stage(notebook, jupyter.root / "work" / notebook.name)
             local_bundle = jupyter.root / "bundles" / notebook.name
             bundle = s3.uri(notebook.name) if s3 else str(local_bundle)
-            ours, original = run_ours(notebook, folder.parent, jupyter, bundle, s3.env if s3 else {}, None if s3 else local_bundle)
+            env = {**(s3.env if s3 else {}), "ELASTIC_NOTEBOOK_DATA_DIR": str(work / "data")}
+            ours, original = run_ours(notebook, folder.parent, jupyter, bundle, env, None if s3 else local_bundle, args.objective)
             shutil.rmtree(local_bundle, ignore_errors=True)
             if s3:
                 shutil.rmtree(s3.folder / s3.bucket / notebook.name, ignore_errors=True)
@@ -278,7 +284,8 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     elapsed = time.perf_counter() - started
-    print(f"\nMigration benchmark: {len(rows)} corpus notebooks, store: {args.store}, {elapsed / 60:.1f} min in all")
+    print(f"\nMigration benchmark: {len(rows)} corpus notebooks, store: {args.store}, objective: {args.objective}, "
+          f"{elapsed / 60:.1f} min in all")
     how = next((r["methods"]["ours"].extra.get("restoreTimeIs") for r in rows if r["methods"]["ours"].extra.get("restoreTimeIs")), "-")
     print("Times in seconds (ours: CLI timings; baselines: measured in the kernel; kernel start excluded everywhere:")
     print(f"ours restore = {how} of the CLI's timings); sizes in MB; 'state MB' = the dill dump (or the pickles) of the")
@@ -289,7 +296,7 @@ def main() -> int:
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"migrate-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"store": args.store, "seconds": elapsed, "passed": passed,
+    out.write_text(json.dumps({"store": args.store, "objective": args.objective, "seconds": elapsed, "passed": passed,
                                "rows": [{**r, "methods": {m: asdict(o) for m, o in r["methods"].items()}} for r in rows]},
                               indent=1, default=str))
     print(f"\nResults: {out.relative_to(ROOT)}")
