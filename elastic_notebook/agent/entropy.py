@@ -4,7 +4,9 @@ Replaying a cell gives the same results when its randomness comes from Python's 
 generator (their states are recorded before each execution). A cell that creates a generator of
 its own without a seed (``np.random.default_rng()``, ``random.Random()``), or asks the OS for
 random bytes (``os.urandom``, ``secrets``, ``uuid.uuid4``), gets different numbers on every run:
-its results must be copied, never recomputed. This is read from the cell's code, conservatively
+its results must be copied, never recomputed. So must those of a cell that reads a global
+generator's state without drawing (``random.getstate()``, ``np.random.get_state()``): the state
+of a generator nothing draws from is not kept in a bundle. This is read from the cell's code, conservatively
 by name, so a user function with one of these names is also treated as non-replayable (a copy
 instead of a re-run: slower perhaps, never wrong). The cell analysis calls it on the tree it
 has already parsed (``CellNames.fresh_entropy``).
@@ -18,9 +20,10 @@ import ast
 _SEEDED_BY_ARGUMENT = frozenset(
     {"default_rng", "Random", "RandomState", "SeedSequence", "PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 )
-# Calls that always return fresh entropy.
+# Calls that always return fresh entropy, or a global generator's state.
 _ALWAYS_FRESH = frozenset(
-    {"urandom", "SystemRandom", "uuid1", "uuid4", "token_bytes", "token_hex", "token_urlsafe", "randbelow", "getrandom"}
+    {"urandom", "SystemRandom", "uuid1", "uuid4", "token_bytes", "token_hex", "token_urlsafe", "randbelow", "getrandom",
+     "getstate", "get_state"}
 )
 
 

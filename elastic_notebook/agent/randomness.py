@@ -111,8 +111,25 @@ class RandomHistory(RandomStates):
         self.imports = {**old.imports, **{k: v for k, v in self.imports.items() if k > last}}
 
     def save(self, path: str) -> Written:
-        stream = pickle.dumps({"random": self.entries, "imports": self.imports}, protocol=5)
+        """Write the states to ``path``, leaving out a generator nothing ever drew from.
+
+        A generator whose state is the same before every execution and now was never drawn from,
+        so no re-run needs it set (cells that read a generator's state without drawing are never
+        re-run: see entropy.py). Each one left out saves about 2.5 KB per bundle.
+        """
+        entries, imports = self.entries, self.imports
+        if _never_changed([e[1] for e in entries], _python_state()):
+            entries = [(seq, None, np_state) for seq, _, np_state in entries]
+        if _never_changed([e[2] for e in entries] + list(imports.values()), _numpy_state(import_now=False)):
+            entries, imports = [(seq, py, None) for seq, py, _ in entries], {}
+        entries = [e for e in entries if e[1] is not None or e[2] is not None]
+        stream = pickle.dumps({"random": entries, "imports": imports}, protocol=5)
         return write_payload(path, {"serializer": "pickle", "members": ["random"], "kind": _KIND}, stream, [])
+
+
+def _never_changed(states: list[Any], now: Any) -> bool:
+    """True when every recorded state (None: not captured) equals the state ``now``."""
+    return all(state is None or state == now for state in states)
 
 
 def load_states(path: str, checksum: str | None) -> RandomStates:
@@ -135,10 +152,12 @@ def _python_state() -> tuple:
     return version, array("I", words).tobytes(), gauss
 
 
-def _numpy_state() -> Any:
+def _numpy_state(import_now: bool = True) -> Any:
     if "numpy" not in sys.modules:
         return None
     npr = sys.modules.get("numpy.random")
+    if npr is None and not import_now:
+        return None
     if npr is None:
         # numpy 2 imports numpy.random lazily, on first use: import it now so that the state
         # the next cell starts from is known (once per kernel, ~15 ms).

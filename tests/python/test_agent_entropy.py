@@ -23,6 +23,9 @@ from elastic_notebook.agent.analysis import analyse_cell
         ("token = secrets.token_hex(8)", True),
         ("def make():\n    return default_rng()\n", True),
         ("total = sum(range(10))", False),
+        # Reading a global generator's state: unused generators' states are not kept in bundles.
+        ("saved = np.random.get_state()", True),
+        ("import random\nstate = random.getstate()", True),
         ("not python at all (", False),
     ],
 )

@@ -3,6 +3,7 @@ file can be damaged (each one must be refused with a message that says what is w
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import struct
 import sys
@@ -64,6 +65,47 @@ def test_large_buffers_are_read_in_parallel_into_fresh_writable_memory(tmp_path:
         payload.read_payload(str(path), info.checksum)
 
 
+def test_large_buffers_are_copied_into_the_file_through_a_mapping(tmp_path: Path) -> None:
+    data = np.random.default_rng(1).integers(0, 255, 24 << 20, dtype=np.uint8)
+    views = [memoryview(data[: 5 << 20]), memoryview(data[5 << 20 :])]
+    path = tmp_path / "mapped.bin"
+    checksum = payload.Checksum()
+    with open(path, "w+b") as f:
+        f.write(b"head")
+        assert payload._write_mapped(f.fileno(), 4, views, checksum) is True
+    assert path.read_bytes() == b"head" + data.tobytes()
+    plain = payload.Checksum()
+    plain.update(data)
+    assert checksum.text() == plain.text()  # the checksum of what was written, in file order
+
+
+def test_without_block_reservation_buffers_are_written_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unsupported(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.EOPNOTSUPP, "not supported")
+
+    monkeypatch.setattr(payload.os, "posix_fallocate", unsupported)
+    data = np.arange(3 << 20, dtype=np.float64)  # 24 MiB
+    checksum = payload.Checksum()
+    with open(tmp_path / "plain.bin", "w+b") as f:
+        assert payload._write_mapped(f.fileno(), 0, [memoryview(data).cast("B")], checksum) is False
+    assert (tmp_path / "plain.bin").stat().st_size == 0  # nothing written: the caller writes
+    info = payload.write_payload(str(tmp_path / "g.pkl"), {"serializer": "pickle", "members": ["d"]}, b"s", [memoryview(data).cast("B")])
+    back = payload.read_payload(str(tmp_path / "g.pkl"), info.checksum)
+    assert np.array_equal(np.frombuffer(back.buffers[0], dtype=np.float64), data)
+
+
+def test_a_full_disk_fails_the_write_and_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(payload.os, "posix_fallocate", full)
+    data = np.zeros(20 << 20, dtype=np.uint8)
+    path = tmp_path / "g.pkl"
+    with pytest.raises(OSError, match="No space left"):
+        payload.write_payload(str(path), {"serializer": "pickle", "members": ["d"]}, b"s", [memoryview(data)])
+    assert not path.exists()
+
+
 @pytest.mark.parametrize("size", [1 << 20, 20 << 20])  # read by one thread, and by two
 def test_a_file_shorter_than_its_buffers_is_reported_truncated(tmp_path: Path, size: int) -> None:
     path = tmp_path / "short.pkl"
@@ -111,6 +153,28 @@ def test_failed_write_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(TypeError):  # the second buffer is not bytes-like: fails mid-file
         payload.write_payload(str(path), {"serializer": "pickle", "members": []}, b"", [memoryview(b"ok"), NotBytes()])
     assert not path.exists()
+
+
+def test_generators_nothing_drew_from_are_not_saved(tmp_path: Path) -> None:
+    import random
+
+    history = randomness.RandomHistory()
+    random.seed(3)
+    np.random.seed(3)
+    history.capture(0)
+    history.capture(1)
+    history.save(str(tmp_path / "none.pkl"))
+    assert randomness.load_states(str(tmp_path / "none.pkl"), None).entries == []
+
+    np.random.random()  # numpy's generator is drawn from (after the last capture): kept
+    saved = history.save(str(tmp_path / "numpy.pkl"))
+    entries = randomness.load_states(str(tmp_path / "numpy.pkl"), saved.checksum).entries
+    assert [(seq, py) for seq, py, _ in entries] == [(0, None)] and entries[0][2] is not None
+    assert saved.bytes < (tmp_path / "none.pkl").stat().st_size + 3000
+
+    random.random()  # and now Python's too
+    both = randomness.load_states(str(tmp_path / "both.pkl"), history.save(str(tmp_path / "both.pkl")).checksum)
+    assert both.entries[0][1] is not None and both.entries[0][2] is not None
 
 
 def test_random_states_dedupe_and_lookup(tmp_path: Path) -> None:
