@@ -296,9 +296,12 @@ export function newerFormatMessage(version: number): string {
   );
 }
 
-/** The text written to manifest.json. */
+/**
+ * The text written to manifest.json: compact JSON (indenting made it a third larger, and a bundle
+ * should be no larger than a whole-session dump; `elastic-notebook describe` is the readable view).
+ */
 export function serializeManifest(manifest: Manifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+  return `${JSON.stringify(manifest)}\n`;
 }
 
 /** Every payload file the manifest refers to: history, random states, then copied groups. */
