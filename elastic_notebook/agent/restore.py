@@ -57,7 +57,7 @@ def load(namespace: dict, directory: str, groups: list[dict]) -> dict:
 
 def _load_group(namespace: dict, directory: str, group: dict) -> dict:
     members: list[str] = group["members"]
-    result: dict[str, Any] = {"index": group["index"], "ok": False, "error": None, "loadMs": 0.0, "bytes": 0}
+    result: dict[str, Any] = {"index": group["index"], "ok": False, "error": None, "loadMs": 0.0, "importMs": 0.0, "bytes": 0}
     t0 = time.perf_counter()
     try:
         payload = read_payload(bundle_path(directory, group["file"]), group["checksum"])
@@ -65,9 +65,11 @@ def _load_group(namespace: dict, directory: str, group: dict) -> dict:
         if sorted(payload.header["members"]) != sorted(members):
             raise RestoreError(f"{group['file']} holds {payload.header['members']}, not {members}")
         try:
-            values = deserialize(payload.stream, payload.buffers, payload.header.get("serializer", "pickle"), namespace)
+            loaded = deserialize(payload.stream, payload.buffers, payload.header.get("serializer", "pickle"), namespace)
         except Exception as err:  # noqa: BLE001 - unpickling runs arbitrary reduce functions
             raise RestoreError(f"cannot unpickle {group['file']}: {type(err).__name__}: {err}") from None
+        values = loaded.value
+        result["importMs"] = loaded.import_ms
         if not isinstance(values, dict) or sorted(values) != sorted(members):
             raise RestoreError(f"{group['file']} does not hold the variables {members}")
     except (RestoreError, PayloadError) as err:

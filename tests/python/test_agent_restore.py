@@ -220,6 +220,16 @@ def test_restored_pandas_frames_verify_equal(nb: KernelSession, target: KernelSe
     assert answer["differ"] == [] and answer["ok"] is True, answer
 
 
+def test_first_imports_during_a_load_are_timed_apart(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    nb.run("from fractions import Fraction\nhalf = Fraction(1, 2)\nplain = [1, 2]")
+    written = checkpoint(nb, tmp_path, [["half"], ["plain"]])
+    assert value(target, "'fractions' in __import__('sys').modules") is False  # a fresh kernel
+    answer = {g["index"]: g for g in load(target, tmp_path, written, [["half"], ["plain"]])["groups"]}
+    assert answer[0]["ok"] and 0 < answer[0]["importMs"] <= answer[0]["loadMs"]
+    assert answer[1]["ok"] and answer[1]["importMs"] == 0
+    assert value(target, "str(half)") == "1/2"
+
+
 def _restore_in_order(
     nb: KernelSession, target: KernelSession, bundle: Path, groups: list[list[str]], module: str, alias: str
 ) -> dict:

@@ -75,6 +75,8 @@ export const loadResultSchema = z.looseObject({
       ok: z.boolean(),
       error: z.string().nullable().optional(),
       loadMs: z.number().nonnegative().default(0),
+      /** Of loadMs, the time spent importing modules for the first time (a re-run pays it too). */
+      importMs: z.number().nonnegative().default(0),
       bytes: z.number().nonnegative().default(0)
     })
   )

@@ -58,7 +58,8 @@ export interface IRestoreOutcome {
   verification: IVerification;
   /** The kernel holding the restored session (the caller decides whether to keep it). */
   kernel: IRestoreKernel;
-  timings: { totalMs: number; fetchMs: number; rerunMs: number; loadMs: number; verifyMs: number; attempts: number };
+  /** `importMs`: the part of `loadMs` spent on first imports of modules (not a cost of copying). */
+  timings: { totalMs: number; fetchMs: number; rerunMs: number; loadMs: number; importMs: number; verifyMs: number; attempts: number };
   /** Bytes fetched from the store, and payload bytes loaded into the kernel. */
   bytes: { fetched: number; loaded: number };
   source: IBundleManifest['source'];
@@ -155,6 +156,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
       const agent = new AgentCalls(kernel);
       let rerunMs = 0;
       let loadMs = 0;
+      let importMs = 0;
       let loadedBytes = 0;
       const replayProblems: IReplayProblem[] = [];
       const loaded: string[] = [];
@@ -207,6 +209,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
               if (!group) {
                 continue;
               }
+              importMs += answer.importMs;
               if (answer.ok) {
                 loaded.push(...group.members);
                 loadedBytes += answer.bytes;
@@ -243,7 +246,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           replayProblems,
           verification,
           kernel,
-          timings: { totalMs: performance.now() - started, fetchMs: fetched.ms, rerunMs, loadMs, verifyMs, attempts },
+          timings: { totalMs: performance.now() - started, fetchMs: fetched.ms, rerunMs, loadMs, importMs, verifyMs, attempts },
           bytes: { fetched: fetched.bytes, loaded: loadedBytes },
           source: manifest.source
         };

@@ -147,7 +147,7 @@ export class FakeKernel {
             for (const [key, value] of Object.entries(JSON.parse(data.toString('utf8')))) {
               this.namespace.set(key, value);
             }
-            return { index: group.index, ok: true, error: null, loadMs: 1, bytes: data.length };
+            return { index: group.index, ok: true, error: null, loadMs: 1, importMs: 0, bytes: data.length };
           })
         };
       case 'verify': {
