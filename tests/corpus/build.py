@@ -703,6 +703,15 @@ best = max(runs, key=lambda r: r['loss'][-1])
 by_seed = {r['seed']: r for r in runs}""",
         "config['layers'].append(16)\nweights *= 2\nsummary = [(r['seed'], float(r['loss'].min())) for r in runs]",
     ]),
+    nb("27_rerun_reads_copy", "reread", ["fast"], ["numpy views", "aliases across variables and inside containers"], 0.5,
+       "A re-run cell that reads a copied array and makes a view of it", [
+        "import numpy as np\nn = 200\ngrid = np.zeros((n, n))\ngrid[90:110, 90:110] = 100.0",
+        "for step in range(50):\n    grid[1:-1, 1:-1] += 0.2 * (grid[:-2, 1:-1] + grid[2:, 1:-1] - 2 * grid[1:-1, 1:-1])",
+        "centre_line = grid[n // 2]              # a view: one group with grid\nheat_total = float(grid.sum())",
+    ],
+        # Pin the plan: the grid/centre_line group is copied, heat_total recomputed, so the last
+        # cell is re-run and reads grid before the copy's producer order would load it.
+        metadata={"elastic_notebook": {"alwaysCopy": ["grid"], "neverCopy": ["heat_total"]}}),
 ]
 
 

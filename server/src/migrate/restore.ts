@@ -9,6 +9,7 @@ import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
+import type { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
 import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
 import { AgentCalls, IKernelChannel, IVerification } from './agentCalls';
@@ -88,6 +89,12 @@ async function readHistory(dir: string, manifest: IBundleManifest): Promise<IExe
     .map(line => JSON.parse(line) as IExecutionRecord);
 }
 
+/** The executions that read the active snapshot of any of `members`. */
+function readersOf(graph: HistoryGraph, members: string[]): number[] {
+  const active = new Set(members.map(name => graph.activeSnapshot(name)?.id).filter(id => id !== undefined));
+  return graph.executions.filter(e => e.inputs.some(id => active.has(id))).map(e => e.index);
+}
+
 /** The cost numbers a plan was made with, to replan with the same model. */
 function measurementsOf(planned: IFeasiblePlan): Measurements {
   const { weights: _weights, measured: _measured, ...numbers } = planned.costModel as unknown as Record<string, unknown>;
@@ -159,7 +166,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
       let importMs = 0;
       let loadedBytes = 0;
       const replayProblems: IReplayProblem[] = [];
-      const loaded: string[] = [];
+      const loaded = new Set<string>(); // a group may be loaded twice (see restoreSteps)
       let failedLoad = false;
       try {
         // The copied groups of the plan, by plan index, with their manifest entry.
@@ -177,7 +184,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
         });
         const steps = restoreSteps(
           current.rerun,
-          [...copied].map(([index, { entry }]) => ({ index, producedBy: entry.producedBy }))
+          [...copied].map(([index, { entry }]) => ({ index, producedBy: entry.producedBy, readBy: readersOf(graph, entry.members) }))
         );
         let done = 0;
         for (const s of steps) {
@@ -211,7 +218,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
               }
               importMs += answer.importMs;
               if (answer.ok) {
-                loaded.push(...group.members);
+                group.members.forEach(name => loaded.add(name));
                 loadedBytes += answer.bytes;
               } else {
                 failedLoad = true;
@@ -240,7 +247,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
         return {
           bundle: options.store.uri,
           checkpointId: manifest.checkpointId,
-          loaded: loaded.sort(),
+          loaded: [...loaded].sort(),
           rerun: current.rerun,
           fallback,
           replayProblems,

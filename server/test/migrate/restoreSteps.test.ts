@@ -31,6 +31,27 @@ describe('restore order', () => {
     ]);
   });
 
+  test('a group a re-run reads is loaded before that re-run, and again after its last producer', () => {
+    // grid (made by 1) and centre_line (made by 3 from grid) are one copied group; 3 is re-run.
+    expect(restoreSteps([2, 3], [{ index: 0, producedBy: [1, 3], readBy: [3] }])).toEqual([
+      { kind: 'rerun', execution: 2 },
+      { kind: 'load', groups: [0] },
+      { kind: 'rerun', execution: 3 },
+      { kind: 'load', groups: [0] }
+    ]);
+  });
+
+  test('readers after the last producer, or not re-run, need no extra load', () => {
+    expect(restoreSteps([4], [{ index: 0, producedBy: [1], readBy: [4] }])).toEqual([
+      { kind: 'load', groups: [0] },
+      { kind: 'rerun', execution: 4 }
+    ]);
+    expect(restoreSteps([2], [{ index: 0, producedBy: [3], readBy: [1] }])).toEqual([
+      { kind: 'rerun', execution: 2 },
+      { kind: 'load', groups: [0] }
+    ]);
+  });
+
   test('nothing to do gives no steps', () => {
     expect(restoreSteps([], [])).toEqual([]);
   });
