@@ -293,7 +293,17 @@ def _read_exact(f: BinaryIO, n: int, name: str) -> bytes:
 
 def _new_buffer(n: int) -> Any:
     """Writable memory for ``n`` bytes that arrays rebuilt on it can use (like the originals)."""
-    return mmap.mmap(-1, n) if n >= _MAPPED_BYTES else bytearray(n)
+    if n < _MAPPED_BYTES:
+        return bytearray(n)
+    memory = mmap.mmap(-1, n)
+    # Huge pages where the system offers them on request (as numpy asks for its own large
+    # arrays): a page fault per 2 MiB instead of per 4 KiB while the buffer is filled.
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        try:
+            memory.madvise(mmap.MADV_HUGEPAGE)
+        except OSError:
+            pass
+    return memory
 
 
 def _read_buffers(fd: int, offset: int, buffers: list[Any], name: str) -> None:
