@@ -30,7 +30,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .arrays import PandasArrays, reduce_view
+from .arrays import PandasArrays, reduce_datetimes, reduce_view
 
 # Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
 LIBRARIES: tuple[str, ...] = ("cloudpickle", "dill")
@@ -169,8 +169,12 @@ class _Rules:
             return self._function(obj)
         if t is types.CellType:
             return _reduce_cell(obj)
-        if t is self._ndarray and isinstance(obj.base, t):
-            reduced = None if self._pandas.holds(obj) else reduce_view(obj, t)
+        if t is self._ndarray:
+            reduced = None
+            if isinstance(obj.base, t) and not self._pandas.holds(obj):
+                reduced = reduce_view(obj, t)
+            if reduced is None:
+                reduced = reduce_datetimes(obj)
             if reduced is not None:
                 return reduced
         elif t.__module__.startswith("pandas"):

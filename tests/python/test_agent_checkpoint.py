@@ -54,6 +54,34 @@ def test_arrays_travel_out_of_band_and_come_back_equal(nb: KernelSession, target
     assert value(target, "frozen.flags.writeable") is False
 
 
+def test_date_and_duration_arrays_travel_out_of_band(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    # numpy itself pickles datetime64/timedelta64 arrays in-band (a copy into the stream).
+    nb.run(
+        "import numpy as np\nimport pandas as pd\n"
+        "when = np.arange(1_000_000).astype('datetime64[s]')\n"
+        "late = when[10:20]\n"
+        "gaps = np.asfortranarray(np.arange(60).reshape(6, 10).astype('timedelta64[ms]'))\n"
+        "frame = pd.DataFrame({'ts': pd.date_range('2024-01-01', periods=200_000, freq='s'), 'x': 1.0})"
+    )
+    groups = [["late", "when"], ["gaps"], ["frame"]]
+    written = checkpoint(nb, tmp_path, groups)
+    assert all(g["ok"] for g in written["groups"]), written
+    header, _ = read_header(tmp_path / written["groups"][0]["file"])
+    assert header["pickleBytes"] < 2000 and header["buffers"] == [8_000_000]
+    frame_header, _ = read_header(tmp_path / written["groups"][2]["file"])
+    assert frame_header["pickleBytes"] < 10_000 and 1_600_000 in frame_header["buffers"]
+
+    rerun(target, "import numpy as np\nimport pandas as pd")
+    assert all(g["ok"] for g in load(target, tmp_path, written, groups)["groups"])
+    assert value(target, "[str(when.dtype), str(when[999_999]), bool(np.shares_memory(late, when)), str(late[0])]") == [
+        "datetime64[s]", "1970-01-12T13:46:39", True, "1970-01-01T00:00:10"
+    ]
+    assert value(target, "[gaps.flags.f_contiguous, str(gaps.dtype), int(gaps[5, 9] / np.timedelta64(1, 'ms'))]") == [True, "timedelta64[ms]", 59]
+    described = "[str(frame['ts'].dtype), str(frame['ts'].iloc[-1]), frame['ts'].is_monotonic_increasing]"
+    assert value(target, described) == value(nb, described)
+    assert value(target, described)[1:] == ["2024-01-03 07:33:19", True]
+
+
 def test_sharing_inside_a_group_survives(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
     nb.run(
         "import numpy as np\n"
