@@ -3,12 +3,14 @@
 Each group is serialized on its own (one payload per group keeps every sharing inside it), so an
 unserializable group gets ``ok: false`` with the reason and the other groups are still written.
 Groups are pickled one after the other here, and their files written by two threads at once while
-the next group is pickled and the fingerprints are taken: writes into the page cache are CPU
+the next group is pickled and the fingerprints are taken (at most two files in flight, since a
+pickle stream lives until its file is written): writes into the page cache are CPU
 work, and two files fill twice as fast as one (one file's writes are serialized by its lock).
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import platform
 import socket
@@ -26,6 +28,12 @@ from .randomness import RandomHistory
 _FULL = 1 << 62
 
 
+# Payload files written at once.
+_WRITERS = 2
+# When a group's file write began and ended (perf_counter values).
+Span = tuple[float, float]
+
+
 def checkpoint(
     namespace: dict,
     randomness: RandomHistory,
@@ -40,12 +48,26 @@ def checkpoint(
     """
     started = time.perf_counter()
     os.makedirs(staging_dir, exist_ok=True)
+    results: list[dict] = []
+    spans: list[Span | None] = []
+
+    def collect(finish: Callable[[], tuple[dict, Span | None]]) -> None:
+        result, span = finish()
+        results.append(result)
+        spans.append(span)
+
     with ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="en-checkpoint") as writers:
-        pending = [_write_group(staging_dir, g["index"], g["members"], namespace, writers.submit) for g in groups]
+        pending: collections.deque = collections.deque()
+        for g in groups:
+            pending.append(_write_group(staging_dir, g["index"], g["members"], namespace, writers.submit))
+            # A group's pickle stream lives until its file is written: keep few in flight.
+            while len(pending) > _WRITERS:
+                collect(pending.popleft())
         t0 = time.perf_counter()
         prints = {name: full_fingerprint(namespace, name) for name in variables}
         fingerprint_ms = elapsed_ms(t0)
-        results, spans = zip(*(finish() for finish in pending)) if pending else ((), ())
+        while pending:
+            collect(pending.popleft())
     t0 = time.perf_counter()
     written = randomness.save(os.path.join(staging_dir, "random.pkl"))
     random_ms = elapsed_ms(t0)
@@ -53,23 +75,17 @@ def checkpoint(
     return {
         "ok": True,
         "error": None,
-        "groups": list(results),
+        "groups": results,
         "fingerprints": prints,
         "random": {"file": "random.pkl", "bytes": written.bytes, "checksum": written.checksum},
         "source": source_environment(),
         "serializeMs": sum(r["serializeMs"] for r in results),
         # Files are written in parallel: the span from the first write's start to the last one's
         # end is what the bytes cost (the planner's write bandwidth), not the sum over groups.
-        "writeMs": _span_ms(list(spans)) + random_ms,
+        "writeMs": _span_ms(spans) + random_ms,
         "fingerprintMs": fingerprint_ms,
         "totalMs": elapsed_ms(started),
     }
-
-
-# Payload files written at once.
-_WRITERS = 2
-# When a group's file write began and ended (perf_counter values).
-Span = tuple[float, float]
 
 
 def _span_ms(spans: list[Span | None]) -> float:

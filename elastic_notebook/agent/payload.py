@@ -10,9 +10,9 @@
 
 Big buffers are written straight from the objects' memory (no extra copy) and read straight into
 the memory the loaded objects will use, each by two threads at once (copying into and out of the
-page cache is CPU work, so two cores move bytes about twice as fast as one). The checksum covers the whole file and
-is computed while writing and after reading: ``xxh3_128`` when the kernel has ``xxhash``, else
-``sha256``.
+page cache is CPU work, so two cores move bytes about twice as fast as one). The checksum covers
+the whole file and is computed while writing and after reading: ``xxh3_128`` when the kernel has
+``xxhash``, else ``sha256``.
 """
 
 from __future__ import annotations
@@ -182,10 +182,13 @@ def _write_mapped(fd: int, offset: int, views: list[memoryview], checksum: Check
         threads = [threading.Thread(target=copy, args=(slices[k::_WRITERS],)) for k in range(_WRITERS)]
         for thread in threads:
             thread.start()
-        for _, piece in slices:  # the checksum, in file order, while the copies run
-            checksum.update(piece)
-        for thread in threads:
-            thread.join()
+        try:
+            for _, piece in slices:  # the checksum, in file order, while the copies run
+                checksum.update(piece)
+        finally:
+            # Even on an interrupt: the mapping must outlive the copies into it.
+            for thread in threads:
+                thread.join()
         del target
         if failures:
             raise failures[0]
