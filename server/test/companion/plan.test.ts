@@ -9,7 +9,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { ingestToken } from '../../src/auth';
 import { IExecutionRecord } from '../../src/ahg/types';
-import { Measurements } from '../../src/planner/index';
+import { copyMigrateMs, copyRestoreMs, costModel, Measurements } from '../../src/planner/index';
 import express from 'express';
 import { HistoryStore } from '../../src/ahg/store';
 import { effectiveMeasurements, planRoutes } from '../../src/routes/plan';
@@ -79,7 +79,10 @@ describe('the plan of the current run', () => {
     expect(decisions(plan)).toEqual({ model: 'copy', big: 'recompute', summary: 'recompute' });
     const big = plan.groups.find((g: any) => g.members[0] === 'big');
     expect(big).toMatchObject({ sizeBytes: 100 * MB, recomputable: true, recomputeCostMs: 5, requiredExecutions: 1 });
-    expect(big.copyCostMs).toBeGreaterThan(1000);
+    // Priced with the default costs (nothing measured yet): write out and read back 100 MB.
+    const defaults = costModel('balanced');
+    expect(big.copyCostMs).toBeCloseTo(copyMigrateMs(defaults, 100 * MB) + copyRestoreMs(defaults, 100 * MB), 2);
+    expect(big.copyCostMs).toBeGreaterThan(100 * big.recomputeCostMs);
     expect(typeof big.reason).toBe('string');
     expect(plan.estimate.totalMs).toBeCloseTo(plan.estimate.migrateMs + plan.estimate.restoreMs, 6);
     expect(plan.baselines.copyAll.feasible).toBe(true);
