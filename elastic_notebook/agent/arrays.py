@@ -5,9 +5,9 @@ views) would come back as independent arrays. :func:`reduce_view` pickles the vi
 (memoized like any object, so pickled once per group) and where the view sits in it; at load,
 :func:`make_view` builds the same view on the restored root.
 
-numpy pickles datetime64 and timedelta64 arrays in-band (their dtypes have no buffer format), so a
-date column was copied into the pickle stream, and copied again at load. :func:`reduce_datetimes`
-sends their memory out of band like any other array's.
+Arrays that own their memory go through :func:`reduce_array`: out of band (dates included, which
+numpy would pickle in-band), and read back into arrays of their own, so that a restored array owns
+its memory as the original did.
 
 Arrays held by pandas objects are left to numpy's copy: pandas records which frames share
 memory itself (its copy-on-write references, which no pickle keeps), so restored shared memory
@@ -40,24 +40,63 @@ def reduce_view(array: Any, ndarray: type) -> Any:
     return make_view, (root, offset, array.shape, array.strides, array.dtype, bool(array.flags.writeable))
 
 
-def reduce_datetimes(array: Any) -> Any:
-    """A reduce tuple sending a contiguous datetime64/timedelta64 array's memory out of band,
-    or None (not one, or not contiguous: numpy's own pickling copies it)."""
-    if array.dtype.kind not in "mM" or not (array.flags.c_contiguous or array.flags.f_contiguous):
+def reduce_array(array: Any, layouts: dict[int, list]) -> Any:
+    """A reduce tuple sending a contiguous array's memory out of band, or None (object arrays,
+    non-contiguous ones: numpy's own pickling copies them).
+
+    The buffer's layout (dtype, shape, order) goes into ``layouts`` under the buffer's id, so a
+    reader can allocate the array first and read the bytes straight into it: the restored array
+    owns its memory like the original (``view.base is array`` holds again). Dates and durations
+    go out of band too, through an integer view (numpy pickles them in-band, as a copy).
+    """
+    if array.dtype.hasobject or not (array.flags.c_contiguous or array.flags.f_contiguous):
         return None
     order = "C" if array.flags.c_contiguous else "F"
+    memory = array
+    if array.dtype.kind in "mM":  # no buffer format: the same memory as 8-byte integers
+        memory = array.view(f"{array.dtype.byteorder}i{array.dtype.itemsize}")
     import pickle
 
-    # The same memory seen as 8-byte integers, which have a buffer format.
-    memory = array.view(f"{array.dtype.byteorder}i{array.dtype.itemsize}")
-    return rebuild_datetimes, (pickle.PickleBuffer(memory), array.dtype, array.shape, order)
+    buffer = pickle.PickleBuffer(memory)
+    simple = array.dtype.fields is None and array.dtype.subdtype is None
+    if simple:
+        layouts[id(buffer)] = [array.dtype.str, list(array.shape), order]
+    return rebuild_array, (buffer, array.dtype, array.shape, order)
 
 
-def rebuild_datetimes(buffer: Any, dtype: Any, shape: tuple, order: str) -> Any:
-    """The array :func:`reduce_datetimes` described (payloads name this function: keep the name)."""
+def rebuild_array(buffer: Any, dtype: Any, shape: tuple, order: str) -> Any:
+    """The array :func:`reduce_array` described (payloads name this function: keep the name):
+    the buffer itself when the reader already made it that array, else an array on it."""
     import numpy as np
 
+    if type(buffer) is np.ndarray and buffer.dtype == dtype and buffer.shape == tuple(shape):
+        return buffer
     return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order)
+
+
+def new_array(layout: Any, nbytes: int) -> Any:
+    """An uninitialised array of a payload buffer's ``layout`` (see :func:`reduce_array`), or
+    None when the layout is unknown or does not match ``nbytes``."""
+    if not (isinstance(layout, list) and len(layout) == 3):
+        return None
+    import numpy as np
+
+    try:
+        dtype, shape, order = np.dtype(layout[0]), tuple(int(n) for n in layout[1]), layout[2]
+        if order not in ("C", "F") or dtype.hasobject or dtype.itemsize * int(np.prod(shape, dtype=np.int64)) != nbytes:
+            return None
+        return np.empty(shape, dtype=dtype, order=order)
+    except (TypeError, ValueError):
+        return None
+
+
+def writable_bytes(array: Any) -> Any:
+    """A flat uint8 view of a contiguous array's memory, to read its bytes into."""
+    import numpy as np
+
+    flat = array.reshape(1) if array.ndim == 0 else array
+    flat = flat if flat.flags.c_contiguous else flat.T
+    return flat.view(np.uint8).reshape(-1)
 
 
 def byte_span(array: Any) -> tuple[int, int]:
@@ -79,8 +118,13 @@ def make_view(root: Any, offset: int, shape: tuple, strides: tuple, dtype: Any, 
     """The view :func:`reduce_view` described (payloads name this function: keep the name)."""
     import numpy as np
 
-    memory = (root if root.flags.c_contiguous else root.T).reshape(-1).view(np.uint8)
-    view = np.ndarray(shape, dtype=dtype, buffer=memory, offset=offset, strides=strides)
+    try:
+        # On the root itself, so that ``view.base is root`` as in the original session.
+        view = np.ndarray(shape, dtype=dtype, buffer=root, offset=offset, strides=strides)
+    except (TypeError, ValueError, BufferError):
+        # A root without a buffer format (datetime64): through a byte view of its memory.
+        memory = (root if root.flags.c_contiguous else root.T).reshape(-1).view(np.uint8)
+        view = np.ndarray(shape, dtype=dtype, buffer=memory, offset=offset, strides=strides)
     if not writeable:
         view.flags.writeable = False
     return view

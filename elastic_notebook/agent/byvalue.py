@@ -30,7 +30,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .arrays import PandasArrays, reduce_datetimes, reduce_view
+from .arrays import PandasArrays, reduce_array, reduce_view
 
 # Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
 LIBRARIES: tuple[str, ...] = ("cloudpickle", "dill")
@@ -57,6 +57,7 @@ class Pickled:
     buffers: list[memoryview]
     readonly: list[int] = field(default_factory=list)  # indexes of read-only buffers
     sources: dict[str, list[str]] = field(default_factory=dict)  # cell source lines by file name
+    layouts: list[list | None] = field(default_factory=list)  # per buffer: [dtype, shape, order] of its array
 
 
 # -- pickling ----------------------------------------------------------------------------------
@@ -105,7 +106,8 @@ def _pickle_with(kind: str, members: dict[str, Any], namespace: dict, keep_buffe
         if view.readonly:
             readonly.append(i)
         buffers.append(view)
-    return Pickled(kind, out.getbuffer(), buffers, readonly, pickler.sources)
+    layouts = [pickler.layouts.get(id(buffer)) for buffer in raw]
+    return Pickled(kind, out.getbuffer(), buffers, readonly, pickler.sources, layouts)
 
 
 def _flat(buffer: pickle.PickleBuffer) -> memoryview:
@@ -162,6 +164,7 @@ class _Rules:
         self._ndarray = np.ndarray if np is not None else None
         self._refused = _refused_types()
         self._pandas = PandasArrays(self._ndarray)
+        self.layouts: dict[int, list] = {}  # buffer id -> [dtype, shape, order] (see reduce_array)
 
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
@@ -173,8 +176,8 @@ class _Rules:
             reduced = None
             if isinstance(obj.base, t) and not self._pandas.holds(obj):
                 reduced = reduce_view(obj, t)
-            if reduced is None:
-                reduced = reduce_datetimes(obj)
+            if reduced is None and not isinstance(obj.base, t):
+                reduced = reduce_array(obj, self.layouts)
             if reduced is not None:
                 return reduced
         elif t.__module__.startswith("pandas"):

@@ -126,6 +126,7 @@ def _write_group(
         "members": list(members),
         "readonly": pickled.readonly,
         "sources": pickled.sources,
+        "layouts": pickled.layouts,
     }
 
     def write() -> tuple[Any, float, float]:

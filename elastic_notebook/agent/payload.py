@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib
 import json
 import mmap
 import os
 import struct
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Sequence
+
+from .arrays import new_array, writable_bytes
 
 MAGIC = b"ENPL\x01\n"
 FORMAT_VERSION = 1
@@ -226,6 +230,8 @@ class Payload:
     stream: bytes
     buffers: list[Any]
     bytes: int
+    #: Time spent importing numpy for the arrays the buffers are read into (a first import).
+    import_ms: float = 0.0
 
 
 def read_payload(path: str, expected_checksum: str | None) -> Payload:
@@ -245,20 +251,23 @@ def read_payload(path: str, expected_checksum: str | None) -> Payload:
                 raise PayloadError(f"payload {name} {problem}: {size} bytes, its header describes {total}")
             stream = _read_exact(f, header["pickleBytes"], name)
             checksum.update(stream)
-            buffers = [_new_buffer(n) for n in header["buffers"]]
-            _read_buffers(f.fileno(), f.tell(), buffers, name)
+            layouts = header.get("layouts")
+            layouts = layouts if isinstance(layouts, list) and len(layouts) == len(header["buffers"]) else None
+            import_ms = _import_numpy() if layouts and any(layouts) else 0.0
+            buffers = [_new_buffer(n, layouts[i] if layouts else None) for i, n in enumerate(header["buffers"])]
+            targets = [_bytes_of(b) for b in buffers]
+            _read_buffers(f.fileno(), f.tell(), targets, name)
     except FileNotFoundError:
         raise PayloadError(f"payload {name} is missing ({path})") from None
     except OSError as err:
         raise PayloadError(f"cannot read payload {name}: {err}") from None
-    for buffer in buffers:
-        _update_in_chunks(checksum, memoryview(buffer))
+    for target in targets:
+        _update_in_chunks(checksum, memoryview(target))
     actual = checksum.text()
     if expected_checksum and actual != expected_checksum:
         raise PayloadError(f"checksum mismatch in {name}: expected {expected_checksum}, the file has {actual}")
     readonly = set(header.get("readonly", ()))
-    views = [memoryview(b).toreadonly() if i in readonly else b for i, b in enumerate(buffers)]
-    return Payload(header, stream, views, size)
+    return Payload(header, stream, [_frozen(b) if i in readonly else b for i, b in enumerate(buffers)], size, import_ms)
 
 
 def _read_header(f: BinaryIO, name: str, size: int, checksum: Checksum) -> tuple[dict, int]:
@@ -294,8 +303,14 @@ def _read_exact(f: BinaryIO, n: int, name: str) -> bytes:
     return data
 
 
-def _new_buffer(n: int) -> Any:
-    """Writable memory for ``n`` bytes that arrays rebuilt on it can use (like the originals)."""
+def _new_buffer(n: int, layout: Any = None) -> Any:
+    """Writable memory for ``n`` bytes: the array the buffer is the memory of, when the writer
+    said which (``layout``, see arrays.reduce_array), so that it owns its memory like the
+    original; else memory that arrays rebuilt on it can use."""
+    if layout is not None and "numpy" in sys.modules:
+        array = new_array(layout, n)
+        if array is not None:
+            return array
     if n < _MAPPED_BYTES:
         return bytearray(n)
     memory = mmap.mmap(-1, n)
@@ -307,6 +322,30 @@ def _new_buffer(n: int) -> Any:
         except OSError:
             pass
     return memory
+
+
+def _import_numpy() -> float:
+    """Import numpy (the buffers are numpy arrays' memory); the time it took, in ms."""
+    if "numpy" in sys.modules:
+        return 0.0
+    started = time.perf_counter()
+    try:
+        importlib.import_module("numpy")
+    except ImportError:
+        pass  # the buffers are read as plain memory; unpickling will say numpy is missing
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _bytes_of(buffer: Any) -> Any:
+    return writable_bytes(buffer) if type(buffer).__module__ == "numpy" else buffer
+
+
+def _frozen(buffer: Any) -> Any:
+    """The read-only form of a buffer the writer marked read-only."""
+    if type(buffer).__module__ == "numpy":
+        buffer.flags.writeable = False
+        return buffer
+    return memoryview(buffer).toreadonly()
 
 
 def _read_buffers(fd: int, offset: int, buffers: list[Any], name: str) -> None:

@@ -69,7 +69,7 @@ def _load_group(namespace: dict, directory: str, group: dict) -> dict:
         except Exception as err:  # noqa: BLE001 - unpickling runs arbitrary reduce functions
             raise RestoreError(f"cannot unpickle {group['file']}: {type(err).__name__}: {err}") from None
         values = loaded.value
-        result["importMs"] = loaded.import_ms
+        result["importMs"] = payload.import_ms + loaded.import_ms
         if not isinstance(values, dict) or sorted(values) != sorted(members):
             raise RestoreError(f"{group['file']} does not hold the variables {members}")
     except (RestoreError, PayloadError) as err:

@@ -97,6 +97,9 @@ def test_sharing_inside_a_group_survives(nb: KernelSession, target: KernelSessio
     rerun(target, "view[0] = 99.0\ngrid[0, 1] = -1.0")
     assert value(target, "[float(base[2]), float(base[4]), grid.shape]") == [99.0, -1.0, [4, 3]]
     assert value(target, "[d['k'] is shared, pair[0] is shared, alias is d]") == [True, True, True]
+    # The restored array owns its memory as the original did, so views name it as their base.
+    owners = "[base.flags.owndata, base.base is None, view.base is base, grid.base is base]"
+    assert value(target, owners) == value(nb, owners) == [True, True, True, True]
 
 
 def test_separate_groups_do_not_share(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
