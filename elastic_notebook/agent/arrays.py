@@ -40,6 +40,10 @@ def reduce_view(array: Any, ndarray: type) -> Any:
     return make_view, (root, offset, array.shape, array.strides, array.dtype, bool(array.flags.writeable))
 
 
+# Arrays smaller than this travel in the pickle stream (see reduce_array).
+INBAND_BYTES = 64 << 10
+
+
 def reduce_array(array: Any, layouts: dict[int, list]) -> Any:
     """A reduce tuple sending a contiguous array's memory out of band, or None (object arrays,
     non-contiguous ones: numpy's own pickling copies them).
@@ -52,6 +56,10 @@ def reduce_array(array: Any, layouts: dict[int, list]) -> Any:
     if array.dtype.hasobject or not (array.flags.c_contiguous or array.flags.f_contiguous):
         return None
     order = "C" if array.flags.c_contiguous else "F"
+    if array.nbytes < INBAND_BYTES:
+        # Small: in the stream, copied into an array of its own at load (a layout per tiny
+        # buffer would cost more header than the bytes; a model holds hundreds of them).
+        return rebuild_small_array, (array.tobytes(order="A"), array.dtype, array.shape, order, bool(array.flags.writeable))
     memory = array
     if array.dtype.kind in "mM":  # no buffer format: the same memory as 8-byte integers
         memory = array.view(f"{array.dtype.byteorder}i{array.dtype.itemsize}")
@@ -72,6 +80,18 @@ def rebuild_array(buffer: Any, dtype: Any, shape: tuple, order: str) -> Any:
     if type(buffer) is np.ndarray and buffer.dtype == dtype and buffer.shape == tuple(shape):
         return buffer
     return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order)
+
+
+def rebuild_small_array(data: bytes, dtype: Any, shape: tuple, order: str, writeable: bool) -> Any:
+    """The small array :func:`reduce_array` put in the stream (payloads name this function)."""
+    import numpy as np
+
+    array = np.empty(shape, dtype=dtype, order=order)
+    # Byte for byte: a structured dtype's padding too (an array copy goes field by field).
+    writable_bytes(array)[:] = np.frombuffer(data, dtype=np.uint8)
+    if not writeable:
+        array.flags.writeable = False
+    return array
 
 
 def new_array(layout: Any, nbytes: int) -> Any:

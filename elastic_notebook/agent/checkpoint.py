@@ -121,13 +121,14 @@ def _write_group(
         return lambda: (result, None)
     result["serializeMs"] = elapsed_ms(t0)
     name = f"g{index}.pkl"
-    header = {
-        "serializer": pickled.serializer,
-        "members": list(members),
-        "readonly": pickled.readonly,
-        "sources": pickled.sources,
-        "layouts": pickled.layouts,
-    }
+    header: dict[str, Any] = {"serializer": pickled.serializer, "members": list(members)}
+    # Optional fields only when they say something (a bundle should be no larger than a dump).
+    if pickled.readonly:
+        header["readonly"] = pickled.readonly
+    if pickled.sources:
+        header["sources"] = pickled.sources
+    if any(layout is not None for layout in pickled.layouts):
+        header["layouts"] = pickled.layouts
 
     def write() -> tuple[Any, float, float]:
         t1 = time.perf_counter()

@@ -82,6 +82,30 @@ def test_date_and_duration_arrays_travel_out_of_band(nb: KernelSession, target: 
     assert value(target, described)[1:] == ["2024-01-03 07:33:19", True]
 
 
+def test_small_arrays_travel_in_the_stream_and_own_their_memory(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    nb.run(
+        "import numpy as np\n"
+        "frozen = np.arange(6.0)\nfrozen.flags.writeable = False\n"
+        "fort = np.asfortranarray(np.arange(12, dtype=np.int16).reshape(3, 4))\n"
+        "days = np.arange(4).astype('datetime64[D]')\n"
+        "empty = np.empty((0, 3))\n"
+        "rec = np.zeros(2, dtype=[('a', 'i4'), ('b', 'f8')])\n"
+        "padded = np.frombuffer(bytearray(range(32)), dtype=np.dtype([('a', 'i4'), ('b', 'f8')], align=True))"
+    )
+    groups = [["frozen"], ["fort"], ["days"], ["empty"], ["rec"], ["padded"]]
+    written = transfer(nb, target, tmp_path, groups)
+    for entry in written["groups"]:
+        header, _ = read_header(tmp_path / entry["file"])
+        assert header["buffers"] == [] and "layouts" not in header  # all in the pickle stream
+    described = (
+        "[frozen.flags.writeable, frozen.flags.owndata, float(frozen.sum()), fort.flags.f_contiguous, int(fort[2, 3]),"
+        " str(days[3]), empty.shape, rec.dtype.names, fort.flags.owndata, days.flags.owndata]"
+    )
+    assert value(target, described) == value(nb, described) == [False, True, 15.0, True, 11, "1970-01-04", [0, 3], ["a", "b"], True, True]
+    # Byte for byte, the padding of an aligned record type included.
+    assert value(target, "padded.view('u1').tobytes().hex()") == bytes(range(32)).hex()
+
+
 def test_sharing_inside_a_group_survives(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
     nb.run(
         "import numpy as np\n"
