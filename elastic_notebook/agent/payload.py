@@ -27,8 +27,9 @@ import struct
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO, Callable, Sequence
 
 from .arrays import new_array, writable_bytes
 
@@ -167,35 +168,19 @@ def _write_mapped(fd: int, offset: int, views: list[memoryview], checksum: Check
         return False
     with mmap.mmap(fd, offset + size) as mapped:
         target = np.frombuffer(mapped, dtype=np.uint8)
-        slices = []
-        at = offset
-        for view in views:
-            for start in range(0, view.nbytes, _CHUNK):
-                piece = view[start : start + _CHUNK]
-                slices.append((at + start, piece))
-            at += view.nbytes
-        failures: list[BaseException] = []
+        slices = _slices(views, offset)
 
-        def copy(part: list[tuple[int, memoryview]]) -> None:
-            try:
-                for where, piece in part:
-                    np.copyto(target[where : where + piece.nbytes], np.frombuffer(piece, dtype=np.uint8))
-            except BaseException as err:  # noqa: BLE001 - handed to the calling thread
-                failures.append(err)
+        def copy(where: int, piece: memoryview) -> None:
+            np.copyto(target[where : where + piece.nbytes], np.frombuffer(piece, dtype=np.uint8))
 
-        threads = [threading.Thread(target=copy, args=(slices[k::_WRITERS],)) for k in range(_WRITERS)]
-        for thread in threads:
-            thread.start()
-        try:
-            for _, piece in slices:  # the checksum, in file order, while the copies run
+        def checksum_in_order() -> None:  # while the copies run
+            for _, piece in slices:
                 checksum.update(piece)
+
+        try:
+            _in_threads(copy, slices, _WRITERS, meanwhile=checksum_in_order)
         finally:
-            # Even on an interrupt: the mapping must outlive the copies into it.
-            for thread in threads:
-                thread.join()
-        del target
-        if failures:
-            raise failures[0]
+            del target  # a mapping with an array on it cannot close
         mapped.flush()
     return True
 
@@ -255,14 +240,13 @@ def read_payload(path: str, expected_checksum: str | None) -> Payload:
             layouts = layouts if isinstance(layouts, list) and len(layouts) == len(header["buffers"]) else None
             import_ms = _import_numpy() if layouts and any(layouts) else 0.0
             buffers = [_new_buffer(n, layouts[i] if layouts else None) for i, n in enumerate(header["buffers"])]
-            targets = [_bytes_of(b) for b in buffers]
-            _read_buffers(f.fileno(), f.tell(), targets, name)
+            read = _read_buffers(f.fileno(), f.tell(), [_bytes_of(b) for b in buffers], name)
     except FileNotFoundError:
         raise PayloadError(f"payload {name} is missing ({path})") from None
     except OSError as err:
         raise PayloadError(f"cannot read payload {name}: {err}") from None
-    for target in targets:
-        _update_in_chunks(checksum, memoryview(target))
+    for _, piece in read:
+        checksum.update(piece)
     actual = checksum.text()
     if expected_checksum and actual != expected_checksum:
         raise PayloadError(f"checksum mismatch in {name}: expected {expected_checksum}, the file has {actual}")
@@ -348,47 +332,69 @@ def _frozen(buffer: Any) -> Any:
     return memoryview(buffer).toreadonly()
 
 
-def _read_buffers(fd: int, offset: int, buffers: list[Any], name: str) -> None:
-    """Fill ``buffers`` from the file's bytes at ``offset`` on, back to back.
+def _read_buffers(fd: int, offset: int, buffers: list[Any], name: str) -> list[tuple[int, memoryview]]:
+    """Fill ``buffers`` from the file's bytes at ``offset`` on, back to back; returns the slices
+    read, in file order.
 
-    The work is cut into slices spread over :data:`_READERS` threads (``preadv`` releases the
-    GIL); a short read means the file shrank while being read.
+    The slices are spread over :data:`_READERS` threads (``preadv`` releases the GIL); a short
+    read means the file shrank while being read.
     """
+    slices = _slices([memoryview(b) for b in buffers], offset)
+
+    def read(at: int, piece: memoryview) -> None:
+        got = 0
+        while got < piece.nbytes:
+            more = os.preadv(fd, [piece[got:]], at + got)
+            if not more:
+                raise PayloadError(f"payload {name} is truncated")
+            got += more
+
+    if sum(piece.nbytes for _, piece in slices) < _PARALLEL_BYTES:
+        for at, piece in slices:
+            read(at, piece)
+    else:
+        _in_threads(read, slices, _READERS)
+    return slices
+
+
+def _slices(views: list[memoryview], offset: int) -> list[tuple[int, memoryview]]:
+    """``views``, laid back to back in a file from ``offset`` on, cut into pieces of at most
+    :data:`_CHUNK` bytes: ``(file offset, piece)`` in file order."""
     slices = []
-    for buffer in buffers:
-        view = memoryview(buffer)
+    for view in views:
         for start in range(0, view.nbytes, _CHUNK):
-            piece = view[start : start + _CHUNK]
-            slices.append((piece, offset + start))
+            slices.append((offset + start, view[start : start + _CHUNK]))
         offset += view.nbytes
-    total = sum(piece.nbytes for piece, _ in slices)
+    return slices
+
+
+def _in_threads(
+    work: Callable[[int, memoryview], None],
+    slices: list[tuple[int, memoryview]],
+    threads: int,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> None:
+    """``work`` on every slice, spread over ``threads`` threads, while this thread runs
+    ``meanwhile``; the threads are joined even on an interrupt (they may be writing into memory
+    the caller frees next), and the first failure is raised here."""
     failures: list[BaseException] = []
 
-    def read(part: list[tuple[memoryview, int]]) -> None:
+    def run(part: list[tuple[int, memoryview]]) -> None:
         try:
-            for piece, at in part:
-                got = 0
-                while got < piece.nbytes:
-                    more = os.preadv(fd, [piece[got:]], at + got)
-                    if not more:
-                        raise PayloadError(f"payload {name} is truncated")
-                    got += more
+            for at, piece in part:
+                work(at, piece)
         except BaseException as err:  # noqa: BLE001 - handed to the calling thread
+            # Without its frames' locals: they may hold views of memory the caller frees next.
+            traceback.clear_frames(err.__traceback__)
             failures.append(err)
 
-    if total < _PARALLEL_BYTES:
-        read(slices)
-    else:
-        threads = [threading.Thread(target=read, args=(slices[k::_READERS],)) for k in range(1, _READERS)]
-        for thread in threads:
-            thread.start()
-        read(slices[0::_READERS])
-        for thread in threads:
+    started = [threading.Thread(target=run, args=(slices[k::threads],)) for k in range(threads)]
+    for thread in started:
+        thread.start()
+    try:
+        meanwhile()
+    finally:
+        for thread in started:
             thread.join()
     if failures:
         raise failures[0]
-
-
-def _update_in_chunks(checksum: Checksum, view: memoryview) -> None:
-    for start in range(0, view.nbytes, _CHUNK):
-        checksum.update(view[start : start + _CHUNK])

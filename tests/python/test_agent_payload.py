@@ -106,6 +106,17 @@ def test_a_full_disk_fails_the_write_and_leaves_no_file(tmp_path: Path, monkeypa
     assert not path.exists()
 
 
+def test_a_failed_copy_into_the_mapping_is_raised_as_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("copy failed")
+
+    monkeypatch.setattr(np, "copyto", broken)  # what the writer threads copy with
+    path = tmp_path / "g.pkl"
+    with pytest.raises(RuntimeError, match="copy failed"):  # not a BufferError from closing the mapping
+        payload.write_payload(str(path), {"serializer": "pickle", "members": ["d"]}, b"s", [memoryview(np.zeros(20 << 20, np.uint8))])
+    assert not path.exists()
+
+
 @pytest.mark.parametrize("size", [1 << 20, 20 << 20])  # read by one thread, and by two
 def test_a_file_shorter_than_its_buffers_is_reported_truncated(tmp_path: Path, size: int) -> None:
     path = tmp_path / "short.pkl"
