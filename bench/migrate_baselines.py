@@ -108,6 +108,25 @@ def call(kernel: Kernel, function: str, argument: str) -> dict:
     return json.loads(kernel.evaluate(f"__import__('sys').modules['_en_bench'].{function}({argument!r})"))
 
 
+def load_repeatedly(folder: Path, repeat: int, log, what: str, function: str, argument: str, judge) -> list[float]:
+    """``_en_bench.<function>(argument)`` in up to ``repeat`` fresh kernels; the seconds of each.
+    ``judge(result, kernel)`` looks at each result while its kernel still runs, and says whether
+    to go on."""
+    times = []
+    for attempt in range(repeat):
+        log(f"{what} in a fresh kernel ({attempt + 1} of {repeat})")
+        kernel = Kernel.start(folder)
+        try:
+            loaded = call(kernel, function, argument)
+            times.append(loaded["seconds"])
+            go_on = judge(loaded, kernel)
+        finally:
+            kernel.shutdown()
+        if not go_on:
+            break
+    return times
+
+
 @dataclass
 class Outcome:
     """One method on one notebook."""
@@ -159,45 +178,35 @@ def run_baselines(notebook: Notebook, folder: Path, reference: dict | None, log,
         dill.correct, dill.problem = False, f"dump failed: {dumped['error']}"
     else:
         dill.bytes = dumped["bytes"]
-        times = []
-        for attempt in range(repeat):
-            log(f"dill.load_session in a fresh kernel ({attempt + 1} of {repeat})")
-            kernel = Kernel.start(folder)
-            try:
-                loaded = call(kernel, "dill_load", str(dill_file))
-                times.append(loaded["seconds"])
-                if loaded["ok"]:
-                    correct, problem = verdict(dumped_state, state_compare.dump_kernel(kernel.client))
-                else:
-                    correct, problem = False, f"load failed: {loaded['error']}"
-            finally:
-                kernel.shutdown()
+
+        def judge_dill(loaded: dict, kernel: Kernel) -> bool:
+            if loaded["ok"]:
+                correct, problem = verdict(dumped_state, state_compare.dump_kernel(kernel.client))
+            else:
+                correct, problem = False, f"load failed: {loaded['error']}"
             if dill.correct is not False:
                 dill.correct, dill.problem = correct, problem
-            if not loaded["ok"]:
-                break
+            return loaded["ok"]  # a session that does not load will not load next time either
+
+        times = load_repeatedly(folder, repeat, log, "dill.load_session", "dill_load", str(dill_file), judge_dill)
         dill.restore_s = statistics.median(times)
         dill_file.unlink(missing_ok=True)
 
     pick = results["pickle"]
     pick.checkpoint_s, pick.bytes = pickled["seconds"], pickled["bytes"]
-    times = []
-    for attempt in range(repeat):
-        log(f"loading every pickle in a fresh kernel ({attempt + 1} of {repeat})")
-        kernel = Kernel.start(folder)
-        try:
-            loaded = call(kernel, "pickle_load", str(pickle_dir))
-            times.append(loaded["seconds"])
-            if pick.correct is not False:
-                pick.correct, pick.problem = verdict(dumped_state, state_compare.dump_kernel(kernel.client))
-            failures = {**{k: f"dump: {v}" for k, v in pickled["failed"].items()}, **{k: f"load: {v}" for k, v in loaded["failed"].items()}}
-            if failures:
-                pick.correct = False
-                first = next(iter(failures.items()))
-                pick.problem = f"{len(failures)} variable(s) failed ({', '.join(sorted(failures)[:6])}{', ...' if len(failures) > 6 else ''}); {first[0]}: {first[1]}"
-            pick.extra["failed"] = failures
-        finally:
-            kernel.shutdown()
+
+    def judge_pickle(loaded: dict, kernel: Kernel) -> bool:
+        if pick.correct is not False:
+            pick.correct, pick.problem = verdict(dumped_state, state_compare.dump_kernel(kernel.client))
+        failures = {**{k: f"dump: {v}" for k, v in pickled["failed"].items()}, **{k: f"load: {v}" for k, v in loaded["failed"].items()}}
+        if failures:
+            pick.correct = False
+            first = next(iter(failures.items()))
+            pick.problem = f"{len(failures)} variable(s) failed ({', '.join(sorted(failures)[:6])}{', ...' if len(failures) > 6 else ''}); {first[0]}: {first[1]}"
+        pick.extra["failed"] = failures
+        return True  # the variables that do load are timed every time
+
+    times = load_repeatedly(folder, repeat, log, "loading every pickle", "pickle_load", str(pickle_dir), judge_pickle)
     pick.restore_s = statistics.median(times)
     for file in pickle_dir.glob("*.pkl"):
         file.unlink()
