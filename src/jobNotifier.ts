@@ -49,7 +49,13 @@ export class JobNotifier implements IDisposable {
           ? [{ label: 'Cancel', caption: 'Stop the job at its next safe point', callback: () => void this.model.cancel(job.id).catch(() => undefined) }]
           : []
     };
-    if (shown) {
+    if (shown && !running) {
+      // The outcome gets a notification of its own. Updating the progress one raced with
+      // JupyterLab drawing it: a job that ends within milliseconds of starting (a small
+      // checkpoint takes ~50 ms) left the toast saying "starting" while the update went nowhere.
+      Notification.dismiss(shown.id);
+      Notification.emit(message, type, options);
+    } else if (shown) {
       Notification.update({ id: shown.id, message, type, ...options });
       shown.key = key;
     } else {

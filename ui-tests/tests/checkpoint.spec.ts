@@ -49,6 +49,8 @@ test.describe('checkpoint and restore from JupyterLab', () => {
 
     // Progress, then the outcome: as a notification and in the panel.
     await expect(page.locator('.jp-toast-message', { hasText: 'Checkpoint saved' })).toBeVisible({ timeout: 60000 });
+    // The progress toast gave way to the outcome (it had stayed at "starting" when the job ended fast).
+    await expect(page.locator('.jp-toast-message', { hasText: 'Checkpoint: ' })).toHaveCount(0);
     const job = panel.locator('.jp-ElasticNotebook-job');
     await expect(job).toHaveAttribute('data-state', 'done');
     await expect(job).toContainText('Checkpoint saved: copied');
