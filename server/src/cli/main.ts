@@ -7,11 +7,13 @@ import { recordCommand } from './commands/record';
 import { restoreCommand } from './commands/restore';
 import { ICommandContext } from './notebookSession';
 import { Progress } from './progress';
+import { packageVersion } from './version';
 
 /** Build the program with every command. */
 export function createProgram(context: ICommandContext): Command {
   const program = new Command('elastic-notebook')
     .description('Record, checkpoint and restore Jupyter notebook sessions')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({
       // Usage errors become the CLI's one-line error format.

@@ -56,6 +56,14 @@ describe('bad input', () => {
   });
 });
 
+test('--version prints the package version and succeeds', async () => {
+  const expected = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+  for (const flag of ['--version', '-V']) {
+    const run = await runCli([flag]);
+    expect({ code: run.code, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({ code: 0, stdout: expected, stderr: '' });
+  }
+});
+
 describe('servers that cannot be used', () => {
   let nb: string;
 
