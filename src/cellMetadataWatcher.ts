@@ -53,16 +53,25 @@ export class CellMetadataWatcher implements IDisposable {
   private _onCellsChanged(_: unknown, change: IObservableList.IChangedArgs<ICellModel>): void {
     const changed: ICellModel[] = [];
     if (change.type === 'remove' || change.type === 'set') {
-      // A removed cell may come back (undo) as the same model; `add` watches it again then.
-      for (const cell of change.oldValues) {
-        cell.metadataChanged.disconnect(this._onMetadataChanged, this);
-        this._cells.delete(cell);
-        changed.push(cell);
+      // The notebook's cell list reports removals without the removed models (`oldValues` holds
+      // undefined), so the cells no longer in the notebook are the watched ones that left. A
+      // removed cell may come back (undo) as the same model; `add` watches it again then.
+      const current = new Set<ICellModel>();
+      for (let i = 0; i < this.notebook.cells.length; i++) {
+        current.add(this.notebook.cells.get(i));
+      }
+      for (const cell of [...this._cells]) {
+        if (!current.has(cell)) {
+          cell.metadataChanged.disconnect(this._onMetadataChanged, this);
+          this._cells.delete(cell);
+          changed.push(cell);
+        }
       }
     }
     if (change.type === 'add' || change.type === 'set') {
-      this._watch(change.newValues);
-      changed.push(...change.newValues);
+      const added = change.newValues.filter(cell => cell !== undefined);
+      this._watch(added);
+      changed.push(...added);
     }
     if (changed.length > 0) {
       this.onChange(changed);

@@ -3,7 +3,8 @@ import { Cell, CodeCell, ICodeCellModel, MarkdownCell } from '@jupyterlab/cells'
 import { INotebookCellExecutor, INotebookModel, KernelError } from '@jupyterlab/notebook';
 import { OutputArea } from '@jupyterlab/outputarea';
 import { KernelMessage } from '@jupyterlab/services';
-import { nullTranslator } from '@jupyterlab/translation';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { startedKernel } from './startedKernel';
 import { interceptHeader } from './intercept';
 import { IKernelBootstrapper } from './tokens';
 
@@ -26,8 +27,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
   constructor(private readonly bootstrapper: IKernelBootstrapper) {}
 
   async runCell(options: INotebookCellExecutor.IRunCellOptions): Promise<boolean> {
-    const { cell, notebook, notebookConfig, onCellExecuted, onCellExecutionScheduled, sessionContext, sessionDialogs } =
-      options;
+    const { cell, notebook, onCellExecuted, sessionContext } = options;
     const trans = (options.translator ?? nullTranslator).load('jupyterlab');
     if (cell.model.type === 'markdown') {
       (cell as MarkdownCell).rendered = true;
@@ -42,6 +42,58 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
       cell.model.sharedModel.transact(() => (cell.model as ICodeCellModel).clearExecution(), false);
       return true;
     }
+    // Cells of one notebook are handled one after the other, each from its request on: a run
+    // requested while the kernel (or its agent) is still starting waits for it in its turn, and
+    // when one fails, the cells scheduled behind it are not sent. The kernel's own stop-on-error
+    // abort does the same, but only for requests it has already queued, which is a race
+    // (ipykernel 7 lost it now and then, and "Run All" ran past an error).
+    const queue = this._queueOf(notebook);
+    const ticket = ++queue.scheduled;
+    const previous = queue.tail;
+    let release!: () => void;
+    queue.tail = new Promise<void>(resolve => (release = resolve));
+    const model = cell.model as ICodeCellModel;
+    const waits = model.sharedModel.getSource().trim() !== '';
+    if (waits) {
+      model.executionState = 'running'; // "[*]" from the request on, as when the kernel queues it
+    }
+    this._pending.set(model, (this._pending.get(model) ?? 0) + 1);
+    let failed = false;
+    try {
+      await previous;
+      if (ticket > queue.abortedUpTo) {
+        const outcome = await this._runInTurn(options, sessionContext, trans);
+        failed = outcome.failed;
+        return outcome.ran;
+      }
+      return false;
+    } catch (reason) {
+      failed = true;
+      throw reason;
+    } finally {
+      if (failed) {
+        queue.abortedUpTo = queue.scheduled; // everything scheduled so far, not what comes later
+      }
+      const pending = (this._pending.get(model) ?? 1) - 1;
+      this._pending.set(model, pending);
+      if (waits && pending === 0 && !cell.isDisposed && model.executionState === 'running') {
+        model.executionState = 'idle'; // not sent after all (dropped behind a failure, or no kernel)
+      }
+      release();
+    }
+  }
+
+  /** One code cell in its turn: JupyterLab's checks, then the execution. */
+  private async _runInTurn(
+    options: INotebookCellExecutor.IRunCellOptions,
+    sessionContext: ISessionContext,
+    trans: TranslationBundle
+  ): Promise<{ ran: boolean; failed: boolean }> {
+    const { cell, notebook, notebookConfig, onCellExecuted, onCellExecutionScheduled, sessionDialogs } = options;
+    if (!sessionContext.isReady && !sessionContext.session?.kernel) {
+      // The notebook has just opened and its session is not started yet.
+      await startedKernel(sessionContext);
+    }
     if (sessionContext.isTerminating) {
       await showDialog({
         title: trans.__('Kernel Terminating'),
@@ -51,7 +103,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
         ),
         buttons: [Dialog.okButton()]
       });
-      return true;
+      return { ran: true, failed: false };
     }
     if (sessionContext.pendingInput) {
       await showDialog({
@@ -61,7 +113,7 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
         ),
         buttons: [Dialog.okButton()]
       });
-      return false;
+      return { ran: false, failed: false };
     }
     if (sessionContext.hasNoKernel) {
       const shouldSelect = await sessionContext.startKernel();
@@ -71,26 +123,11 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
     }
     if (sessionContext.hasNoKernel) {
       cell.model.sharedModel.transact(() => (cell.model as ICodeCellModel).clearExecution());
-      return true;
+      return { ran: true, failed: false };
     }
     const deletedCells = notebook.deletedCells;
     onCellExecutionScheduled({ cell });
-    // Cells of one notebook go to the kernel one after the other; when one fails, the cells
-    // scheduled behind it are not sent. The kernel's own stop-on-error abort does the same, but
-    // only for requests it has already queued, which is a race (ipykernel 7 lost it now and then,
-    // and "Run All" ran past an error).
-    const queue = this._queueOf(notebook);
-    const ticket = ++queue.scheduled;
-    const previous = queue.tail;
-    let release!: () => void;
-    queue.tail = new Promise<void>(resolve => (release = resolve));
-    await previous;
-    if (ticket <= queue.abortedUpTo) {
-      release();
-      return false;
-    }
     let ran = false;
-    let failed = true;
     try {
       const reply = await this._execute(cell as CodeCell, notebook, sessionContext, {
         deletedCells,
@@ -110,24 +147,17 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
       } else {
         throw new KernelError(reply.content);
       }
-      failed = false;
     } catch (reason) {
       if (cell.isDisposed || (reason as Error).message.startsWith('Canceled')) {
-        ran = false;
-      } else {
-        onCellExecuted({ cell, success: false, error: reason as KernelError });
-        throw reason;
+        return { ran: false, failed: true };
       }
-    } finally {
-      if (failed) {
-        queue.abortedUpTo = queue.scheduled; // everything scheduled so far, not what comes later
-      }
-      release();
+      onCellExecuted({ cell, success: false, error: reason as KernelError });
+      throw reason;
     }
     if (ran) {
       onCellExecuted({ cell, success: true });
     }
-    return ran;
+    return { ran, failed: false };
   }
 
   /** The send queue of a notebook. */
@@ -141,6 +171,8 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
   }
 
   private readonly _queues = new WeakMap<INotebookModel, ISendQueue>();
+  /** Runs requested and not yet ended, per cell (a cell can be run again while it waits). */
+  private readonly _pending = new WeakMap<ICodeCellModel, number>();
 
   /** `CodeCell.execute`, with the code behind the intercept line when the agent records. */
   private async _execute(
@@ -151,7 +183,8 @@ export class InterceptingCellExecutor implements INotebookCellExecutor {
   ): Promise<KernelMessage.IExecuteReplyMsg | void> {
     const model = cell.model;
     const source = model.sharedModel.getSource();
-    const kernel = sessionContext.session?.kernel;
+    // A kernel being started or changed is waited for; then its agent (below).
+    const kernel = source.trim() ? (sessionContext.session?.kernel ?? (await startedKernel(sessionContext))) : null;
     if (!source.trim() || !kernel) {
       model.sharedModel.transact(() => model.clearExecution(), false);
       return;
