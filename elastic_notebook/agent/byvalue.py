@@ -19,6 +19,7 @@ Rules on top of pickle protocol 5 (out-of-band buffers, so array memory is never
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import importlib
 import io
 import linecache
@@ -165,6 +166,8 @@ class _Rules:
         self._refused = _refused_types()
         self._pandas = PandasArrays(self._ndarray)
         self.layouts: dict[int, list] = {}  # buffer id -> [dtype, shape, order] (see reduce_array)
+        self._rules: dict[type, str] = {}  # per library type: _STATE, _SINGLETONS or ""
+        self._globals: dict[str, dict[int, str]] = {}  # module -> {id of a module-level object: name}
 
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
@@ -192,7 +195,26 @@ class _Rules:
                 return reduced
         elif t in self._refused:
             raise _Refused(f"cannot pickle {t.__qualname__!r} object (it is bound to this process)")
+        else:
+            rule = self._rules.get(t)
+            if rule is None:
+                rule = self._rules[t] = _type_rule(t)
+            if rule is _STATE:
+                return _with_own_state(obj)
+            if rule is _SINGLETONS:
+                name = self._module_globals(t.__module__).get(id(obj))
+                if name is not None:
+                    return getattr, (sys.modules[t.__module__], name)
         return self._base_override(obj) if self._base_override is not None else NotImplemented
+
+    def _module_globals(self, module: str) -> dict[int, str]:
+        found = self._globals.get(module)
+        if found is None:
+            found = self._globals[module] = {}
+            for name, value in list(vars(sys.modules[module]).items()):
+                if type(value).__module__ == module:
+                    found.setdefault(id(value), name)
+        return found
 
     def _function(self, f: types.FunctionType) -> Any:
         if not self.by_value:
@@ -217,13 +239,88 @@ class _Rules:
             return _notebook_attr, (qualname,)
         if not self.by_value:
             raise _NeedsByValue(repr(qualname))
-        return None  # by value: the library's own class pickling
+        # By value: the library's own class pickling, with what cloudpickle's leaves out put back.
+        reduced = self._base_override(cls) if self._base_override is not None else NotImplemented
+        return _with_class_layout(cls, reduced) if isinstance(reduced, tuple) else None
 
     def _keep_source(self, filename: str) -> None:
         entry = linecache.cache.get(filename)
         # Only cell sources (IPython caches them with mtime None); real files are read from disk.
         if filename not in self.sources and entry is not None and len(entry) == 4 and entry[1] is None:
             self.sources[filename] = list(entry[2])
+
+
+def _with_class_layout(cls: type, reduced: tuple) -> tuple:
+    """cloudpickle's by-value reduce of ``cls``, also creating the class with its ``__qualname__``
+    and ``__slots__``: cloudpickle rebuilds a class from a skeleton holding only ``__module__``,
+    so a nested class lost its qualified name and a class with ``__slots__`` got instances with a
+    ``__dict__`` and no slot descriptors (setting ``__slots__`` afterwards does nothing)."""
+    make = reduced[0]
+    if getattr(make, "__name__", None) != "_make_skeleton_class" or len(reduced[1]) < 4:
+        return reduced  # dill, or an enum (cloudpickle keeps an enum's qualname itself)
+    args = list(reduced[1])
+    type_kwargs = dict(args[3])
+    if cls.__qualname__ != cls.__name__:
+        type_kwargs["__qualname__"] = cls.__qualname__
+    slots = cls.__dict__.get("__slots__")
+    if slots is not None:
+        type_kwargs["__slots__"] = slots
+    args[3] = type_kwargs
+    return (make, tuple(args), *reduced[2:])
+
+
+def _noop_setstate(self: Any, state: Any) -> None:
+    pass
+
+
+def _noop_setstate_with_doc(self: Any, state: Any) -> None:
+    """A docstring."""
+
+
+_NOOP_CODES = frozenset(f.__code__.co_code for f in (_noop_setstate, _noop_setstate_with_doc))
+
+
+_STATE, _SINGLETONS = "state", "singletons"
+
+
+def _type_rule(cls: type) -> str:
+    """How objects of a library class ``cls`` are pickled beyond pickle's own rules:
+
+    * ``_STATE``: its ``__setstate__`` ignores the state (see :func:`_ignores_state`);
+    * ``_SINGLETONS``: the class has no pickling of its own and instances of it are module-level
+      objects of its module (``dataclasses.MISSING``, which the fields of a dataclass copied by
+      value hold): those are pickled by reference, since a copy is not the singleton library
+      code tests for with ``is`` (a dataclass deriving from a restored one would take the copy
+      for a default value);
+    * ``""``: nothing more."""
+    module = getattr(cls, "__module__", None)
+    if not isinstance(module, str) or module in ("builtins", "__main__") or module not in sys.modules:
+        return ""
+    if _ignores_state(cls):
+        return _STATE
+    own = (cls.__reduce_ex__, cls.__reduce__, cls.__getstate__) == (object.__reduce_ex__, object.__reduce__, object.__getstate__)
+    if own and cls not in copyreg.dispatch_table and any(type(v) is cls for v in list(vars(sys.modules[module]).values())):
+        return _SINGLETONS
+    return ""
+
+
+def _ignores_state(cls: type) -> bool:
+    """True when ``cls`` has a ``__setstate__`` that does nothing: scikit-learn's ``Bunch`` (what
+    ``load_iris()`` returns) has one, to ignore the ``__dict__`` of pickles from old versions,
+    so a plain round trip drops what its ``__dict__`` holds (its deprecated-keys map)."""
+    setstate = getattr(cls, "__setstate__", None)
+    code = getattr(setstate, "__code__", None)
+    return isinstance(setstate, types.FunctionType) and code is not None and code.co_code in _NOOP_CODES and code.co_argcount == 2
+
+
+def _with_own_state(obj: Any) -> Any:
+    """``obj``'s reduce, with its state restored the way pickle does for a class without
+    ``__setstate__`` (see :func:`_ignores_state`)."""
+    rv = obj.__reduce_ex__(5)
+    if not isinstance(rv, tuple) or len(rv) < 3 or rv[2] is None:
+        return rv
+    rest = tuple(rv[3:5]) + (None,) * (5 - len(rv))
+    return (rv[0], rv[1], rv[2], *rest, _set_own_state)
 
 
 def _pickler_class(kind: str) -> type:
@@ -304,6 +401,19 @@ def _set_function_state(f: types.FunctionType, state: dict) -> types.FunctionTyp
         elif value is not None or attr in ("__doc__", "__defaults__", "__kwdefaults__"):
             setattr(f, attr, value)
     return f
+
+
+def _set_own_state(obj: Any, state: Any) -> Any:
+    """Set ``state`` as pickle's BUILD does without ``__setstate__``: ``__dict__`` entries, then
+    slot values by ``setattr``."""
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        obj.__dict__.update(state)
+    for key, value in (slots or {}).items():
+        setattr(obj, key, value)
+    return obj
 
 
 def _make_cell() -> types.CellType:

@@ -156,25 +156,15 @@ def _write_group(
 
 
 def full_fingerprint(namespace: dict, name: str) -> dict:
-    """``{"digest", "comparable"}`` of one variable, hashing every byte (not sampled)."""
+    """``{"digest", "comparable"}`` of one variable, hashing every byte (not sampled) canonically
+    (comparable with one taken in another process); a value that cannot be compared so has
+    ``"digest": None, "comparable": False`` and a ``reason`` (docs/checkpoint.md section 7)."""
     if name not in namespace:
-        return {"digest": None, "comparable": False}
-    value = namespace[name]
-    if _holds_process_caches(value):
-        return {"digest": None, "comparable": False}
-    fp = fingerprint(value, namespace, budget_bytes=_FULL)
-    return {"digest": fp.digest.hex() if fp.observable else None, "comparable": fp.observable}
-
-
-# Libraries whose objects keep process-local caches in their state (matplotlib artists: renderer
-# caches, transform invalidation flags, callback registries) that a pickle round trip rebuilds
-# differently though the object is the same; verification reports them as not compared.
-_CACHE_HOLDING_MODULES = ("matplotlib.",)
-
-
-def _holds_process_caches(value: object) -> bool:
-    module = getattr(type(value), "__module__", "") or ""
-    return module.startswith(_CACHE_HOLDING_MODULES)
+        return {"digest": None, "comparable": False, "reason": "not defined"}
+    fp = fingerprint(namespace[name], namespace, budget_bytes=_FULL, canonical=True)
+    if fp.reason is not None or not fp.observable:
+        return {"digest": None, "comparable": False, "reason": fp.reason or "cannot be observed"}
+    return {"digest": fp.digest.hex(), "comparable": True}
 
 
 def source_environment() -> dict:

@@ -39,11 +39,21 @@ values: numpy arrays as above, extension arrays by their backing array and dtype
 name, ``attrs`` and flags, instead of the generic ``__reduce_ex__`` walk (which also picked up
 caches that reads fill). Anything unexpected in that structure falls back to the generic walk.
 Nothing is ever copied whole or modified.
+
+A *canonical* fingerprint (``canonical=True``: the checkpoint-time one, compared by the restore's
+verification in another process) must not depend on the process either: set members are walked
+in the order of their own content digests (iteration order follows hashes of strs and addresses),
+and a value reaching an object whose state is process-local (matplotlib artists) gets a
+``reason`` instead of a usable digest. In every mode, notebook classes are walked by attribute
+name, dtypes by content without identity (see ``_Walker._value``), and masked arrays by what
+pickle keeps of them; per-cell fingerprints skip the canonical work (they compare within one
+process). docs/checkpoint.md section 7 lists what is not compared.
 """
 
 from __future__ import annotations
 
 import collections
+import copyreg
 import gc
 import hashlib
 import sys
@@ -111,6 +121,9 @@ class Fingerprint:
     observable: bool
     partial: bool
     nbytes: int
+    # Why the digest cannot be compared with one taken in another process (None: it can, when the
+    # value is observable and the digest not partial). Only canonical fingerprints look for this.
+    reason: str | None = None
 
     def same_as(self, other: "Fingerprint | None") -> bool:
         """True when nothing observable changed between ``other`` (before) and ``self`` (after)."""
@@ -127,10 +140,23 @@ class _Unobservable(Exception):
     pass
 
 
+class _ProcessLocal(Exception):
+    """A canonical walk met an object whose state depends on the process (the message says why)."""
+
+
+# Libraries whose objects keep process-local state that a pickle round trip rebuilds differently
+# though the object is the same (matplotlib artists: renderer caches, transform invalidation
+# flags, callback registries, ids of figures): a canonical fingerprint of a value reaching one is
+# not comparable across processes, wherever the object sits (an array or dict of axes too).
+_PROCESS_LOCAL_MODULES = {"matplotlib": "artists keep process-local caches (renderer, transforms, callbacks)"}
+
+
 class _Walker:
-    def __init__(self, namespace: dict, budget_bytes: int) -> None:
+    def __init__(self, namespace: dict, budget_bytes: int, canonical: bool = False) -> None:
         self.namespace = namespace
         self.budget = budget_bytes
+        self.canonical = canonical  # the digest must not depend on the process (see fingerprint)
+        self.values: dict[int, str] = {}  # id -> digest of the value objects met (see _value)
         self.object_limit = max(16, budget_bytes // _BYTES_PER_OBJECT_ITEM)
         self.walk_limit = max(16, budget_bytes // _BYTES_PER_WALKED_ITEM)
         self.parts: list[str] = []
@@ -149,6 +175,8 @@ class _Walker:
         self.handlers = _handlers()
         # Objects whose sharing links nothing (see the module docstring).
         self.immutable_types = _PANDAS.immutable + ((np.dtype,) if np is not None else ())
+        # Objects hashed as values, whose identity is no part of the digest (see _value).
+        self.value_types = _PANDAS.dtypes + ((np.dtype,) if np is not None else ())
 
     # -- entry ---------------------------------------------------------------------------------
     def walk(self, obj: Any, real: bool = True) -> None:
@@ -314,17 +342,58 @@ class _Walker:
         if obj and kinds <= _REPR_ATOMS:
             # Sorted: iteration order follows str hashes, which differ between processes.
             try:
-                items = sorted(obj)
+                # (NaNs hash by address and do not order: by repr, when they must compare.)
+                items = sorted(obj, key=repr) if self.canonical and float in kinds else sorted(obj)
             except TypeError:  # numbers mixed with strings or None
                 items = sorted(obj, key=repr)
             self._atom_items(items, kinds)
             return
         listed = list(obj)
-        if len(listed) > self.walk_limit:
+        if self.canonical and len(listed) > 1:
+            # Iteration order follows hashes (of strs inside tuples, of addresses): order the
+            # items by their own content instead, so that equal sets walk alike in any process.
+            digests = list(map(self._apart, listed))
+            listed = [listed[i] for i in sorted(range(len(listed)), key=digests.__getitem__)]
+        elif len(listed) > self.walk_limit:
             own = 1 if type(obj) is set else None  # a frozenset's own id never links
             listed = self._sample(listed, kinds, real, own)  # type: ignore[assignment]
         for item in listed:
             self.walk(item, real)
+
+    def _apart(self, obj: Any) -> str:
+        """Digest of ``obj`` walked on its own (content only: no links, no sharing with the rest)."""
+        sub = _Walker(self.namespace, self.budget, self.canonical)
+        sub.unlinked = 1
+        sub.walk(obj, False)
+        self.partial = self.partial or sub.partial
+        return _digest(sub.parts).hex()
+
+    def _value(self, obj: Any, content: Callable[["_Walker", Any], None]) -> None:
+        """An immutable object whose identity means nothing (a dtype): hashed by its ``content``
+        walked apart, and given no place in the sharing structure. Unpickling does not keep such
+        identities: ``np.dtype`` is rebuilt as a new object where the original was numpy's cached
+        one, and pandas shares its dtypes between columns and indexes as it likes, so a
+        back-reference to one would make equal values differ."""
+        key = id(obj)
+        if self.memo.get(key) == len(self.memo) - 1:
+            del self.memo[key]  # numbered by walk() just now, before anything else: take it back
+        text = self.values.get(key)
+        if text is None:
+            sub = _Walker(self.namespace, self.budget, self.canonical)
+            sub.unlinked = 1
+            content(sub, obj)
+            self.partial = self.partial or sub.partial
+            text = self.values[key] = _digest(sub.parts).hex()
+        self.parts.append(f"V:{text}")
+
+    def _mappingproxy(self, obj: types.MappingProxyType, real: bool) -> None:
+        """A read-only view of a dict (dataclass field metadata, ``vars(cls)``): its items, in the
+        dict's order; the view itself links nothing (a new one is made on every access)."""
+        self.parts.append(f"MP{len(obj)}")
+        walk = self.walk
+        for k, v in obj.items():
+            walk(k, real)
+            walk(v, real)
 
     def _bytearray(self, obj: bytearray, real: bool) -> None:
         self._mutable(obj, real)
@@ -356,6 +425,8 @@ class _Walker:
     def _ndarray(self, obj: Any, real: bool) -> None:
         if not self.unlinked:
             self._array_owners(obj, real)
+        if type(obj) is not self.ndarray:
+            obj = self._array_subclass(obj, real)
         self.parts.append(f"A:{obj.dtype.str}:{obj.shape}")
         if obj.dtype.hasobject:
             flat = obj.ravel(order="K")
@@ -384,6 +455,23 @@ class _Walker:
             self.parts.append(self._strided_samples(obj))
             return
         self.parts.append(self._buffer_digest(memoryview(data)))
+
+    def _array_subclass(self, obj: Any, real: bool) -> Any:
+        """An ndarray subclass: its class and what it adds, then (returned) its data as a plain
+        array. A masked array (matplotlib keeps scatter offsets so) adds what pickle keeps of it:
+        the mask as a full array (a restored one always has one) and the fill value; its
+        bookkeeping flags and the default fill value that reads compute are left out."""
+        t = type(obj)
+        self.parts.append(f"AS:{t.__module__}.{t.__qualname__}")
+        ma = sys.modules.get("numpy.ma")
+        if ma is not None and isinstance(obj, ma.MaskedArray):
+            self._walk_unlinked((ma.getmaskarray(obj), _fill_value(ma, obj)), False)
+        else:
+            state = getattr(obj, "__dict__", None)
+            for key in sorted(state or ()):
+                self.parts.append(f".{key}")
+                self.walk(state[key], real)
+        return obj.view(self.ndarray)
 
     def _array_owners(self, obj: Any, real: bool) -> None:
         """Link through the memory an array shares: a view reaches its whole base chain."""
@@ -452,7 +540,9 @@ class _Walker:
             return
         self._mutable(obj, real)
         self.parts.append(f"nbclass:{obj.__qualname__}")
-        for name, value in list(vars(obj).items()):
+        # By name: by-value serializers rebuild the class dict in their own order (cloudpickle
+        # sorts it), and definition order is no part of what the class does.
+        for name, value in sorted(vars(obj).items(), key=_by_key):
             if name in ("__dict__", "__weakref__", "__doc__", "__module__", "__qualname__", "__slotnames__"):
                 continue
             self.parts.append(name)
@@ -527,14 +617,12 @@ class _Walker:
         self.walk(arr._ndarray, real)
 
     def _categorical_dtype(self, dtype: Any, real: bool) -> None:
-        """A CategoricalDtype: what pickle keeps (categories and order), never linked."""
-        self.parts.append(f"CD:{dtype.ordered!r}")
-        self._walk_unlinked((dtype.categories,), real)
+        """A CategoricalDtype: what pickle keeps (categories and order), as a value."""
+        self._value(dtype, _categorical_dtype_content)
 
     def _string_dtype(self, dtype: Any, real: bool) -> None:
-        """A StringDtype: storage and missing-value marker, never linked."""
-        self.parts.append(f"SD:{dtype.storage}")
-        self._walk_unlinked((dtype.na_value,), real)
+        """A StringDtype: storage and missing-value marker, as a value."""
+        self._value(dtype, _string_dtype_content)
 
     def _index(self, index: Any, real: bool) -> None:
         """A plain pandas Index: name and data; immutable, so it never links variables."""
@@ -566,16 +654,28 @@ class _Walker:
 
     # -- everything else -----------------------------------------------------------------------
     def _reduce(self, obj: Any, real: bool) -> None:
+        if self.value_types and isinstance(obj, self.value_types):
+            self._value(obj, _dtype_content)
+            return
+        if self.canonical:
+            module = getattr(type(obj), "__module__", None)
+            why = _PROCESS_LOCAL_MODULES.get(module.partition(".")[0]) if isinstance(module, str) else None
+            if why is not None:
+                raise _ProcessLocal(f"holds a {module}.{type(obj).__qualname__}: {why}")
         if not self.unlinked and self.immutable_types and isinstance(obj, self.immutable_types):
             # pandas shares immutable Index and dtype objects between every frame derived from
             # another; that sharing is not observable, so it must not link variables. Content
             # still counts.
             self.unlinked += 1
             try:
-                self._reduce(obj, real)
+                self._reduce_walk(obj, real)
             finally:
                 self.unlinked -= 1
             return
+        self._reduce_walk(obj, real)
+
+    def _reduce_walk(self, obj: Any, real: bool) -> None:
+        """What ``__reduce_ex__`` says of ``obj`` (what pickle would keep)."""
         self._mutable(obj, real)
         # Read __dict__ first: some types (functools.partial) create it lazily on first access and
         # reduce to None before and {} after; reading it first makes every walk see the same state.
@@ -656,6 +756,18 @@ class _Walker:
         return frozenset(ids)
 
 
+def _fill_value(ma: Any, arr: Any) -> Any:
+    """A masked array's fill value as its ``fill_value`` reads it (the default, for the dtype,
+    when none was set), without storing it on the array as that property does."""
+    fill = arr._fill_value
+    if fill is None:
+        fill = ma.default_fill_value(arr)
+    try:
+        return sys.modules["numpy"].array(fill, dtype=arr.dtype)  # what pickling stores
+    except (TypeError, ValueError):
+        return fill
+
+
 def _refcounts(held: dict[int, Any]) -> list[tuple[int, int]]:
     """(id, reference count) of each object in ``held``."""
     return [(key, sys.getrefcount(obj)) for key, obj in held.items()]
@@ -697,6 +809,9 @@ def _reduce_quietly(obj: Any) -> Any:
     ``__slotnames__`` on the object's class (``copyreg._slotnames``); a user listing ``vars(cls)``
     would see it, so the cache is removed again when this call added it."""
     cls = type(obj)
+    registered = copyreg.dispatch_table.get(cls)
+    if registered is not None:  # as pickle does (re.Pattern is pickled so)
+        return registered(obj)
     had = "__slotnames__" in cls.__dict__
     try:
         return obj.__reduce_ex__(5)
@@ -708,12 +823,50 @@ def _reduce_quietly(obj: Any) -> Any:
                 pass
 
 
+def _by_key(item: tuple[Any, Any]) -> str:
+    return str(item[0])
+
+
+def _digest(parts: list[str]) -> bytes:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _dtype_content(walker: _Walker, dtype: Any) -> None:
+    """A numpy dtype (its exact text: byte order, fields, alignment, metadata) or a pandas dtype
+    (what pickle keeps of it)."""
+    np = walker.np
+    if np is not None and isinstance(dtype, np.dtype):
+        walker.parts.append(f"dtype:{dtype.str}:{dtype!r}:{dtype.metadata!r}")
+    else:
+        walker._reduce_walk(dtype, False)
+
+
+def _categorical_dtype_content(walker: _Walker, dtype: Any) -> None:
+    walker.parts.append(f"CD:{dtype.ordered!r}")
+    walker.walk(dtype.categories, False)
+
+
+def _string_dtype_content(walker: _Walker, dtype: Any) -> None:
+    walker.parts.append(f"SD:{dtype.storage}")
+    walker.walk(dtype.na_value, False)
+
+
 def _code_digest(code: types.CodeType) -> str:
     h = hashlib.blake2b(code.co_code, digest_size=8)
     for const in code.co_consts:
-        h.update(_code_digest(const).encode() if isinstance(const, types.CodeType) else repr(const).encode())
+        h.update(_code_digest(const).encode() if isinstance(const, types.CodeType) else _const_text(const).encode())
     h.update(repr(code.co_names).encode())
     return h.hexdigest()
+
+
+def _const_text(const: Any) -> str:
+    """A code constant's repr, with frozensets (``x in {"a", "b"}``) in an order that does not
+    follow str hashes (they differ between processes)."""
+    if type(const) is frozenset:
+        return "frozenset({" + ", ".join(sorted(map(_const_text, const))) + "})"
+    if type(const) is tuple:
+        return "(" + ", ".join(map(_const_text, const)) + ",)"
+    return repr(const)
 
 
 _HANDLERS: dict[type, Callable[[_Walker, Any, bool], None]] = {
@@ -723,6 +876,7 @@ _HANDLERS: dict[type, Callable[[_Walker, Any, bool], None]] = {
     set: _Walker._set,
     frozenset: _Walker._set,
     bytearray: _Walker._bytearray,
+    types.MappingProxyType: _Walker._mappingproxy,
 }
 
 # pandas attributes that only cache what reads computed (``cache_readonly``, the item cache of
@@ -740,6 +894,7 @@ class _PandasTypes:
         self.managers: frozenset[type] = frozenset()
         self.blocks: frozenset[type] = frozenset()
         self.immutable: tuple[type, ...] = ()
+        self.dtypes: tuple[type, ...] = ()
 
     def refresh(self) -> None:
         pd = sys.modules.get("pandas")
@@ -749,6 +904,7 @@ class _PandasTypes:
         handlers = dict(_HANDLERS)
         try:
             self.immutable = (pd.Index, pd.api.extensions.ExtensionDtype)
+            self.dtypes = (pd.api.extensions.ExtensionDtype,)
             managers = sys.modules["pandas.core.internals.managers"]
             blocks = sys.modules["pandas.core.internals.blocks"]
             backed = sys.modules["pandas._libs.arrays"].NDArrayBacked
@@ -785,20 +941,37 @@ def _handlers() -> dict[type, Callable[[_Walker, Any, bool], None]]:
 _UNOBSERVABLE_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType, types.FrameType)
 
 
-def fingerprint(value: Any, namespace: dict, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> Fingerprint:
-    """Fingerprint one variable's value (see the module docstring)."""
-    walker = _Walker(namespace, budget_bytes)
+def fingerprint(
+    value: Any, namespace: dict, budget_bytes: int = DEFAULT_BUDGET_BYTES, canonical: bool = False
+) -> Fingerprint:
+    """Fingerprint one variable's value (see the module docstring).
+
+    ``canonical``: the digest is to be compared with one taken in another process (checkpoint
+    and restore verification), so it must not depend on anything but the value: set members are
+    ordered by content rather than hash, and a value reaching an object whose state is
+    process-local (see ``_PROCESS_LOCAL_MODULES``) gets a ``reason`` instead (its walk stops
+    there, so its digest and ids mean nothing). Per-cell fingerprints compare within one process
+    and skip that work.
+    """
+    walker = _Walker(namespace, budget_bytes, canonical)
+    reason = None
     try:
         if isinstance(value, _UNOBSERVABLE_TYPES):
             raise _Unobservable(type(value).__qualname__)
         walker.walk(value)
-    except (_Unobservable, RecursionError, ValueError, TypeError, AttributeError):
+    except _ProcessLocal as err:
+        reason = str(err)
+    except _Unobservable as err:
         walker.observable = False
-    except Exception:  # noqa: BLE001 - a user object's reduce may raise anything
+        reason = f"holds a {err} object, whose state cannot be read"
+    except RecursionError:
         walker.observable = False
-    h = hashlib.blake2b("\x1f".join(walker.parts).encode("utf-8", "surrogatepass"), digest_size=16)
+        reason = "too deeply nested to walk"
+    except Exception as err:  # noqa: BLE001 - a user object's reduce may raise anything
+        walker.observable = False
+        reason = f"cannot be walked ({type(err).__name__}: {str(err)[:200]})"
     ids = walker.linked_ids()
     if not walker.observable:
         # Keep the identity of the top object so aliases are still linked.
         ids = ids | {id(value)}
-    return Fingerprint(h.digest(), ids, walker.observable, walker.partial, walker.nbytes)
+    return Fingerprint(_digest(walker.parts), ids, walker.observable, walker.partial, walker.nbytes, reason)

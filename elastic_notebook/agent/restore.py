@@ -86,15 +86,17 @@ def verify(namespace: dict, hidden: Any, fingerprints: dict[str, dict]) -> dict:
     """Compare every variable with its checkpoint-time full fingerprint.
 
     ``ok`` is true when nothing differs, nothing is missing and nothing unexpected exists;
-    variables whose value cannot be compared across processes are listed under ``notCompared``.
+    variables whose value cannot be compared across processes are listed under ``notCompared``,
+    with the reason of each under ``notComparedReasons`` (docs/checkpoint.md section 7), never
+    under ``differ``.
     """
-    differ, missing, not_compared = [], [], []
+    differ, missing, reasons = [], [], {}
     t0 = time.perf_counter()
     for name, expected in fingerprints.items():
         if name not in namespace:
             missing.append(name)
         elif not expected.get("comparable") or expected.get("digest") is None:
-            not_compared.append(name)
+            reasons[name] = expected.get("reason") or "not comparable across processes"
         elif full_fingerprint(namespace, name)["digest"] != expected["digest"]:
             differ.append(name)
     unexpected = [name for name in user_names(namespace, hidden) if name not in fingerprints]
@@ -104,7 +106,8 @@ def verify(namespace: dict, hidden: Any, fingerprints: dict[str, dict]) -> dict:
         "differ": sorted(differ),
         "missing": sorted(missing),
         "unexpected": sorted(unexpected),
-        "notCompared": sorted(not_compared),
+        "notCompared": sorted(reasons),
+        "notComparedReasons": dict(sorted(reasons.items())),
         "verifyMs": elapsed_ms(t0),
     }
 

@@ -261,7 +261,11 @@ def test_unserializable_group_fails_alone(nb: KernelSession, tmp_path: Path) -> 
         assert by_index[k]["ok"] is False and by_index[k]["file"] is None
     assert by_index[3]["ok"] and by_index[5]["ok"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g3.pkl", "g5.pkl", "random.pkl"]
-    assert written["fingerprints"]["gen"] == {"digest": None, "comparable": False}
+    assert written["fingerprints"]["gen"] == {
+        "digest": None,
+        "comparable": False,
+        "reason": "holds a generator object, whose state cannot be read",
+    }
     assert written["fingerprints"]["fine"]["comparable"] is True
 
 

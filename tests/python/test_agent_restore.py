@@ -188,6 +188,7 @@ def test_verify_reports_differ_missing_unexpected(nb: KernelSession, target: Ker
     same = agent_call(target, "verify", {"fingerprints": prints})
     assert (same["ok"], same["differ"], same["missing"], same["unexpected"]) == (True, [], [], [])
     assert same["notCompared"] == ["gen"]
+    assert same["notComparedReasons"] == {"gen": "holds a generator object, whose state cannot be read"}
 
     rerun(target, "x = 2\narr[1] = 7.0\ndel names\nextra = 3")
     answer = agent_call(target, "verify", {"fingerprints": prints})

@@ -90,7 +90,9 @@ export const verifyResultSchema = z.looseObject({
   differ: z.array(z.string()).default([]),
   missing: z.array(z.string()).default([]),
   unexpected: z.array(z.string()).default([]),
-  notCompared: z.array(z.string()).default([])
+  notCompared: z.array(z.string()).default([]),
+  /** Why each variable of `notCompared` cannot be compared across processes. */
+  notComparedReasons: z.record(z.string(), z.string()).default({})
 });
 
 /** What `verify` answers. */

@@ -71,6 +71,16 @@ async function runRestore(bundle: string, options: IRestoreOptions, context: ICo
   }
 }
 
+/** `a, b (reason); c (other reason)`: the not-compared variables, grouped by their reason. */
+function notCompared(verification: RestoreResult['verification']): string {
+  const byReason = new Map<string, string[]>();
+  for (const name of verification.notCompared) {
+    const reason = verification.notComparedReasons[name] ?? 'no reason given';
+    byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
+  }
+  return [...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join('; ');
+}
+
 /** The readable output. */
 function formatRestore(result: RestoreResult): string {
   const lines = [
@@ -80,7 +90,7 @@ function formatRestore(result: RestoreResult): string {
     `  verification: ${result.verification.ok ? 'every variable matches the checkpoint' : `differences in ${[...result.verification.differ, ...result.verification.missing].join(', ')}`}`
   ];
   if (result.verification.notCompared.length) {
-    lines.push(`  not comparable across processes (recomputed): ${result.verification.notCompared.join(', ')}`);
+    lines.push(`  not compared (not comparable across processes): ${notCompared(result.verification)}`);
   }
   for (const fallback of result.fallback) {
     lines.push(`  recomputed instead of loaded: ${fallback.members.join(', ')} (${fallback.reason})`);
