@@ -31,6 +31,23 @@ finally:
 '''
 
 
+def compile_agent() -> bool:
+    """Write the agent's bytecode next to its sources (``__pycache__``), as installing a package does.
+
+    Kernels load the agent from its folder on every bootstrap; without bytecode each one compiles
+    all of it again (about 90 ms of a bootstrap), for instance under ``PYTHONDONTWRITEBYTECODE``,
+    which also keeps the kernel from writing the cache itself. Up-to-date files are left alone,
+    so this costs a few stat calls after the first time. False when the folder is read-only
+    (nothing lost but speed).
+    """
+    import compileall
+
+    try:
+        return bool(compileall.compile_dir(str(AGENT_DIR), quiet=2, maxlevels=0))
+    except OSError:
+        return False
+
+
 def bootstrap_code(kernel_id: str, companion_url: str | None, ingest_token: str | None) -> str:
     """Python source that loads the agent from its folder (nothing installed, no ``sys.path``
     change, no names left in the user namespace) and activates it for ``kernel_id``."""

@@ -13,6 +13,7 @@ import json
 from typing import Any, Callable
 
 from . import checkpoint as _checkpoint
+from . import replay as _replay
 from . import restore as _restore
 from .payload import PayloadError
 
@@ -116,22 +117,96 @@ def _call_load(agent: Any, args: dict) -> dict:
 
 
 def _call_verify(agent: Any, args: dict) -> dict:
+    return _restore.verify(agent.shell.user_ns, agent.shell.user_ns_hidden, _fingerprints(args))
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CallError(f"{what} must be a list of strings, got {value!r}")
+    return value
+
+
+def _imports_args(args: dict) -> dict:
+    return {"codes": _strings(args.get("codes", []), "'codes'"), "available": _strings(args.get("available", []), "'available'")}
+
+
+def _call_imports(agent: Any, args: dict) -> dict:
+    return _replay.imports(agent, **_imports_args(args))
+
+
+def _steps(args: dict) -> list[dict]:
+    steps = args.get("steps")
+    if not isinstance(steps, list):
+        raise CallError(f"'steps' must be a list, got {steps!r}")
+    checked = []
+    for step in steps:
+        kind = step.get("kind") if isinstance(step, dict) else None
+        if kind == "rerun":
+            if not isinstance(step.get("code"), str):
+                raise CallError(f"a rerun step needs its 'code' as a string, got {step.get('code')!r}")
+            checked.append({"kind": "rerun", "execution": _int(step, "execution"), "code": step["code"]})
+        elif kind == "load":
+            checked.append({"kind": "load", "groups": _groups(step, with_files=True)})
+        else:
+            raise CallError(f"each step must be {{'kind': 'rerun'|'load', ...}}, got {step!r}")
+    return checked
+
+
+def _call_restore(agent: Any, args: dict) -> dict:
+    """Checks the arguments of ``restore`` (docs/checkpoint.md section 4) and runs it."""
+    steps = _steps(args)
+    directory = _str(args, "dir", optional=True)
+    if directory is None and any(s["kind"] == "load" for s in steps):
+        raise CallError("'dir' (the bundle folder) is needed to load groups")
+    checked: dict[str, Any] = {"steps": steps, "dir": directory, "randomFile": None, "randomChecksum": None}
+    random = args.get("random")
+    if random is not None:
+        if not isinstance(random, dict):
+            raise CallError(f"'random' must be {{'dir', 'file', 'checksum'}}, got {random!r}")
+        checked["randomFile"] = _restore.bundle_path(_str(random, "dir"), _str(random, "file"))
+        checked["randomChecksum"] = _str(random, "checksum", optional=True)
+    budget = args.get("budgetMs")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0):
+        raise CallError(f"'budgetMs' must be a positive number or null, got {budget!r}")
+    checked["budgetMs"] = budget
+    if args.get("imports") is not None:
+        if not isinstance(args["imports"], dict):
+            raise CallError(f"'imports' must be {{'codes', 'available'}}, got {args['imports']!r}")
+        checked["imports"] = _imports_args(args["imports"])
+    finish = args.get("finish")
+    if finish is not None:
+        if not isinstance(finish, dict):
+            raise CallError(f"'finish' must be {{'fingerprints', 'adopt'?}}, got {finish!r}")
+        checked["finish"] = {"fingerprints": _fingerprints(finish)}
+        adopt = finish.get("adopt")
+        if adopt is not None:
+            checked["finish"]["adopt"] = _adopt_args(adopt if isinstance(adopt, dict) else {})
+    return _replay.run_steps(agent, checked)
+
+
+def _fingerprints(args: dict) -> dict:
     fingerprints = args.get("fingerprints")
     if not isinstance(fingerprints, dict) or not all(isinstance(v, dict) for v in fingerprints.values()):
         raise CallError("'fingerprints' must map variable names to {digest, comparable}")
-    return _restore.verify(agent.shell.user_ns, agent.shell.user_ns_hidden, fingerprints)
+    return fingerprints
+
+
+def _adopt_args(args: dict) -> dict:
+    directory = _str(args, "dir")
+    random_file = _str(args, "random", optional=True)
+    return {
+        "history": _restore.bundle_path(directory, _str(args, "history")),
+        "random": _restore.bundle_path(directory, random_file) if random_file else None,
+        "checksums": {
+            "history": _str(args, "historyChecksum", optional=True),
+            "random": _str(args, "randomChecksum", optional=True),
+        },
+    }
 
 
 def _call_adopt(agent: Any, args: dict) -> dict:
-    directory = _str(args, "dir")
-    history = _restore.bundle_path(directory, _str(args, "history"))
-    random_file = _str(args, "random", optional=True)
-    checksums = {
-        "history": _str(args, "historyChecksum", optional=True),
-        "random": _str(args, "randomChecksum", optional=True),
-    }
-    path = _restore.bundle_path(directory, random_file) if random_file else None
-    return _restore.adopt(agent, history, path, checksums)
+    adopt = _adopt_args(args)
+    return _restore.adopt(agent, adopt["history"], adopt["random"], adopt["checksums"])
 
 
 _HANDLERS: dict[str, Callable[[Any, dict], dict]] = {
@@ -140,4 +215,6 @@ _HANDLERS: dict[str, Callable[[Any, dict], dict]] = {
     "load": _call_load,
     "verify": _call_verify,
     "adopt": _call_adopt,
+    "imports": _call_imports,
+    "restore": _call_restore,
 }

@@ -157,6 +157,7 @@ class _Walker:
         self.budget = budget_bytes
         self.canonical = canonical  # the digest must not depend on the process (see fingerprint)
         self.values: dict[int, str] = {}  # id -> digest of the value objects met (see _value)
+        self.ordering: set[int] = set()  # ids of the sets whose items are being ordered (see _set)
         self.object_limit = max(16, budget_bytes // _BYTES_PER_OBJECT_ITEM)
         self.walk_limit = max(16, budget_bytes // _BYTES_PER_WALKED_ITEM)
         self.parts: list[str] = []
@@ -352,18 +353,34 @@ class _Walker:
         if self.canonical and len(listed) > 1:
             # Iteration order follows hashes (of strs inside tuples, of addresses): order the
             # items by their own content instead, so that equal sets walk alike in any process.
-            digests = list(map(self._apart, listed))
-            listed = [listed[i] for i in sorted(range(len(listed)), key=digests.__getitem__)]
+            key = id(obj)
+            if key in self.ordering:  # reached again from one of its own items: a cycle
+                self.parts.append("S@")
+                return
+            self.ordering.add(key)
+            try:
+                keys = list(map(self._order_key, listed))
+            finally:
+                self.ordering.discard(key)
+            listed = [listed[i] for i in sorted(range(len(listed)), key=keys.__getitem__)]
         elif len(listed) > self.walk_limit:
             own = 1 if type(obj) is set else None  # a frozenset's own id never links
             listed = self._sample(listed, kinds, real, own)  # type: ignore[assignment]
         for item in listed:
             self.walk(item, real)
 
+    def _order_key(self, item: Any) -> tuple[int, str]:
+        """A set member's place in a canonical walk: a tuple of numbers and strings by its repr
+        (exact, and cheap), anything else by the digest of its content walked apart."""
+        if type(item) is tuple and set(map(type, item)) <= _REPR_ATOMS:
+            return 0, repr(item)
+        return 1, self._apart(item)
+
     def _apart(self, obj: Any) -> str:
         """Digest of ``obj`` walked on its own (content only: no links, no sharing with the rest)."""
         sub = _Walker(self.namespace, self.budget, self.canonical)
         sub.unlinked = 1
+        sub.ordering = self.ordering
         sub.walk(obj, False)
         self.partial = self.partial or sub.partial
         return _digest(sub.parts).hex()

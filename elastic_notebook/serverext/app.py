@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
@@ -9,6 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Unicode
 
 from .. import __version__
+from ..bootstrap import compile_agent
 from .companion import Companion, CompanionError, find_companion_script, find_node
 from .handlers import route_patterns
 from .internal import internal_url
@@ -58,6 +60,8 @@ class ElasticNotebookApp(ExtensionApp):
         # ~3 ms per round trip instead of ~45 ms (see nodelay.py).
         # (These settings hold the web app's, and are copied back into it after this method.)
         send_kernel_messages_at_once(self.settings)
+        # Every bootstrap loads the agent from source; compiled once here, kernels load bytecode.
+        threading.Thread(target=compile_agent, name="elastic-notebook-compile-agent", daemon=True).start()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_patterns())

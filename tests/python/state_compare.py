@@ -22,7 +22,7 @@ Two halves live in this file:
     elements), plus **memory families**: arrays whose memory overlaps, with each one's byte
     offset in the family (views of the same buffer stay views, at the same place);
   - pandas: dtypes, index, columns, values (hashed); sklearn estimators: ``get_params`` and the
-    pickled state (fitted attributes); matplotlib: figures, axes, lines' data, texts, ...;
+    pickled state (fitted attributes); matplotlib: figures, axes, lines' data, texts, colorbars, ...;
     functions: code (bytecode hash, constants, names, line), defaults, closure, attributes,
     global names they use; classes: name, bases, their ``__dict__``; instances: class + ``__dict__``
     + slots; generators: code, state, line, locals; files: name, mode, position, closed; locks:
@@ -671,6 +671,7 @@ class Describer:
         np = self.np
         from matplotlib import colors
         from matplotlib.axes import Axes
+        from matplotlib.colorbar import Colorbar
         from matplotlib.collections import Collection
         from matplotlib.container import Container
         from matplotlib.figure import Figure
@@ -732,6 +733,11 @@ class Describer:
                     "extent": floats(obj.get_extent()), "axes": self.describe(obj.axes, f"{path}.axes")}
         if isinstance(obj, Legend):
             return {"kind": "Legend", "texts": [t.get_text() for t in obj.get_texts()]}
+        if isinstance(obj, Colorbar):
+            norm = obj.norm
+            return {"kind": "Colorbar", "orientation": obj.orientation, "ax": self.describe(obj.ax, f"{path}.ax"),
+                    "mappable": self.describe(obj.mappable, f"{path}.mappable"), "cmap": obj.cmap.name,
+                    "limits": floats([norm.vmin, norm.vmax]), "label": obj.ax.get_ylabel() if obj.orientation == "vertical" else obj.ax.get_xlabel()}
         if isinstance(obj, Container):
             return {"kind": _tname(type(obj)), "label": obj.get_label(), "children": children(list(obj), "children")}
         return {"kind": "matplotlib", "type": _tname(type(obj))}

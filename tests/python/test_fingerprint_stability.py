@@ -142,6 +142,14 @@ class Color(enum.Enum):
     GREEN = "green"
 a_member = Color.GREEN
 a_library_enum = re.IGNORECASE
+class Node:
+    def __init__(self, name):
+        self.name = name
+        self.peers = set()
+node_a, node_b, node_c = Node("a"), Node("b"), Node("c")
+node_a.peers.update({node_b, node_c})
+node_b.peers.add(node_a)
+a_graph = {node_a, node_b, node_c}  # a set of instances (ordered by address) with cycles through sets
 def local_class():
     class Local:
         value = "local"

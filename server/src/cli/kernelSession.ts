@@ -201,11 +201,14 @@ export class KernelSession {
    * `timeoutMs` 0 waits as long as it takes; `label` names the expression in errors.
    */
   async evaluate(expression: string, timeoutMs = 30_000, label = expression): Promise<string> {
+    // No stdin: an agent call that replays cells must meet `input()` as a silent run does.
     const future = this.kernel.requestExecute({
       code: '',
       silent: true,
       store_history: false,
-      user_expressions: { value: expression }
+      user_expressions: { value: expression },
+      allow_stdin: false,
+      stop_on_error: false
     });
     const reply = (await this.guard(future.done, timeoutMs, `evaluating ${label} timed out`)) as KernelMessage.IExecuteReplyMsg;
     const value = (reply.content as { user_expressions?: Record<string, any> }).user_expressions?.value;

@@ -1,4 +1,5 @@
 import path from 'path';
+import { performance } from 'perf_hooks';
 import { CleanupStack } from './cleanup';
 import { IJupyterServer, connectServer } from './jupyterServer';
 import { KernelSession } from './kernelSession';
@@ -74,6 +75,9 @@ export interface IAgentKernel {
   session: KernelSession;
   /** Stop shutting it down at the end (--keep-kernel). */
   forget(): void;
+  /** How long starting the kernel and loading the agent took, ms. */
+  startMs: number;
+  bootstrapMs: number;
 }
 
 /** Start a fresh kernel for the session path `notebookPath` on `server` and load the agent. */
@@ -84,11 +88,13 @@ export async function openAgentKernel(
   { cleanup, progress }: ICommandContext
 ): Promise<IAgentKernel> {
   progress.step('starting a kernel');
+  const t0 = performance.now();
   const session = await KernelSession.start(server, notebookPath, kernelName);
   const forget = cleanup.add('shutting the kernel down', () => session.shutdown());
   progress.step('loading the Elastic Notebook agent');
+  const t1 = performance.now();
   await session.bootstrap();
-  return { session, forget };
+  return { session, forget, startMs: t1 - t0, bootstrapMs: performance.now() - t1 };
 }
 
 /** Leave `kernel` (and a private server) running for the user; what goes into the JSON. */

@@ -1,10 +1,12 @@
 /**
  * The restore job: restore a bundle into a live kernel of the Jupyter server (the notebook the
  * user restores from keeps its kernel id, so JupyterLab stays connected). The orchestrator
- * (`restore()` in server/src/migrate) reads the manifest and fetches the payloads first; only then
- * does it ask for a kernel, which this job makes by restarting the user's kernel (a fresh process)
- * and loading the agent into it, again for each fallback attempt.
+ * (`restore()` in server/src/migrate) reads the manifest and checks the bundle's history first;
+ * only then does it ask for a kernel (while the payloads are fetched), which this job makes by
+ * restarting the user's kernel (a fresh process) and loading the agent into it, again for each
+ * fallback attempt.
  */
+import { performance } from 'perf_hooks';
 import { restoreObservations } from '../migrate/measurementLog';
 import { IRestoreKernel, IRestoreOutcome, restore } from '../migrate/restore';
 import { MigrationError } from '../migrate/migrationError';
@@ -47,11 +49,15 @@ export async function runRestoreJob(
     notebook = manifest.notebook.path;
     context.step(restarts === 0 ? 'restarting the kernel' : 'restarting the kernel for another attempt');
     restarts += 1;
+    const t0 = performance.now();
     await services.kernels.restart(kernelId);
     context.step('loading the agent into the restarted kernel');
+    const t1 = performance.now();
     await services.kernels.bootstrap(kernelId);
     return {
       ...services.kernels.channel(kernelId),
+      startMs: t1 - t0,
+      bootstrapMs: performance.now() - t1,
       // The kernel is the user's: never shut it down, the next attempt restarts it anyway.
       close: async () => undefined
     };

@@ -68,19 +68,17 @@ export const checkpointResultSchema = z.looseObject({
 /** What `checkpoint` answers. */
 export type ICheckpointResult = z.infer<typeof checkpointResultSchema>;
 
-export const loadResultSchema = z.looseObject({
-  groups: z.array(
-    z.looseObject({
-      index: z.number().int().nonnegative(),
-      ok: z.boolean(),
-      error: z.string().nullable().optional(),
-      loadMs: z.number().nonnegative().default(0),
-      /** Of loadMs, the time spent importing modules for the first time (a re-run pays it too). */
-      importMs: z.number().nonnegative().default(0),
-      bytes: z.number().nonnegative().default(0)
-    })
-  )
+const loadAnswer = z.looseObject({
+  index: z.number().int().nonnegative(),
+  ok: z.boolean(),
+  error: z.string().nullable().optional(),
+  loadMs: z.number().nonnegative().default(0),
+  /** Of loadMs, the time spent importing modules for the first time (a re-run pays it too). */
+  importMs: z.number().nonnegative().default(0),
+  bytes: z.number().nonnegative().default(0)
 });
+
+export const loadResultSchema = z.looseObject({ groups: z.array(loadAnswer) });
 
 /** What `load` answers. */
 export type ILoadResult = z.infer<typeof loadResultSchema>;
@@ -100,6 +98,51 @@ export type IVerification = z.infer<typeof verifyResultSchema>;
 
 const okSchema = z.looseObject({ ok: z.boolean(), error: z.string().nullable().optional() });
 const adoptSchema = okSchema.extend({ records: z.number().int().nonnegative().optional() });
+
+export const importsResultSchema = z.looseObject({
+  imported: z.array(z.string()).default([]),
+  /** Modules left to the re-runs, with the reason (not found, in the notebook's folder, failed). */
+  skipped: z.record(z.string(), z.string()).default({}),
+  importMs: z.number().nonnegative().default(0)
+});
+
+/** What `imports` answers. */
+export type IImportsResult = z.infer<typeof importsResultSchema>;
+
+const ms = z.number().nonnegative().default(0);
+const stepResult = z.discriminatedUnion('kind', [
+  z.looseObject({ kind: z.literal('rerun'), execution: z.number().int().nonnegative(), error: z.string().nullable(), ms }),
+  z.looseObject({ kind: z.literal('load'), groups: z.array(loadAnswer), ms })
+]);
+
+export const restoreResultSchema = z.looseObject({
+  ok: z.boolean(),
+  error: z.string().nullable().optional(),
+  /** The steps run, in order: a prefix of the steps asked for. */
+  steps: z.array(stepResult).default([]),
+  /** Why the call returned before the last step; null when every step ran. */
+  stopped: z.enum(['budget', 'event-loop', 'load-failed']).nullable().default(null),
+  imports: importsResultSchema.optional(),
+  /** Present when every step ran and `finish` was given. */
+  verification: verifyResultSchema.optional(),
+  verifyMs: ms,
+  adopted: adoptSchema.optional(),
+  adoptMs: ms
+});
+
+/** What `restore` answers. */
+export type IRestoreResult = z.infer<typeof restoreResultSchema>;
+
+/** One step of a `restore` call. */
+export type IRestoreCallStep =
+  | { kind: 'rerun'; execution: number; code: string }
+  | { kind: 'load'; groups: Array<{ index: number; members: string[]; file: string; checksum: string }> };
+
+/** What the early imports need: the re-runs' code in order, and the modules the session had imported. */
+export interface IImportsRequest {
+  codes: string[];
+  available: string[];
+}
 
 /** The expression that calls the agent. */
 function callExpression(name: string, args: unknown): string {
@@ -173,6 +216,32 @@ export class AgentCalls {
     groups: Array<{ index: number; members: string[]; file: string; checksum: string }>;
   }): Promise<ILoadResult> {
     return callAgent(this.channel, 'load', args, loadResultSchema);
+  }
+
+  /** Import now the modules the re-runs `codes` import that the session had imported (nothing is bound). */
+  imports(args: IImportsRequest): Promise<IImportsResult> {
+    return callAgent(this.channel, 'imports', args, importsResultSchema);
+  }
+
+  /**
+   * Run restore steps in order in one call (re-runs with their random states, loads), then,
+   * when every step ran and `finish` is given, verify and adopt. The answer says which steps ran
+   * and why it stopped early (a spent `budgetMs`, a failed load, a re-run needing the kernel's
+   * event loop). A failure of the call itself (an unreadable random-state file) rejects.
+   */
+  async restore(args: {
+    steps: IRestoreCallStep[];
+    dir: string | null;
+    random: { dir: string; file: string; checksum: string } | null;
+    budgetMs: number | null;
+    imports?: IImportsRequest;
+    finish?: { fingerprints: Record<string, IFingerprint>; adopt: { dir: string; history: string; random: string } };
+  }): Promise<IRestoreResult> {
+    const result = await callAgent(this.channel, 'restore', args, restoreResultSchema);
+    if (!result.ok) {
+      throw new MigrationError(result.error ?? 'the kernel agent could not run the restore steps');
+    }
+    return result;
   }
 
   /** Compare every variable with its checkpoint-time fingerprint. */

@@ -4,6 +4,10 @@
  * execution that produced it, fall back to recomputing any group whose payload fails, verify
  * every variable against its checkpoint-time fingerprint, and let the kernel continue the
  * recorded history so that it can be checkpointed again.
+ *
+ * The fixed cost is kept small: the kernel starts (and imports the modules the re-runs import)
+ * while the payloads are fetched, and the steps, the verification and the adoption go to the
+ * agent in one call (runSteps.ts), so a small restore is one round trip after the bootstrap.
  */
 import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
@@ -11,25 +15,39 @@ import path from 'path';
 import { performance } from 'perf_hooks';
 import type { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
+import type { IFetchResult } from '../storage/store';
 import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
-import { AgentCalls, IKernelChannel, IVerification } from './agentCalls';
+import { AgentCalls, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
 import { feasiblePlan, graphOf, groupKey } from './checkpoint';
 import { MigrationError } from './migrationError';
 import { restoreSteps } from './restoreSteps';
+import { runSteps } from './runSteps';
 import { IBundleManifest, IMigrationStore, ITransferOptions } from './types';
 
 /** A fresh kernel with the agent loaded, for one restore attempt. */
 export interface IRestoreKernel extends IKernelChannel {
   /** Shut it down (after a failed attempt). */
   close(): Promise<void>;
+  /**
+   * How long opening took, in parts, when the opener knows them: starting (or restarting) the
+   * kernel until it answers, and loading the agent. Without them the whole opening counts as the start.
+   */
+  startMs?: number;
+  bootstrapMs?: number;
 }
 
 /** Where to restore from and how to get kernels. */
 export interface IRestoreOptions extends ITransferOptions {
   store: IMigrationStore;
-  /** Start a fresh kernel for the notebook (its folder is the working directory) with the agent loaded. */
+  /**
+   * Start a fresh kernel for the notebook (its folder is the working directory) with the agent
+   * loaded. The first one is asked for once the bundle's history is known good, while the
+   * payloads are still being fetched.
+   */
   openKernel: (manifest: IBundleManifest) => Promise<IRestoreKernel>;
   onStep?: (message: string) => void;
+  /** Time after which the agent hands back control between steps (progress, cancellation), ms. */
+  stepBudgetMs?: number;
 }
 
 /** A group that was recomputed although the checkpoint copied it. */
@@ -46,6 +64,34 @@ export interface IReplayProblem {
   got: string | null;
 }
 
+/**
+ * Where a restore's time went, ms. The kernel starts (and imports) while the payloads are
+ * fetched, so phases can overlap in time; `totalMs` is the wall-clock time of the whole restore.
+ * `kernelStartMs` and `bootstrapMs` add up every attempt, the other phases are those of the
+ * attempt that succeeded.
+ */
+export interface IRestoreTimings {
+  totalMs: number;
+  /** Reading the history, random states and payloads from the store. */
+  fetchMs: number;
+  /** Starting (or restarting) the kernel until it answers. */
+  kernelStartMs: number;
+  /** Loading the agent into it. */
+  bootstrapMs: number;
+  /** First imports of modules: the session's modules imported early, and first imports during loads. */
+  importMs: number;
+  /** Loading copied groups, first imports left out. */
+  loadMs: number;
+  /** Re-running executions, random states included. */
+  rerunMs: number;
+  verifyMs: number;
+  /** Making the kernel continue the recorded history. */
+  adoptMs: number;
+  /** Agent calls and execute requests the steps took (one for a small restore). */
+  roundTrips: number;
+  attempts: number;
+}
+
 /** The result of a restore (also the core of the CLI's JSON). */
 export interface IRestoreOutcome {
   bundle: string;
@@ -59,8 +105,8 @@ export interface IRestoreOutcome {
   verification: IVerification;
   /** The kernel holding the restored session (the caller decides whether to keep it). */
   kernel: IRestoreKernel;
-  /** `importMs`: the part of `loadMs` spent on first imports of modules (not a cost of copying). */
-  timings: { totalMs: number; fetchMs: number; rerunMs: number; loadMs: number; importMs: number; verifyMs: number; attempts: number };
+  /** Where the time went, ms (see `IRestoreTimings`). */
+  timings: IRestoreTimings;
   /** Bytes fetched from the store, and payload bytes loaded into the kernel. */
   bytes: { fetched: number; loaded: number };
   source: IBundleManifest['source'];
@@ -101,6 +147,22 @@ function measurementsOf(planned: IFeasiblePlan): Measurements {
   return numbers as Measurements;
 }
 
+/** A kernel opened for an attempt, with how long its parts took. */
+interface IOpened {
+  kernel: IRestoreKernel;
+  startMs: number;
+  bootstrapMs: number;
+}
+
+/** Open a kernel with `options.openKernel`, timing it. */
+async function openTimed(options: IRestoreOptions, manifest: IBundleManifest): Promise<IOpened> {
+  const t0 = performance.now();
+  const kernel = await options.openKernel(manifest);
+  const total = performance.now() - t0;
+  const bootstrapMs = kernel.bootstrapMs ?? 0;
+  return { kernel, startMs: kernel.startMs ?? Math.max(0, total - bootstrapMs), bootstrapMs };
+}
+
 /** Restore the bundle in `options.store`. */
 export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome> {
   const started = performance.now();
@@ -131,14 +193,19 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
     }
   });
   const copiedFiles = manifest.groups.filter(g => g.decision === 'copy' && g.file && !missing.has(g.file)).map(g => g.file as string);
-  step('fetching the payloads');
-  const fetched = await options.store.fetch(manifest, [...copiedFiles, manifest.history.file, manifest.random.file], {
-    onProgress: options.onProgress,
-    signal: options.signal
-  });
+  const fetches: IFetchResult[] = [];
+  const fetchOf = async (files: string[], transfer: ITransferOptions): Promise<IFetchResult> => {
+    const fetched = await options.store.fetch(manifest, files, transfer);
+    fetches.push(fetched);
+    return fetched;
+  };
   try {
-    const records = await readHistory(fetched.dir, manifest);
-    const randomStates = { dir: fetched.dir, random: manifest.random.file, checksum: manifest.random.checksum };
+    // The history first (small): the kernel, which may be the user's own, is not touched
+    // until the bundle is known to be replayable.
+    const base = await fetchOf([manifest.history.file, manifest.random.file], { signal: options.signal });
+    const records = await readHistory(base.dir, manifest);
+    const randomStates = { dir: base.dir, file: manifest.random.file, checksum: manifest.random.checksum };
+    const adoptFiles = { dir: base.dir, history: manifest.history.file, random: manifest.random.file };
     const graph = graphOf(records);
     const marks = parseMarks(manifest.marks ?? {});
     /** A new plan that recomputes every group without a usable payload (DESIGN.md 2.5 fallback). */
@@ -156,18 +223,45 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
       step(`recomputing instead of loading: ${fallback.map(f => f.members.join(', ')).join('; ')}`);
       current = replan();
     }
+    /** What the early imports need: the re-runs of the plan, and the modules the session had. */
+    const importsRequest = (): IImportsRequest => ({
+      codes: current.rerun.map(e => records[e].code),
+      available: Object.keys(manifest.source?.modules ?? {})
+    });
+
+    // The payloads are fetched while the kernel starts and imports the session's modules.
+    step('fetching the payloads');
+    let fetching = true;
+    const payloads = fetchOf(copiedFiles, { onProgress: options.onProgress, signal: options.signal }).finally(() => (fetching = false));
+    let earlyImports: IImportsResult | null = null;
+    const first = openTimed(options, manifest).then(async opened => {
+      if (fetching && !options.signal?.aborted) {
+        step('importing the session\'s modules while the payloads arrive');
+        earlyImports = await new AgentCalls(opened.kernel).imports(importsRequest()).catch(() => null);
+      }
+      return opened;
+    });
+    const [fetchedOutcome, firstOutcome] = await Promise.allSettled([payloads, first]);
+    if (fetchedOutcome.status === 'rejected' || options.signal?.aborted) {
+      if (firstOutcome.status === 'fulfilled') {
+        await firstOutcome.value.kernel.close().catch(() => undefined);
+      }
+      throw fetchedOutcome.status === 'rejected' ? fetchedOutcome.reason : new MigrationError('the restore was cancelled');
+    }
+    if (firstOutcome.status === 'rejected') {
+      throw firstOutcome.reason;
+    }
+    const fetched = fetchedOutcome.value;
     let attempts = 0;
+    let kernelStartMs = 0;
+    let bootstrapMs = 0;
     for (;;) {
       attempts += 1;
-      const kernel = await options.openKernel(manifest);
+      const opened = attempts === 1 ? firstOutcome.value : await openTimed(options, manifest);
+      const { kernel } = opened;
+      kernelStartMs += opened.startMs;
+      bootstrapMs += opened.bootstrapMs;
       const agent = new AgentCalls(kernel);
-      let rerunMs = 0;
-      let loadMs = 0;
-      let importMs = 0;
-      let loadedBytes = 0;
-      const replayProblems: IReplayProblem[] = [];
-      const loaded = new Set<string>(); // a group may be loaded twice (see restoreSteps)
-      let failedLoad = false;
       try {
         // The copied groups of the plan, by plan index, with their manifest entry.
         const copied = new Map<number, { entry: IBundleManifest['groups'][number]; manifestIndex: number }>();
@@ -182,68 +276,70 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           }
           copied.set(index, { entry, manifestIndex });
         });
-        const steps = restoreSteps(
+        const order = restoreSteps(
           current.rerun,
           [...copied].map(([index, { entry }]) => ({ index, producedBy: entry.producedBy, readBy: readersOf(graph, entry.members) }))
         );
-        let done = 0;
-        for (const s of steps) {
-          if (options.signal?.aborted) {
-            throw new MigrationError('the restore was cancelled');
-          }
+        const messages: string[] = [];
+        let reruns = 0;
+        const steps: IRestoreCallStep[] = order.map(s => {
           if (s.kind === 'rerun') {
+            reruns += 1;
             const execution = records[s.execution];
-            done += 1;
-            step(`re-running execution ${s.execution} (cell ${execution.cellIndex ?? '?'}), ${done} of ${current.rerun.length}`);
-            const t0 = performance.now();
-            await agent.prepare(s.execution, randomStates);
-            const error = await kernel.runSilently(execution.code);
-            rerunMs += performance.now() - t0;
-            if ((error === null) !== (execution.error === null)) {
-              replayProblems.push({ execution: s.execution, cellIndex: execution.cellIndex ?? null, expected: execution.error, got: error });
-            }
+            messages.push(`re-running execution ${s.execution} (cell ${execution.cellIndex ?? '?'}), ${reruns} of ${current.rerun.length}`);
+            return { kind: 'rerun', execution: s.execution, code: execution.code };
+          }
+          const groups = s.groups.map(index => {
+            const { entry } = copied.get(index)!;
+            return { index, members: entry.members, file: entry.file as string, checksum: entry.checksum as string };
+          });
+          messages.push(`loading ${groups.map(g => g.members.join(', ')).join('; ')}`);
+          return { kind: 'load', groups };
+        });
+        const run = await runSteps({
+          agent,
+          kernel,
+          steps,
+          messages,
+          dir: fetched.dir,
+          random: randomStates,
+          finish: { fingerprints: manifest.fingerprints, adopt: adoptFiles },
+          // A fallback attempt's kernel is fresh: it imports at the start of its steps.
+          imports: attempts === 1 && earlyImports ? undefined : importsRequest(),
+          budgetMs: options.stepBudgetMs,
+          signal: options.signal,
+          step
+        });
+        const loaded = new Set<string>(); // a group may be loaded twice (see restoreSteps)
+        let loadedBytes = 0;
+        for (const answer of run.loads) {
+          const { entry, manifestIndex } = copied.get(answer.index) ?? {};
+          if (!entry || manifestIndex === undefined) {
+            continue;
+          }
+          if (answer.ok) {
+            entry.members.forEach(name => loaded.add(name));
+            loadedBytes += answer.bytes;
           } else {
-            const groups = s.groups.map(index => {
-              const { entry } = copied.get(index)!;
-              return { index, members: entry.members, file: entry.file as string, checksum: entry.checksum as string };
-            });
-            step(`loading ${groups.map(g => g.members.join(', ')).join('; ')}`);
-            const t0 = performance.now();
-            const result = await agent.load({ dir: fetched.dir, groups });
-            loadMs += performance.now() - t0;
-            for (const answer of result.groups) {
-              const group = groups.find(g => g.index === answer.index);
-              if (!group) {
-                continue;
-              }
-              importMs += answer.importMs;
-              if (answer.ok) {
-                group.members.forEach(name => loaded.add(name));
-                loadedBytes += answer.bytes;
-              } else {
-                failedLoad = true;
-                unusable.add(copied.get(group.index)!.manifestIndex);
-                fallback.push({ members: group.members, reason: answer.error ?? 'the payload could not be loaded' });
-              }
-            }
-            if (failedLoad) {
-              break;
-            }
+            unusable.add(manifestIndex);
+            fallback.push({ members: entry.members, reason: answer.error ?? 'the payload could not be loaded' });
           }
         }
-        if (failedLoad) {
+        if (run.failedLoad) {
           // Start over in a fresh kernel with a new plan that recomputes what cannot be loaded.
           await kernel.close().catch(() => undefined);
           step(`falling back: recomputing ${fallback.map(f => f.members.join(', ')).join('; ')}`);
           current = replan();
           continue;
         }
-        step('verifying the restored variables');
-        const t0 = performance.now();
-        const verification = await agent.verify(manifest.fingerprints);
-        const verifyMs = performance.now() - t0;
-        step('continuing the recorded history in the restored kernel');
-        await agent.adopt({ dir: fetched.dir, history: manifest.history.file, random: manifest.random.file });
+        const replayProblems: IReplayProblem[] = [];
+        for (const { execution, error } of run.reruns) {
+          const record = records[execution];
+          if ((error === null) !== (record.error === null)) {
+            replayProblems.push({ execution, cellIndex: record.cellIndex ?? null, expected: record.error, got: error });
+          }
+        }
+        const early = attempts === 1 ? (earlyImports as IImportsResult | null)?.importMs ?? 0 : 0;
         return {
           bundle: options.store.uri,
           checkpointId: manifest.checkpointId,
@@ -251,10 +347,22 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           rerun: current.rerun,
           fallback,
           replayProblems,
-          verification,
+          verification: run.verification as IVerification,
           kernel,
-          timings: { totalMs: performance.now() - started, fetchMs: fetched.ms, rerunMs, loadMs, importMs, verifyMs, attempts },
-          bytes: { fetched: fetched.bytes, loaded: loadedBytes },
+          timings: {
+            totalMs: performance.now() - started,
+            fetchMs: fetches.reduce((sum, f) => sum + f.ms, 0),
+            kernelStartMs,
+            bootstrapMs,
+            importMs: early + run.importMs,
+            loadMs: run.loadMs,
+            rerunMs: run.rerunMs,
+            verifyMs: run.verifyMs,
+            adoptMs: run.adoptMs,
+            roundTrips: run.roundTrips,
+            attempts
+          },
+          bytes: { fetched: fetches.reduce((sum, f) => sum + f.bytes, 0), loaded: loadedBytes },
           source: manifest.source
         };
       } catch (err) {
@@ -263,6 +371,6 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
       }
     }
   } finally {
-    await fetched.cleanup();
+    await Promise.all(fetches.map(f => f.cleanup()));
   }
 }

@@ -5,7 +5,8 @@
  * The namespace holds JSON values. Cell code is a list of `name = <JSON>` lines (or `raise Name`);
  * the agent calls of docs/checkpoint.md section 4 are answered the way the real agent answers
  * them: payload files written into the staging folder (`g<k>.pkl`, `random.pkl`) with checksums,
- * loads that verify checksums, fingerprints compared by `verify`.
+ * loads that verify checksums, fingerprints compared by `verify`, and `restore` running the
+ * steps of a restore in one call.
  */
 import { createHash } from 'crypto';
 import fs from 'fs';
@@ -62,12 +63,17 @@ export class FakeKernel {
   onStatus: (() => Promise<void> | void) | null = null;
   /** Groups whose members `checkpoint` must fail to serialize. */
   unserializable = new Set<string>();
+  /** Steps one `restore` call runs before it stops for its time budget (null: all). */
+  stepsPerCall: number | null = null;
 
   constructor(readonly id: string) {}
 
   /** Run `name = <JSON>` lines; resolves with the error summary of a `raise X` line, else null. */
   run(code: string): string | null {
     for (const line of code.split('\n').map(l => l.trim()).filter(Boolean)) {
+      if (line.startsWith('await ')) {
+        continue; // top-level await: only a request of its own can run it (see restoreSteps)
+      }
       const raise = /^raise (\w+)$/.exec(line);
       if (raise) {
         return `${raise[1]}: raised`;
@@ -109,6 +115,58 @@ export class FakeKernel {
     };
   }
 
+  private load(dir: string, groups: Array<{ index: number; file: string; checksum: string }>): any[] {
+    return groups.map(group => {
+      const data = fs.readFileSync(path.join(dir, group.file));
+      if (sha(data) !== group.checksum) {
+        return { index: group.index, ok: false, error: 'checksum mismatch' };
+      }
+      for (const [key, value] of Object.entries(JSON.parse(data.toString('utf8')))) {
+        this.namespace.set(key, value);
+      }
+      return { index: group.index, ok: true, error: null, loadMs: 1, importMs: 0, bytes: data.length };
+    });
+  }
+
+  private verify(fingerprints: Record<string, { digest: string }>): unknown {
+    const expected = fingerprints;
+    const differ = Object.keys(expected).filter(n => this.namespace.has(n) && this.fingerprint(n).digest !== expected[n].digest);
+    const missing = Object.keys(expected).filter(n => !this.namespace.has(n));
+    const unexpected = [...this.namespace.keys()].filter(n => !(n in expected));
+    return { ok: !differ.length && !missing.length && !unexpected.length, differ, missing, unexpected, notCompared: [] };
+  }
+
+  private adopt(args: { dir: string; history: string }): { ok: boolean; records: number } {
+    const lines = fs.readFileSync(path.join(args.dir, args.history), 'utf8').split('\n').filter(Boolean);
+    this.adopted = lines.length;
+    return { ok: true, records: lines.length };
+  }
+
+  /** The `restore` call: steps in order (at most `stepsPerCall` of them), then verify and adopt. */
+  private restoreSteps(args: any): unknown {
+    const steps: any[] = [];
+    for (const step of args.steps) {
+      if (this.stepsPerCall !== null && steps.length >= this.stepsPerCall) {
+        return { ok: true, steps, stopped: 'budget' };
+      }
+      if (step.kind === 'rerun') {
+        if (/^await /m.test(step.code)) {
+          return { ok: true, steps, stopped: 'event-loop' };
+        }
+        this.reruns.push(step.code);
+        steps.push({ kind: 'rerun', execution: step.execution, error: this.run(step.code), ms: 1 });
+      } else {
+        const groups = this.load(args.dir, step.groups);
+        steps.push({ kind: 'load', groups, ms: 1 });
+        if (groups.some(g => !g.ok)) {
+          return { ok: true, steps, stopped: 'load-failed' };
+        }
+      }
+    }
+    const verification = this.verify(args.finish.fingerprints);
+    return { ok: true, steps, stopped: null, verification, verifyMs: 1, adopted: this.adopt(args.finish.adopt), adoptMs: 1 };
+  }
+
   private fingerprint(name: string): { digest: string; comparable: boolean } {
     return { digest: sha(JSON.stringify(this.namespace.get(name))), comparable: true };
   }
@@ -138,30 +196,15 @@ export class FakeKernel {
       case 'prepare':
         return { ok: true, applied: false };
       case 'load':
-        return {
-          groups: args.groups.map((group: { index: number; file: string; checksum: string }) => {
-            const data = fs.readFileSync(path.join(args.dir, group.file));
-            if (sha(data) !== group.checksum) {
-              return { index: group.index, ok: false, error: 'checksum mismatch' };
-            }
-            for (const [key, value] of Object.entries(JSON.parse(data.toString('utf8')))) {
-              this.namespace.set(key, value);
-            }
-            return { index: group.index, ok: true, error: null, loadMs: 1, importMs: 0, bytes: data.length };
-          })
-        };
-      case 'verify': {
-        const expected = args.fingerprints as Record<string, { digest: string }>;
-        const differ = Object.keys(expected).filter(n => this.namespace.has(n) && this.fingerprint(n).digest !== expected[n].digest);
-        const missing = Object.keys(expected).filter(n => !this.namespace.has(n));
-        const unexpected = [...this.namespace.keys()].filter(n => !(n in expected));
-        return { ok: !differ.length && !missing.length && !unexpected.length, differ, missing, unexpected, notCompared: [] };
-      }
-      case 'adopt': {
-        const lines = fs.readFileSync(path.join(args.dir, args.history), 'utf8').split('\n').filter(Boolean);
-        this.adopted = lines.length;
-        return { ok: true, records: lines.length };
-      }
+        return { groups: this.load(args.dir, args.groups) };
+      case 'verify':
+        return this.verify(args.fingerprints);
+      case 'adopt':
+        return this.adopt(args);
+      case 'imports':
+        return { ok: true, imported: [], skipped: {}, importMs: 0 };
+      case 'restore':
+        return this.restoreSteps(args);
       default:
         return { ok: false, error: `unknown call ${name}` };
     }

@@ -49,6 +49,8 @@ async function runRestore(bundle: string, options: IRestoreOptions, context: ICo
     last = kernel;
     return {
       ...kernelChannel(kernel.session),
+      startMs: kernel.startMs,
+      bootstrapMs: kernel.bootstrapMs,
       close: async () => {
         kernel.forget();
         await kernel.session.shutdown();
@@ -81,12 +83,28 @@ function notCompared(verification: RestoreResult['verification']): string {
   return [...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join('; ');
 }
 
+/** Where the time went, in words (the phases of `timings`). */
+function formatTimings(t: RestoreResult['timings']): string {
+  const parts: Array<[string, number]> = [
+    ['kernel start', t.kernelStartMs],
+    ['agent', t.bootstrapMs],
+    ['fetch', t.fetchMs],
+    ['imports', t.importMs],
+    ['loads', t.loadMs],
+    ['re-runs', t.rerunMs],
+    ['verify', t.verifyMs]
+  ];
+  const text = parts.map(([name, ms]) => `${name} ${Math.round(ms)} ms`).join(', ');
+  return t.attempts > 1 ? `${text} (${t.attempts} attempts)` : text;
+}
+
 /** The readable output. */
 function formatRestore(result: RestoreResult): string {
   const lines = [
     `Restored checkpoint ${result.checkpointId} from ${result.bundle} in ${Math.round(result.timings.totalMs)} ms`,
     `  loaded: ${result.loaded.length ? result.loaded.join(', ') : 'nothing'}`,
     `  re-ran ${result.rerun.length} execution(s)`,
+    `  time: ${formatTimings(result.timings)}`,
     `  verification: ${result.verification.ok ? 'every variable matches the checkpoint' : `differences in ${[...result.verification.differ, ...result.verification.missing].join(', ')}`}`
   ];
   if (result.verification.notCompared.length) {

@@ -1,0 +1,111 @@
+"""The ``restore`` call: a restore's steps run in order inside the kernel, in one call
+(docs/checkpoint.md sections 4 and 5).
+
+Each step is a re-run (random generators set to their state before the execution, then its code
+run exactly as a silent execute request runs it: ``shell.run_cell(code, store_history=False,
+silent=True)``, so IPython's transformations, magics and shell lines apply) or a load of copied
+groups. The call stops early, saying why, when
+
+* a load fails (the orchestrator falls back to recomputing that group in a fresh kernel),
+* the next re-run needs the kernel's own event loop (top-level ``await``: ipykernel runs such a
+  cell on its running loop, which code inside a request cannot do), so the orchestrator runs it
+  as a separate execute request and calls again for the rest,
+* the time budget is spent, so that the orchestrator can report progress and honour a
+  cancellation between chunks.
+
+After the last step it verifies every variable and makes the kernel continue the recorded run
+(``adopt``), when asked to: a small restore is one round trip.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from . import restore as _restore
+from .checkpoint import elapsed_ms
+from .payload import PayloadError
+from .preimport import modules_to_import, preimport
+
+
+def _needs_event_loop(shell: Any, code: str) -> bool:
+    """Whether ipykernel would run ``code`` on its event loop (top-level await)."""
+    if getattr(shell, "trio_runner", None):
+        return True
+    try:
+        transformed, problem = shell.transform_cell(code), None
+    except Exception:  # noqa: BLE001 - run_cell reports it; only the runner choice matters here
+        transformed, problem = code, sys.exc_info()
+    try:
+        return bool(shell.should_run_async(code, transformed_cell=transformed, preprocessing_exc_tuple=problem))
+    except Exception:  # noqa: BLE001 - an older IPython: no top-level await at all
+        return False
+
+
+def _error_summary(error: BaseException) -> str:
+    """``"ExcType: first line of the message"``, as the orchestrator's silent runs report it."""
+    text = f"{type(error).__name__}: {error}"
+    return next((line for line in text.split("\n") if line.strip()), text)
+
+
+def run_code(shell: Any, code: str) -> str | None:
+    """Run ``code`` as a silent execute request would; the error summary when it raised."""
+    result = shell.run_cell(code, store_history=False, silent=True)
+    error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
+    return None if error is None else _error_summary(error)
+
+
+def imports(agent: Any, codes: list[str], available: list[str]) -> dict:
+    """The ``imports`` call: import early what the re-run ``codes`` import (see preimport.py)."""
+    return {"ok": True, "error": None, **preimport(modules_to_import(agent.shell, codes, available))}
+
+
+def run_steps(agent: Any, args: dict) -> dict:
+    """Run the checked ``restore`` arguments (see calls.py); returns the per-step results."""
+    shell = agent.shell
+    namespace = shell.user_ns
+    started = time.perf_counter()
+    result: dict[str, Any] = {"ok": True, "error": None, "steps": [], "stopped": None}
+    if args.get("imports"):
+        result["imports"] = imports(agent, **args["imports"])
+    random_file, random_checksum = args.get("randomFile"), args.get("randomChecksum")
+    steps: list[dict] = args["steps"]
+    budget = args.get("budgetMs")
+    for position, step in enumerate(steps):
+        if budget is not None and position > 0 and elapsed_ms(started) >= budget:
+            result["stopped"] = "budget"
+            return result
+        t0 = time.perf_counter()
+        if step["kind"] == "rerun":
+            execution = step["execution"]
+            if _needs_event_loop(shell, step["code"]):
+                result["stopped"] = "event-loop"
+                return result
+            try:
+                _restore.prepare(agent.randomness, execution, random_file, random_checksum)
+            except (_restore.RestoreError, PayloadError, OSError) as err:  # an unreadable random.pkl
+                raise _restore.RestoreError(f"could not restore the random state before execution {execution}: {err}") from None
+            error = run_code(shell, step["code"])
+            result["steps"].append({"kind": "rerun", "execution": execution, "error": error, "ms": elapsed_ms(t0)})
+        else:
+            loaded = _restore.load(namespace, args["dir"], step["groups"])["groups"]
+            result["steps"].append({"kind": "load", "groups": loaded, "ms": elapsed_ms(t0)})
+            if not all(group["ok"] for group in loaded):
+                result["stopped"] = "load-failed"
+                return result
+    finish = args.get("finish")
+    if finish:
+        t0 = time.perf_counter()
+        result["verification"] = _restore.verify(namespace, shell.user_ns_hidden, finish["fingerprints"])
+        result["verifyMs"] = elapsed_ms(t0)
+        adopt = finish.get("adopt")
+        if adopt:
+            t0 = time.perf_counter()
+            try:
+                records = _restore.adopt(agent, adopt["history"], adopt.get("random"), adopt.get("checksums", {}))["records"]
+                result["adopted"] = {"ok": True, "error": None, "records": records}
+            except (_restore.RestoreError, PayloadError, OSError) as err:
+                result["adopted"] = {"ok": False, "error": str(err)}
+            result["adoptMs"] = elapsed_ms(t0)
+    return result
