@@ -23,6 +23,7 @@ import copyreg
 import importlib
 import io
 import linecache
+import marshal
 import pickle
 import sys
 import threading
@@ -175,6 +176,11 @@ class _Rules:
             return self._function(obj)
         if t is types.CellType:
             return _reduce_cell(obj)
+        if t is types.CodeType:
+            # Whole, by marshal: cloudpickle renames every code object's file "<dynamic-code>",
+            # so a restored notebook function lost its source (inspect.getsource failed) and its
+            # tracebacks their lines; the cell source travels with the payload (sources).
+            return _load_code, (marshal.dumps(obj),)
         if t is self._ndarray:
             reduced = None
             if isinstance(obj.base, t) and not self._pandas.holds(obj):
@@ -414,6 +420,10 @@ def _set_own_state(obj: Any, state: Any) -> Any:
     for key, value in (slots or {}).items():
         setattr(obj, key, value)
     return obj
+
+
+def _load_code(data: bytes) -> types.CodeType:
+    return marshal.loads(data)
 
 
 def _make_cell() -> types.CellType:
