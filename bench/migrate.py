@@ -6,6 +6,7 @@ corpus of tests/corpus/ (the slow notebooks and the 2 GB session included), in o
     npm run bench -- migrate --skip-huge              # without the 2 GB session
     npm run bench -- migrate --store s3               # our bundles in s3rver instead of a folder
     npm run bench -- migrate --objective fast-migrate # the plan's objective (default: balanced)
+    npm run bench -- migrate --corpus realworld       # only the real-world part (see below)
 
 Per notebook (each from its own copy of the notebook and its data):
 
@@ -27,6 +28,10 @@ Per notebook (each from its own copy of the notebook and its data):
 Restores and loads are each run ``--repeat`` times (default 3), every one in a fresh kernel, and
 their median is reported: single runs of a few hundred ms swing by 2-3x on a shared VM (fresh
 memory is slow to fault in). Checkpoints and dumps run once.
+
+After the corpus, the real-world notebooks (bench/migrate_realworld.py): per notebook and as a
+median, our restore time beside re-running every cell, both from a started kernel and both with
+the session's imports (target: median at most 0.5x); bundles in a local folder.
 
 Printed: one row per notebook, then medians over the notebooks holding at least 100 MB of state
 (tag ``large``) and over all, the ratios against the targets with PASS/FAIL, and which baselines
@@ -51,6 +56,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
+import migrate_realworld  # noqa: E402
 import state_compare  # noqa: E402
 from harness import CliFailed, S3Server, load_corpus, run_cli, stage  # noqa: E402
 from jupyter_server_process import JupyterServer  # noqa: E402
@@ -132,6 +138,17 @@ def run_ours(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: d
     return outcome, original
 
 
+def aligned(lines: list[tuple]) -> str:
+    """Rows as text columns: the first left-aligned, the others right-aligned; a rule under the header."""
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(lines[0]))]
+    out = []
+    for n, line in enumerate(lines):
+        out.append("  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i]) for i, cell in enumerate(line)))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
 def fmt_s(value: float | None) -> str:
     if value is None:
         return "-"
@@ -168,13 +185,7 @@ def table(rows: list[dict]) -> str:
                       fmt_s(r.restore_s), fmt_ok(r),
                       fmt_s(d.checkpoint_s), fmt_mb(d.bytes), fmt_s(d.restore_s), fmt_ok(d),
                       fmt_s(p.checkpoint_s), fmt_mb(p.bytes), fmt_s(p.restore_s), fmt_ok(p)))
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
-    out = []
-    for n, line in enumerate(lines):
-        out.append("  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i]) for i, cell in enumerate(line)))
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return aligned(lines)
 
 
 def median(values: list[float]) -> float | None:
@@ -252,16 +263,20 @@ def main() -> int:
                         help="the objective of our plans (default: balanced)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="restores (and dill/pickle loads) per notebook; their median is reported (default: 3)")
+    parser.add_argument("--corpus", choices=("both", "main", "realworld"), default="both",
+                        help="the corpus of tests/corpus, the real-world one (restore beside re-run), or both (default)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed) after the run")
     args = parser.parse_args()
 
-    corpus = load_corpus()
+    corpus = load_corpus() if args.corpus != "realworld" else []
+    realworld, realworld_what = migrate_realworld.corpus() if args.corpus != "main" else ([], "")
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")}
-        unknown = wanted - {n.name for n in corpus}
+        unknown = wanted - {n.name for n in corpus} - {n.name for n in realworld}
         if unknown:
             parser.error(f"not in the corpus: {', '.join(sorted(unknown))}")
         corpus = [n for n in corpus if n.name in wanted]
+        realworld = [n for n in realworld if n.name in wanted]
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.skip_huge:
@@ -276,6 +291,7 @@ def main() -> int:
     os.environ.clear()
     os.environ.update(saved)
     rows = []
+    realworld_rows = []
     started = time.perf_counter()
     try:
         for number, notebook in enumerate(corpus, 1):
@@ -294,6 +310,7 @@ def main() -> int:
             rows.append({"notebook": notebook.name, "tags": notebook.tags, "large": "large" in notebook.tags,
                          "stateBytes": state_bytes, "methods": {"ours": ours, **baselines}})
             shutil.rmtree(folder.parent, ignore_errors=True)
+        realworld_rows = migrate_realworld.run(realworld, jupyter, work, run_ours, args.repeat, args.objective, log)
     finally:
         jupyter.stop()
         if s3:
@@ -302,6 +319,30 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     elapsed = time.perf_counter() - started
+    passed = True
+    if rows:
+        passed = report(rows, args, elapsed)
+    if realworld:
+        print(f"\nRestore beside re-running every cell on {realworld_what}: both from a started kernel, both with the")
+        print("session's imports (restore = the CLI's totalMs - kernelStartMs, its parts from the same timings; re-run =")
+        print(f"the cell requests in a plain kernel); medians of {args.repeat} run(s); ok = verification.ok and isomorphic.\n")
+        print(migrate_realworld.table(realworld_rows, fmt_s, aligned))
+        print()
+        text, realworld_passed = migrate_realworld.summary(realworld_rows, fmt_s)
+        print(text)
+        passed = passed and realworld_passed
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"migrate-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({"store": args.store, "objective": args.objective, "seconds": elapsed, "passed": passed,
+                               "rows": [{**r, "methods": {m: asdict(o) for m, o in r["methods"].items()}} for r in rows],
+                               "realworld": [{**r, "ours": asdict(r["ours"])} for r in realworld_rows]},
+                              indent=1, default=str))
+    print(f"\nResults: {out.relative_to(ROOT)}")
+    return 0
+
+
+def report(rows: list[dict], args: argparse.Namespace, elapsed: float) -> bool:
+    """Print the tables and targets of the main corpus; whether every target passed."""
     print(f"\nMigration benchmark: {len(rows)} corpus notebooks, store: {args.store}, objective: {args.objective}, "
           f"{elapsed / 60:.1f} min in all")
     how = next((r["methods"]["ours"].extra.get("restoreTimeIs") for r in rows if r["methods"]["ours"].extra.get("restoreTimeIs")), "-")
@@ -312,13 +353,7 @@ def main() -> int:
     print()
     text, passed = summary(rows)
     print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"migrate-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"store": args.store, "objective": args.objective, "seconds": elapsed, "passed": passed,
-                               "rows": [{**r, "methods": {m: asdict(o) for m, o in r["methods"].items()}} for r in rows]},
-                              indent=1, default=str))
-    print(f"\nResults: {out.relative_to(ROOT)}")
-    return 0
+    return passed
 
 
 if __name__ == "__main__":
