@@ -209,7 +209,7 @@ class _Rules:
                 return _with_own_state(obj)
             if rule is _SINGLETONS:
                 name = self._module_globals(t.__module__).get(id(obj))
-                if name is not None:
+                if name is not None and _stateless(obj):
                     return getattr, (sys.modules[t.__module__], name)
         return self._base_override(obj) if self._base_override is not None else NotImplemented
 
@@ -295,12 +295,16 @@ def _type_rule(cls: type) -> str:
     * ``_STATE``: its ``__setstate__`` ignores the state (see :func:`_ignores_state`);
     * ``_SINGLETONS``: the class has no pickling of its own and instances of it are module-level
       objects of its module (``dataclasses.MISSING``, which the fields of a dataclass copied by
-      value hold): those are pickled by reference, since a copy is not the singleton library
-      code tests for with ``is`` (a dataclass deriving from a restored one would take the copy
-      for a default value);
+      value hold): those of them without state of their own (sentinels) are pickled by
+      reference, since a copy is not the singleton library code tests for with ``is`` (a
+      dataclass deriving from a restored one would take the copy for a default value). Module
+      objects with state (``matplotlib.rcParams``) keep being copied: by reference, the restored
+      kernel would get its own, different content;
     * ``""``: nothing more."""
     module = getattr(cls, "__module__", None)
     if not isinstance(module, str) or module in ("builtins", "__main__") or module not in sys.modules:
+        return ""
+    if issubclass(cls, type):  # a metaclass: its instances are classes, which pickle names
         return ""
     if _ignores_state(cls):
         return _STATE
@@ -308,6 +312,15 @@ def _type_rule(cls: type) -> str:
     if own and cls not in copyreg.dispatch_table and any(type(v) is cls for v in list(vars(sys.modules[module]).values())):
         return _SINGLETONS
     return ""
+
+
+def _stateless(obj: Any) -> bool:
+    """True when pickle would keep nothing of ``obj`` but its class (a sentinel)."""
+    try:
+        rv = obj.__reduce_ex__(5)
+    except Exception:  # noqa: BLE001 - pickle will report it, with its own message
+        return False
+    return isinstance(rv, tuple) and all(part is None for part in rv[2:5])
 
 
 def _ignores_state(cls: type) -> bool:
