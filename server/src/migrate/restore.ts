@@ -231,25 +231,39 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
 
     // The payloads are fetched while the kernel starts and imports the session's modules.
     step('fetching the payloads');
-    let fetching = true;
-    const payloads = fetchOf(copiedFiles, { onProgress: options.onProgress, signal: options.signal }).finally(() => (fetching = false));
-    let earlyImports: IImportsResult | null = null;
-    const first = openTimed(options, manifest).then(async opened => {
-      if (fetching && !options.signal?.aborted) {
-        step('importing the session\'s modules while the payloads arrive');
-        earlyImports = await new AgentCalls(opened.kernel).imports(importsRequest()).catch(() => null);
-      }
-      return opened;
-    });
-    const [fetchedOutcome, firstOutcome] = await Promise.allSettled([payloads, first]);
-    if (fetchedOutcome.status === 'rejected' || options.signal?.aborted) {
-      if (firstOutcome.status === 'fulfilled') {
-        await firstOutcome.value.kernel.close().catch(() => undefined);
-      }
-      throw fetchedOutcome.status === 'rejected' ? fetchedOutcome.reason : new MigrationError('the restore was cancelled');
+    // A kernel that cannot be opened stops the fetch too (no point in waiting for it).
+    const stopFetch = new AbortController();
+    const cancel = () => stopFetch.abort();
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    if (options.signal?.aborted) {
+      cancel();
     }
+    let fetching = true;
+    const payloads = fetchOf(copiedFiles, { onProgress: options.onProgress, signal: stopFetch.signal }).finally(() => {
+      fetching = false;
+      options.signal?.removeEventListener('abort', cancel);
+    });
+    let earlyImports: IImportsResult | null = null;
+    const first = openTimed(options, manifest).then(
+      async opened => {
+        if (fetching && !options.signal?.aborted) {
+          step("importing the session's modules while the payloads arrive");
+          earlyImports = await new AgentCalls(opened.kernel).imports(importsRequest()).catch(() => null);
+        }
+        return opened;
+      },
+      err => {
+        cancel();
+        throw err;
+      }
+    );
+    const [fetchedOutcome, firstOutcome] = await Promise.allSettled([payloads, first]);
     if (firstOutcome.status === 'rejected') {
       throw firstOutcome.reason;
+    }
+    if (fetchedOutcome.status === 'rejected' || options.signal?.aborted) {
+      await firstOutcome.value.kernel.close().catch(() => undefined);
+      throw options.signal?.aborted ? new MigrationError('the restore was cancelled') : fetchedOutcome.status === 'rejected' ? fetchedOutcome.reason : null;
     }
     const fetched = fetchedOutcome.value;
     let attempts = 0;

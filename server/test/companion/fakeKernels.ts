@@ -65,6 +65,8 @@ export class FakeKernel {
   unserializable = new Set<string>();
   /** Steps one `restore` call runs before it stops for its time budget (null: all). */
   stepsPerCall: number | null = null;
+  /** The arguments of every `restore` call, in order. */
+  restoreArgs: any[] = [];
 
   constructor(readonly id: string) {}
 
@@ -144,6 +146,7 @@ export class FakeKernel {
 
   /** The `restore` call: steps in order (at most `stepsPerCall` of them), then verify and adopt. */
   private restoreSteps(args: any): unknown {
+    this.restoreArgs.push(args);
     const steps: any[] = [];
     for (const step of args.steps) {
       if (this.stepsPerCall !== null && steps.length >= this.stepsPerCall) {
