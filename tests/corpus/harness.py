@@ -1,5 +1,5 @@
-"""What the corpus tests (tests/python/test_corpus*.py) and the migration benchmark
-(bench/migrate.py) share: the corpus notebooks, copies of them to run from, plain kernels,
+"""What the corpus tests (tests/python/test_corpus*.py, test_realworld.py) and the migration benchmark
+(bench/migrate.py) share: the corpus notebooks and the real-world ones (tests/realworld/), copies of them to run from, plain kernels,
 the ``elastic-notebook`` CLI, and an S3-compatible server (s3rver from node_modules).
 
 Imported by path (``sys.path`` gets this folder), so it only uses the project's venv packages.
@@ -20,6 +20,7 @@ from typing import Any
 
 CORPUS = Path(__file__).resolve().parent
 ROOT = CORPUS.parents[1]
+REALWORLD = ROOT / "tests" / "realworld"
 VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
@@ -53,8 +54,20 @@ class Notebook:
 
 def load_corpus() -> list[Notebook]:
     """Every corpus notebook, in name order."""
+    return load_notebooks(CORPUS)
+
+
+def load_realworld() -> list[Notebook]:
+    """Every notebook of the real-world corpus (public examples, tests/realworld/SOURCES.md), in
+    name order. They need no data files and carry no corpus metadata (all are tagged "fast")."""
+    return load_notebooks(REALWORLD)
+
+
+def load_notebooks(folder: Path) -> list[Notebook]:
+    """Every notebook in ``folder``, in name order; tags and state size come from the notebook's
+    ``metadata.corpus`` when it has one."""
     notebooks = []
-    for path in sorted(CORPUS.glob("*.ipynb")):
+    for path in sorted(folder.glob("*.ipynb")):
         content = json.loads(path.read_text(encoding="utf-8"))
         meta = content["metadata"].get("corpus", {})
         cells = []
@@ -71,7 +84,8 @@ def stage(notebook: Notebook, folder: Path) -> Path:
 
     Notebooks write scratch files next to themselves, so each run gets its own folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(CORPUS / "data", folder / "data", dirs_exist_ok=True)
+    if notebook.path.parent == CORPUS:  # (the real-world notebooks make or load their own data)
+        shutil.copytree(CORPUS / "data", folder / "data", dirs_exist_ok=True)
     target = folder / notebook.path.name
     shutil.copy2(notebook.path, target)
     return target

@@ -134,6 +134,12 @@ def assert_restored(name: str, checkpoint: CliRun, restore: CliRun, original: di
 
 @pytest.mark.parametrize(("notebook", "store"), CASES)
 def test_restores_isomorphically(notebook: Notebook, store: str, jupyter: JupyterServer, s3: S3Server):
+    check_round_trip(notebook, store, jupyter, s3)
+
+
+def check_round_trip(notebook: Notebook, store: str, jupyter: JupyterServer, s3: S3Server) -> None:
+    """Checkpoint ``notebook`` into ``store`` ("local" or "s3"), restore it, and assert the restore
+    verified itself and is isomorphic to the original (also used by test_realworld.py)."""
     folder = jupyter.root / "work" / f"{notebook.name}-{store}"
     path = stage(notebook, folder)
     if store == "local":
