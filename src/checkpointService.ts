@@ -4,7 +4,7 @@
  * can give another one.
  */
 import { requestAPI } from './api';
-import { ICheckpointList, IJob } from './checkpoints';
+import { ICheckpointList, ICheckpointSummary, IJob } from './checkpoints';
 import { IMarks } from './marks';
 import { Objective } from './plan';
 import { IStorageSettings, s3Body, s3Query } from './storageSettings';
@@ -38,6 +38,8 @@ export interface ICheckpointService {
   jobs(kernelId: string): Promise<IJob[]>;
   cancel(jobId: string): Promise<IJob>;
   list(storage: IStorageSettings): Promise<ICheckpointList>;
+  /** One checkpoint, wherever it is (its manifest only: nothing is loaded). */
+  describe(uri: string, storage: IStorageSettings): Promise<ICheckpointSummary>;
   remove(uri: string, storage: IStorageSettings): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export const checkpointService: ICheckpointService = {
     requestAPI<ICheckpointList>(
       `checkpoints${query({ ...(storage.checkpointRoot ? { root: storage.checkpointRoot } : {}), ...s3Query(storage) })}`
     ),
+  describe: (uri, storage) => requestAPI<ICheckpointSummary>(`checkpoints/describe${query({ uri, ...s3Query(storage) })}`),
   remove: async (uri, storage) => {
     await requestAPI(`checkpoints${query({ uri, ...s3Query(storage) })}`, { method: 'DELETE' });
   }

@@ -1,7 +1,8 @@
 import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import { CheckpointEntry, IJob } from './checkpoints';
+import { isOfNotebook, ISplitEntries, notebookLocation, serverRoot, splitEntries } from './checkpointNotebook';
+import { CheckpointEntry, ICheckpointSummary, IJob } from './checkpoints';
 import { checkpointService, ICheckpointRequest, ICheckpointService, IStartedJob } from './checkpointService';
 import { followJob } from './jobFollower';
 import { DEFAULT_STORAGE, IStorageSettings } from './storageSettings';
@@ -66,6 +67,37 @@ export class CheckpointsModel implements IDisposable {
     return this._error;
   }
 
+  /** The path (relative to the Jupyter root) of the notebook shown, whose checkpoints come first. */
+  get notebookPath(): string | null {
+    return this._notebookPath;
+  }
+
+  /** The listing split into this notebook's checkpoints, the others' and the unreadable ones. */
+  get split(): ISplitEntries | null {
+    return this._entries ? splitEntries(this._entries, this._notebookPath, this._serverRoot) : null;
+  }
+
+  /** Whether a checkpoint whose manifest records the notebook `recorded` is of the notebook shown. */
+  isOfShownNotebook(recorded: string | null): boolean {
+    return this._notebookPath !== null && isOfNotebook(recorded, this._notebookPath, this._serverRoot);
+  }
+
+  /** Where the notebook a manifest records is: relative to the Jupyter root when under it. */
+  locationOf(recorded: string | null): string | null {
+    return notebookLocation(recorded, this._serverRoot);
+  }
+
+  /** Whether the list shows the checkpoints of other notebooks too (after this notebook's). */
+  get showOthers(): boolean {
+    return this._showOthers;
+  }
+  set showOthers(value: boolean) {
+    if (value !== this._showOthers) {
+      this._showOthers = value;
+      this._changed.emit();
+    }
+  }
+
   /** The kernel shown (restores go into it). */
   get kernel(): Kernel.IKernelConnection | null {
     return this._kernel;
@@ -99,13 +131,21 @@ export class CheckpointsModel implements IDisposable {
     return this._isDisposed;
   }
 
-  /** Show another kernel (or none), and pick up a job running for it. */
-  setKernel(kernel: Kernel.IKernelConnection | null): void {
-    if (kernel === this._kernel) {
+  /**
+   * Show another notebook (its path relative to the Jupyter root) and kernel (or none), and pick
+   * up a job running for the kernel.
+   */
+  setKernel(kernel: Kernel.IKernelConnection | null, notebookPath: string | null = null): void {
+    if (kernel === this._kernel && notebookPath === this._notebookPath) {
       return;
     }
+    const kernelChanged = kernel !== this._kernel;
     this._kernel = kernel;
+    this._notebookPath = notebookPath;
     this._changed.emit();
+    if (!kernelChanged) {
+      return;
+    }
     if (kernel && !this._jobs.has(kernel.id)) {
       void this._pickUp(kernel.id);
     }
@@ -155,6 +195,11 @@ export class CheckpointsModel implements IDisposable {
   async restore(kernelId: string, uri: string, trust: boolean): Promise<IJob | null> {
     const started = await this.service.startRestore(kernelId, uri, trust, this._storage);
     return this._followStarted(kernelId, 'restore', started);
+  }
+
+  /** The checkpoint at `uri` (any location), read from its manifest. Rejects with the companion's error. */
+  describe(uri: string): Promise<ICheckpointSummary> {
+    return this.service.describe(uri, this._storage);
   }
 
   /** Delete a checkpoint, then list again. Rejects with the companion's error. */
@@ -266,6 +311,9 @@ export class CheckpointsModel implements IDisposable {
   private _error: string | null = null;
   private _requests = 0;
   private _kernel: Kernel.IKernelConnection | null = null;
+  private _notebookPath: string | null = null;
+  private _showOthers = false;
+  private readonly _serverRoot = serverRoot();
   private _jobs = new Map<string, IJob>();
   private _followed = new Set<string>();
   private _visible = false;

@@ -101,7 +101,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     const plan = new PlanModel(model, marks);
     const checkpoints = new CheckpointsModel();
     new JobNotifier(checkpoints);
-    const actions = checkpointActions(checkpoints, () => tracker.currentWidget?.context.path ?? null);
+    const actions = checkpointActions(checkpoints);
     const panel = new HistoryPanel(model, marks, plan, checkpoints, actions);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'elastic-notebook');
@@ -126,14 +126,16 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       const kernel = current?.sessionContext.session?.kernel ?? null;
       marks.setNotebook(current?.context.model ?? null);
       model.setKernel(kernel, current?.context.path ?? null);
-      checkpoints.setKernel(kernel);
+      checkpoints.setKernel(kernel, current?.context.path ?? null);
     };
     tracker.widgetAdded.connect((_, notebook) => {
-      notebook.sessionContext.kernelChanged.connect(() => {
+      const followIfCurrent = () => {
         if (tracker.currentWidget === notebook) {
           follow();
         }
-      });
+      };
+      notebook.sessionContext.kernelChanged.connect(followIfCurrent);
+      notebook.context.pathChanged.connect(followIfCurrent); // renamed: its checkpoints are matched by path
     });
     tracker.currentChanged.connect(follow);
     follow();

@@ -1,6 +1,7 @@
+import { PathExt } from '@jupyterlab/coreutils';
 import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
-import { describeEntry, ICheckpointActions } from '../checkpointActions';
+import { describeEntry, formatTime, ICheckpointActions } from '../checkpointActions';
 import { CheckpointEntry, ICheckpointSummary, isReadable, IUnreadableCheckpoint } from '../checkpoints';
 import { CheckpointsModel } from '../checkpointsModel';
 import { formatBytes } from '../format';
@@ -8,8 +9,9 @@ import { JobView } from './JobView';
 
 /**
  * The Checkpoints section: the latest job of the shown kernel, then the checkpoints under the
- * configured root (newest first) with their time, size and copied variables, each restorable into
- * the shown kernel or deletable; unreadable bundles are listed with why.
+ * configured root (newest first) with their notebook, time, size and copied variables, each
+ * restorable into the shown kernel or deletable. This notebook's come first; the other notebooks'
+ * are listed after them on request. Unreadable bundles are listed with why.
  */
 export function CheckpointsView({ model, actions }: { model: CheckpointsModel; actions: ICheckpointActions }): JSX.Element {
   const job = model.job;
@@ -56,40 +58,74 @@ function CheckpointList({
   actions: ICheckpointActions;
   busy: boolean;
 }): JSX.Element {
-  const entries = model.entries;
-  if (!entries) {
+  const split = model.split;
+  if (!split) {
     return <p className="jp-ElasticNotebook-empty">{model.loading ? 'Listing the checkpoints…' : ''}</p>;
   }
-  if (entries.length === 0) {
+  const { own, others, unreadable } = split;
+  if (own.length + others.length + unreadable.length === 0) {
     return <p className="jp-ElasticNotebook-empty">No checkpoints yet: use “Checkpoint session” in the notebook toolbar.</p>;
   }
   const canRestore = model.kernel !== null && !busy;
+  const shownOthers = model.showOthers ? others : [];
+  const row = (entry: CheckpointEntry) =>
+    isReadable(entry) ? (
+      <CheckpointRow
+        key={entry.uri}
+        entry={entry}
+        notebook={model.locationOf(entry.notebookPath)}
+        own={own.includes(entry)}
+        actions={actions}
+        canRestore={canRestore}
+      />
+    ) : (
+      <UnreadableRow key={entry.uri} entry={entry} actions={actions} />
+    );
   return (
-    <table className="jp-ElasticNotebook-table jp-ElasticNotebook-checkpointList">
-      <thead>
-        <tr>
-          <th>Time</th>
-          <th title="Bytes stored: copied variables, history, random states">Size</th>
-          <th title="Variables stored by value; the others are recomputed at restore">Copied</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map(entry =>
-          isReadable(entry) ? (
-            <CheckpointRow key={entry.uri} entry={entry} actions={actions} canRestore={canRestore} />
-          ) : (
-            <UnreadableRow key={entry.uri} entry={entry} actions={actions} />
-          )
-        )}
-      </tbody>
-    </table>
+    <>
+      {own.length === 0 ? (
+        <p className="jp-ElasticNotebook-empty">
+          No checkpoints of this notebook yet: use “Checkpoint session” in the notebook toolbar.
+        </p>
+      ) : null}
+      {own.length + shownOthers.length + unreadable.length > 0 ? (
+        <table className="jp-ElasticNotebook-table jp-ElasticNotebook-checkpointList">
+          <thead>
+            <tr>
+              <th title="The notebook it was made from, and when">Checkpoint</th>
+              <th title="Bytes stored: copied variables, history, random states">Size</th>
+              <th title="Variables stored by value; the others are recomputed at restore">Copied</th>
+            </tr>
+          </thead>
+          <tbody>
+            {own.map(row)}
+            {shownOthers.length ? (
+              <tr className="jp-ElasticNotebook-checkpointsDivider jp-ElasticNotebook-divider">
+                <td colSpan={3}>Other notebooks</td>
+              </tr>
+            ) : null}
+            {shownOthers.map(row)}
+            {unreadable.map(row)}
+          </tbody>
+        </table>
+      ) : null}
+      {others.length ? (
+        <label className="jp-ElasticNotebook-othersToggle">
+          <input
+            type="checkbox"
+            checked={model.showOthers}
+            onChange={event => (model.showOthers = event.currentTarget.checked)}
+          />
+          Show checkpoints of other notebooks ({others.length})
+        </label>
+      ) : null}
+    </>
   );
 }
 
 function Actions({ entry, actions, canRestore }: { entry: CheckpointEntry; actions: ICheckpointActions; canRestore: boolean }): JSX.Element {
   return (
-    <td className="jp-ElasticNotebook-checkpointActions">
+    <div className="jp-ElasticNotebook-checkpointActions">
       {isReadable(entry) ? (
         <button
           type="button"
@@ -109,26 +145,41 @@ function Actions({ entry, actions, canRestore }: { entry: CheckpointEntry; actio
       >
         Delete
       </button>
-    </td>
+    </div>
   );
 }
 
 function CheckpointRow({
   entry,
+  notebook,
+  own,
   actions,
   canRestore
 }: {
   entry: ICheckpointSummary;
+  /** Where its notebook is (relative to the Jupyter root when under it). */
+  notebook: string | null;
+  /** Whether it is a checkpoint of the notebook shown. */
+  own: boolean;
   actions: ICheckpointActions;
   canRestore: boolean;
 }): JSX.Element {
   const details = [entry.notebookPath, entry.objective ? `objective ${entry.objective}` : null, entry.uri].filter(Boolean).join('\n');
   return (
-    <tr className="jp-ElasticNotebook-checkpoint" data-uri={entry.uri} data-checkpoint-id={entry.checkpointId} title={details}>
-      <td>{new Date(entry.createdAt).toLocaleString()}</td>
+    <tr
+      className={`jp-ElasticNotebook-checkpoint ${own ? 'jp-mod-own' : 'jp-mod-other'}`}
+      data-uri={entry.uri}
+      data-checkpoint-id={entry.checkpointId}
+      data-notebook={notebook ?? ''}
+      title={details}
+    >
+      <td>
+        <div className="jp-ElasticNotebook-checkpointNotebook">{notebook ? PathExt.basename(notebook) : 'unknown notebook'}</div>
+        <div className="jp-ElasticNotebook-checkpointTime">{formatTime(entry.createdAt)}</div>
+        <Actions entry={entry} actions={actions} canRestore={canRestore} />
+      </td>
       <td className="jp-ElasticNotebook-number">{formatBytes(entry.bytes)}</td>
       <td className="jp-ElasticNotebook-number">{entry.copiedVariables}</td>
-      <Actions entry={entry} actions={actions} canRestore={canRestore} />
     </tr>
   );
 }
@@ -136,10 +187,10 @@ function CheckpointRow({
 function UnreadableRow({ entry, actions }: { entry: IUnreadableCheckpoint; actions: ICheckpointActions }): JSX.Element {
   return (
     <tr className="jp-ElasticNotebook-checkpoint jp-mod-unreadable" data-uri={entry.uri} title={entry.uri}>
-      <td colSpan={3} className="jp-ElasticNotebook-error">
-        {entry.error}
+      <td colSpan={3}>
+        <div className="jp-ElasticNotebook-error">{entry.error}</div>
+        <Actions entry={entry} actions={actions} canRestore={false} />
       </td>
-      <Actions entry={entry} actions={actions} canRestore={false} />
     </tr>
   );
 }

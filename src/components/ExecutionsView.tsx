@@ -7,7 +7,10 @@ export function names(list: string[]): string {
   return list.length ? list.join(', ') : '–';
 }
 
-/** The recorded cell executions of the shown kernel, in execution order. */
+/**
+ * The recorded cell executions of the shown kernel, in execution order. The Deletes column is
+ * shown only when an execution deleted something, so that the table fits the sidebar.
+ */
 export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element {
   const graph = model.graph;
   if (!graph || graph.executions.length === 0) {
@@ -17,6 +20,7 @@ export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element 
       </p>
     );
   }
+  const deletes = graph.executions.some(execution => execution.deletes.length > 0);
   return (
     <table className="jp-ElasticNotebook-table jp-ElasticNotebook-executions">
       <thead>
@@ -26,19 +30,19 @@ export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element 
           <th title="Duration in milliseconds">ms</th>
           <th>Reads</th>
           <th>Writes</th>
-          <th>Deletes</th>
+          {deletes ? <th>Deletes</th> : null}
         </tr>
       </thead>
       <tbody>
         {graph.executions.map(execution => (
-          <ExecutionRows key={execution.index} execution={execution} />
+          <ExecutionRows key={execution.index} execution={execution} deletes={deletes} />
         ))}
       </tbody>
     </table>
   );
 }
 
-function ExecutionRows({ execution }: { execution: IExecution }): JSX.Element {
+function ExecutionRows({ execution, deletes }: { execution: IExecution; deletes: boolean }): JSX.Element {
   const failed = execution.error !== null;
   return (
     <>
@@ -51,11 +55,11 @@ function ExecutionRows({ execution }: { execution: IExecution }): JSX.Element {
         <td className="jp-ElasticNotebook-number">{execution.durationMs.toFixed(1)}</td>
         <td>{names(execution.reads)}</td>
         <td>{names(execution.writes)}</td>
-        <td>{names(execution.deletes)}</td>
+        {deletes ? <td>{names(execution.deletes)}</td> : null}
       </tr>
       {failed ? (
         <tr className="jp-ElasticNotebook-errorRow">
-          <td colSpan={6} className="jp-ElasticNotebook-error">
+          <td colSpan={deletes ? 6 : 5} className="jp-ElasticNotebook-error">
             {execution.error}
           </td>
         </tr>

@@ -90,8 +90,13 @@ export class HistoryPanel extends SidePanel {
           : 'Plan (no valid plan)';
     }, this);
     checkpoints.changed.connect(() => {
-      const entries = checkpoints.entries;
-      checkpointsView.title.label = entries ? `Checkpoints (${entries.length})` : 'Checkpoints';
+      const split = checkpoints.split;
+      const others = split ? split.others.length : 0;
+      checkpointsView.title.label = !split
+        ? 'Checkpoints'
+        : others
+          ? `Checkpoints (${split.own.length} + ${others} of other notebooks)`
+          : `Checkpoints (${split.own.length})`;
     }, this);
   }
 

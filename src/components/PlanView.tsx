@@ -64,8 +64,7 @@ function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
         <table className="jp-ElasticNotebook-table jp-ElasticNotebook-planGroups">
           <thead>
             <tr>
-              <th title="Linked variables are copied or recomputed together">Variables</th>
-              <th>Plan</th>
+              <th title="Linked variables are copied or recomputed together, as the plan says">Variables</th>
               <th title="Serialized size">Size</th>
               <th title="Time to copy: serialize, transfer, deserialize">Copy</th>
               <th title="Time to re-run what recomputing it alone needs">Recompute</th>
@@ -109,23 +108,27 @@ function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
 
 function GroupRow({ group }: { group: IGroupDecision }): JSX.Element {
   const recompute = group.decision === 'recompute';
+  const decision = `jp-ElasticNotebook-planGroup ${recompute ? 'jp-mod-recompute' : 'jp-mod-copy'}`;
+  // The reason gets a row of its own, across the table: a narrow sidebar has no room beside it.
   return (
-    <tr
-      className={`jp-ElasticNotebook-planGroup ${recompute ? 'jp-mod-recompute' : 'jp-mod-copy'}`}
-      data-members={group.members.join(',')}
-      title={group.reason}
-    >
-      <td>
-        {group.members.join(', ')}
-        <div className="jp-ElasticNotebook-planReason">{group.reason}</div>
-      </td>
-      <td className="jp-ElasticNotebook-decision">{recompute ? 'recompute' : 'copy'}</td>
-      <td className="jp-ElasticNotebook-number">{formatBytes(group.sizeBytes)}</td>
-      <td className="jp-ElasticNotebook-number">{group.copyCostMs === null ? '–' : formatMs(group.copyCostMs)}</td>
-      <td className="jp-ElasticNotebook-number">
-        {group.recomputeCostMs === null ? '–' : formatMs(group.recomputeCostMs)}
-      </td>
-    </tr>
+    <>
+      <tr className={decision} data-members={group.members.join(',')} title={group.reason}>
+        <td>
+          {group.members.join(', ')}{' '}
+          <span className="jp-ElasticNotebook-decision">{recompute ? 'recompute' : 'copy'}</span>
+        </td>
+        <td className="jp-ElasticNotebook-number">{formatBytes(group.sizeBytes)}</td>
+        <td className="jp-ElasticNotebook-number">{group.copyCostMs === null ? '–' : formatMs(group.copyCostMs)}</td>
+        <td className="jp-ElasticNotebook-number">
+          {group.recomputeCostMs === null ? '–' : formatMs(group.recomputeCostMs)}
+        </td>
+      </tr>
+      <tr className="jp-ElasticNotebook-planReasonRow" data-members={group.members.join(',')}>
+        <td colSpan={4} className="jp-ElasticNotebook-planReason">
+          {group.reason}
+        </td>
+      </tr>
+    </>
   );
 }
 

@@ -5,8 +5,9 @@ import { HistoryModel } from '../model';
 import { VariableMarkSelect } from './VariableMarkSelect';
 
 /**
- * The variable snapshots of the shown kernel: active ones first, then older versions. Each active
- * variable has its checkpoint mark (auto, always copy, never copy).
+ * The variable snapshots of the shown kernel: the live ones, then (under "Earlier versions") the
+ * versions they replaced and deleted variables. Each live variable has its checkpoint mark (auto,
+ * always copy, never copy). Five narrow columns, so that the table fits the sidebar.
  */
 export function VariablesView({ model, marks }: { model: HistoryModel; marks: NotebookMarks }): JSX.Element {
   const graph = model.graph;
@@ -14,8 +15,16 @@ export function VariablesView({ model, marks }: { model: HistoryModel; marks: No
     return <p className="jp-ElasticNotebook-empty">No variables recorded yet.</p>;
   }
   const groupOf = groupNumbers(graph);
-  const rows = [...graph.variables].sort(
-    (a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name) || b.version - a.version
+  const byName = (a: IVariable, b: IVariable) => a.name.localeCompare(b.name) || b.version - a.version;
+  const live = graph.variables.filter(v => v.active).sort(byName);
+  const earlier = graph.variables.filter(v => !v.active).sort(byName);
+  const row = (variable: IVariable) => (
+    <VariableRow
+      key={`${variable.name}@${variable.version}`}
+      variable={variable}
+      group={groupOf.get(variable.name)}
+      marks={marks}
+    />
   );
   return (
     <table className="jp-ElasticNotebook-table jp-ElasticNotebook-variables">
@@ -23,23 +32,23 @@ export function VariablesView({ model, marks }: { model: HistoryModel; marks: No
         <tr>
           <th>Name</th>
           <th title="Version: how many times an execution wrote it before">Ver.</th>
-          <th title="Whether this is the live value">Active</th>
           <th title="Variables sharing objects form one group, copied or recomputed together">Group</th>
-          <th title="The execution that produced this version">Made by</th>
+          <th title="The execution (#) that produced this version">By</th>
           <th title="What a checkpoint may do with the variable: the planner decides (auto), or always or never copy it">
             Mark
           </th>
         </tr>
       </thead>
       <tbody>
-        {rows.map(variable => (
-          <VariableRow
-            key={`${variable.name}@${variable.version}`}
-            variable={variable}
-            group={groupOf.get(variable.name)}
-            marks={marks}
-          />
-        ))}
+        {live.map(row)}
+        {earlier.length ? (
+          <tr className="jp-ElasticNotebook-variablesDivider jp-ElasticNotebook-divider">
+            <td colSpan={5} title="Versions a later execution replaced, and deleted variables: no longer in the kernel">
+              Earlier versions
+            </td>
+          </tr>
+        ) : null}
+        {earlier.map(row)}
       </tbody>
     </table>
   );
@@ -71,7 +80,6 @@ function VariableRow({
     <tr className={`jp-ElasticNotebook-variable${variable.active ? ' jp-mod-active' : ' jp-mod-inactive'}`}>
       <td>{variable.name}</td>
       <td>{variable.version}</td>
-      <td>{variable.active ? 'yes' : 'no'}</td>
       <td title={shared.length ? `shares objects with ${shared.join(', ')}` : undefined}>
         {variable.active && group ? `${group.number}${shared.length ? ` (+${shared.join(', ')})` : ''}` : '–'}
       </td>

@@ -99,7 +99,9 @@ test.describe('checkpoint and restore from JupyterLab', () => {
     await graphWith(page, id, 1);
     // A checkpoint written outside the checkpoint folder (relative paths start at the Jupyter root).
     const location = `${tmpPath}/kept-elsewhere`;
-    const started = await page.request.post(`/elastic-notebook/api/kernels/${id}/checkpoints`, { data: { uri: location } });
+    const started = await page.request.post(`/elastic-notebook/api/kernels/${id}/checkpoints`, {
+      data: { uri: location, notebookPath: `${tmpPath}/elsewhere.ipynb` }
+    });
     expect(started.status()).toBe(202);
     await expect
       .poll(async () => (await (await page.request.get(`/elastic-notebook/api/jobs/${(await started.json()).jobId}`)).json()).state)
@@ -111,9 +113,15 @@ test.describe('checkpoint and restore from JupyterLab', () => {
     await dialog.locator('input').fill(location);
     await dialog.getByRole('button', { name: 'Next' }).click();
     await expect(dialog).toContainText('The kernel restarts');
-    await dialog.getByRole('button', { name: 'Restore' }).click();
-    // The server refuses a bundle from outside its folder until the user says it is trusted.
-    await expect(dialog).toContainText('Checkpoints contain pickles');
+    await expect(dialog).toContainText('Restore checkpoint?');
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    // The server refuses a bundle from outside its folder until the user says it is trusted: one
+    // question in plain words, the server's API wording (and a second warning) left out.
+    await expect(dialog).toContainText('Restore from outside the checkpoint folder?');
+    await expect(dialog).toContainText(`${location} is not in the checkpoint folder`);
+    await expect(dialog).toContainText('loading them can run any code');
+    await expect(dialog).not.toContainText('"trust"');
+    expect(((await dialog.locator('.jp-Dialog-body').innerText()).match(/pickle/g) ?? []).length).toBe(1);
     await dialog.getByRole('button', { name: 'Restore anyway' }).click();
     await expect(page.locator(`#${PANEL_ID} .jp-ElasticNotebook-job`)).toContainText('Session restored', { timeout: 60000 });
     expect(await runNewCell(page, 'print(x)')).toBe('[1, 2]\n');

@@ -71,7 +71,7 @@ test.describe('marks and the plan', () => {
     await expect((await page.notebook.getCellLocator(1))!).not.toHaveClass(/jp-ElasticNotebook-neverRerun/);
     // What the marked cell made can only be copied now.
     await expect(decision('a')).toHaveText('copy');
-    await expect(group('a').locator('.jp-ElasticNotebook-planReason')).toHaveText(
+    await expect(panel.locator('tr.jp-ElasticNotebook-planReasonRow[data-members="a"]')).toHaveText(
       'cannot be recomputed: execution 0 (cell 0) is marked "never re-run"'
     );
 

@@ -1,5 +1,4 @@
 import { expect, test } from '@jupyterlab/galata';
-import path from 'path';
 import { fetchGraph, graphWith, kernelId, openNotebook, PANEL_ID } from './helpers';
 
 /** The graph route as the app calls it (Jupyter adds a cache-busting query string). */
@@ -93,7 +92,6 @@ test.describe('the Elastic Notebook panel', () => {
       'z'
     ]);
 
-    await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'screenshot.png') });
   });
 
   test('shows a server error in the panel and recovers from it', async ({ page, tmpPath }) => {
