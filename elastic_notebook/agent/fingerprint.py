@@ -376,12 +376,16 @@ class _Walker:
             return 0, repr(item)
         return 1, self._apart(item)
 
-    def _apart(self, obj: Any) -> str:
-        """Digest of ``obj`` walked on its own (content only: no links, no sharing with the rest)."""
+    def _apart(self, obj: Any, content: Callable[["_Walker", Any], None] | None = None) -> str:
+        """Digest of ``obj`` (or of what ``content`` says of it) walked on its own: content only,
+        no links, no sharing with the rest of the walk."""
         sub = _Walker(self.namespace, self.budget, self.canonical)
         sub.unlinked = 1
         sub.ordering = self.ordering
-        sub.walk(obj, False)
+        if content is None:
+            sub.walk(obj, False)
+        else:
+            content(sub, obj)
         self.partial = self.partial or sub.partial
         return _digest(sub.parts).hex()
 
@@ -396,11 +400,7 @@ class _Walker:
             del self.memo[key]  # numbered by walk() just now, before anything else: take it back
         text = self.values.get(key)
         if text is None:
-            sub = _Walker(self.namespace, self.budget, self.canonical)
-            sub.unlinked = 1
-            content(sub, obj)
-            self.partial = self.partial or sub.partial
-            text = self.values[key] = _digest(sub.parts).hex()
+            text = self.values[key] = self._apart(obj, content)
         self.parts.append(f"V:{text}")
 
     def _mappingproxy(self, obj: types.MappingProxyType, real: bool) -> None:
