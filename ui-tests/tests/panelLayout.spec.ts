@@ -62,6 +62,54 @@ function measureCells(page: IJupyterLabPageFixture): Promise<ICellBox[]> {
   }, PANEL_ID);
 }
 
+/** WCAG contrast of each text in the panel's error rows against the background it is drawn on. */
+function errorRowContrasts(page: IJupyterLabPageFixture): Promise<{ text: string; contrast: number }[]> {
+  return page.evaluate(id => {
+    const rgba = (css: string): number[] => {
+      const m = css.match(/rgba?\(([^)]+)\)/);
+      const parts = m ? m[1].split(/[ ,/]+/).filter(Boolean).map(Number) : [0, 0, 0, 0];
+      return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+    };
+    const over = (top: number[], bottom: number[]): number[] => {
+      const a = top[3];
+      return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat(1);
+    };
+    /** The opaque colour behind an element: its and its ancestors' backgrounds composited. */
+    const backdrop = (node: Element | null): number[] => {
+      const layers: number[][] = [];
+      for (let el = node; el; el = el.parentElement) {
+        const color = rgba(getComputedStyle(el).backgroundColor);
+        if (color[3] > 0) {
+          layers.push(color);
+          if (color[3] >= 1) {
+            break;
+          }
+        }
+      }
+      return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+    };
+    const luminance = (c: number[]) => {
+      const [r, g, b] = c.slice(0, 3).map(v => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const results: { text: string; contrast: number }[] = [];
+    for (const cell of document.querySelectorAll(`#${id} tr.jp-mod-error td, #${id} tr.jp-ElasticNotebook-errorRow td`)) {
+      const text = (cell as HTMLElement).innerText.trim();
+      if (!text) {
+        continue;
+      }
+      const bg = backdrop(cell);
+      const fg = over(rgba(getComputedStyle(cell.firstElementChild ?? cell).color), bg);
+      const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+      results.push({ text, contrast: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100 });
+    }
+    return results;
+  }, PANEL_ID);
+}
+
 test.use({ kernels: null } as any);
 
 test.describe('the panel at its default width', () => {
@@ -103,5 +151,25 @@ test.describe('the panel at its default width', () => {
     // Leave the shared checkpoint folder as it was for the other tests.
     const uri = await panel.locator('tr.jp-ElasticNotebook-checkpoint').first().getAttribute('data-uri');
     expect((await page.request.delete(`/elastic-notebook/api/checkpoints?uri=${encodeURIComponent(uri!)}`)).ok()).toBe(true);
+  });
+
+  test('error rows read in the dark theme as in the light one', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'failing.ipynb', ['x = 1', 'raise ValueError("x must be positive")']);
+    await page.sidebar.openTab(PANEL_ID);
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('notebook:run-all-cells'));
+    await page.notebook.waitForRun(1);
+    await graphWith(page, await kernelId(page), 2);
+    await expect(page.locator(`#${PANEL_ID} .jp-ElasticNotebook-error`)).toHaveText(['ValueError: x must be positive']);
+    for (const theme of ['JupyterLab Dark', 'JupyterLab Light']) {
+      await page.evaluate(name => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: name }), theme);
+      await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme, { timeout: 30000 });
+      await page.waitForTimeout(500); // the theme's stylesheet applies after the attribute
+      const contrasts = await errorRowContrasts(page);
+      // The failed execution's row (#, cell, ms, reads, writes...) and its error message.
+      expect(contrasts.length).toBeGreaterThanOrEqual(6);
+      expect(contrasts[contrasts.length - 1].text).toBe('ValueError: x must be positive');
+      // WCAG AA for normal text.
+      expect(contrasts.filter(c => c.contrast < 4.5), theme).toEqual([]);
+    }
   });
 });
