@@ -201,6 +201,8 @@ class _Rules:
                 return reduced
         elif t in self._refused:
             raise _Refused(f"cannot pickle {t.__qualname__!r} object (it is bound to this process)")
+        elif isinstance(obj, dict) and getattr(obj, "__dict__", None) is obj:
+            return _with_dict_alias(obj)
         else:
             rule = self._rules.get(t)
             if rule is None:
@@ -260,9 +262,13 @@ def _with_class_layout(cls: type, reduced: tuple) -> tuple:
     """cloudpickle's by-value reduce of ``cls``, also creating the class with its ``__qualname__``
     and ``__slots__``: cloudpickle rebuilds a class from a skeleton holding only ``__module__``,
     so a nested class lost its qualified name and a class with ``__slots__`` got instances with a
-    ``__dict__`` and no slot descriptors (setting ``__slots__`` afterwards does nothing)."""
+    ``__dict__`` and no slot descriptors (setting ``__slots__`` afterwards does nothing). And the
+    class ends with the attributes it had: the skeleton runs the bases' ``__init_subclass__``
+    on an empty body, which may add some the real class body did not lead to (scikit-learn's
+    metadata routing adds ``set_score_request`` when a class does not define its own
+    ``score``), so the state setter removes them again."""
     make = reduced[0]
-    if getattr(make, "__name__", None) != "_make_skeleton_class" or len(reduced[1]) < 4:
+    if getattr(make, "__name__", None) != "_make_skeleton_class" or len(reduced[1]) < 4 or len(reduced) < 6:
         return reduced  # dill, or an enum (cloudpickle keeps an enum's qualname itself)
     args = list(reduced[1])
     type_kwargs = dict(args[3])
@@ -272,7 +278,8 @@ def _with_class_layout(cls: type, reduced: tuple) -> tuple:
     if slots is not None:
         type_kwargs["__slots__"] = slots
     args[3] = type_kwargs
-    return (make, tuple(args), *reduced[2:])
+    state = (reduced[2], tuple(cls.__dict__), reduced[5])
+    return (make, tuple(args), state, reduced[3], reduced[4], _set_class_state)
 
 
 def _noop_setstate(self: Any, state: Any) -> None:
@@ -340,6 +347,17 @@ def _with_own_state(obj: Any) -> Any:
         return rv
     rest = tuple(rv[3:5]) + (None,) * (5 - len(rv))
     return (rv[0], rv[1], rv[2], *rest, _set_own_state)
+
+
+def _with_dict_alias(obj: dict) -> Any:
+    """A dict whose attributes are its items (``self.__dict__ = self``: statsmodels' datasets,
+    the attribute-dict idiom): its items, then the alias again. Pickle's own reduce hands out
+    the object as its own state, which a plain load turns into a separate copy, so that setting
+    an attribute no longer set an item."""
+    rv = obj.__reduce_ex__(5)
+    if not isinstance(rv, tuple) or len(rv) < 5:
+        return rv
+    return (rv[0], rv[1], True, rv[3], rv[4], _alias_own_dict)
 
 
 def _pickler_class(kind: str) -> type:
@@ -437,6 +455,25 @@ def _set_own_state(obj: Any, state: Any) -> Any:
 
 def _load_code(data: bytes) -> types.CodeType:
     return marshal.loads(data)
+
+
+def _set_class_state(cls: type, state: tuple) -> type:
+    """The library's class state setter, then the attributes the original class did not have
+    removed (see :func:`_with_class_layout`)."""
+    inner, names, setter = state
+    setter(cls, inner)
+    kept = set(names)
+    for name in [n for n in vars(cls) if n not in kept]:
+        try:
+            delattr(cls, name)
+        except (AttributeError, TypeError):  # a slot the type machinery owns
+            pass
+    return cls
+
+
+def _alias_own_dict(obj: Any, state: Any) -> Any:
+    obj.__dict__ = obj
+    return obj
 
 
 def _make_cell() -> types.CellType:

@@ -332,7 +332,7 @@ class Describer:
                         "values": self.pandas_values(obj, path), "attrs": self.describe(obj.attrs, f"{path}.attrs")}
             if isinstance(obj, pd.Categorical):
                 return {"kind": "Categorical", "dtype": str(obj.dtype), "values": self.pandas_values(obj, path)}
-        if (t.__module__ or "").startswith("matplotlib"):
+        if (t.__module__ or "").startswith("matplotlib") or self.matplotlib_subclass(t):
             return self.matplotlib(obj, path)
         if isinstance(obj, (io.StringIO, io.BytesIO)):
             closed = obj.closed
@@ -568,14 +568,20 @@ class Describer:
             "f_contiguous": bool(a.flags.f_contiguous),
             "writeable": bool(a.flags.writeable),
         }
+        np = self.np
+        if isinstance(a, np.ma.MaskedArray):
+            # What a masked array is: its data, its mask (as a full array) and its fill value.
+            desc["mask"] = self.array_hash(np.ascontiguousarray(np.ma.getmaskarray(a)))
+            desc["fill_value"] = str(a.fill_value if a._fill_value is not None else np.ma.default_fill_value(a))
+        data = a.view(np.ndarray) if type(a) is not np.ndarray else a
         if a.dtype.hasobject:
-            flat = list(a.flat) if not a.dtype.fields else a.ravel().tolist()
+            flat = list(data.flat) if not a.dtype.fields else data.ravel().tolist()
             desc["items"] = self.items(flat, path)
         else:
-            desc["data"] = self.array_hash(a)
-            desc["head"] = [_clean_repr(v) for v in a.flat[:4].tolist()]
+            desc["data"] = self.array_hash(data)
+            desc["head"] = [_clean_repr(v) for v in data.flat[:4].tolist()]
         if a.size:
-            self.arrays.append((self.ordinals[id(a)], a))
+            self.arrays.append((self.ordinals[id(a)], data))
         return desc
 
     def array_hash(self, a) -> str:
@@ -667,6 +673,13 @@ class Describer:
                 "head": [_clean_repr(v) for v in list(values[:3])]}
 
     # -- matplotlib -----------------------------------------------------------------------------------------
+    def matplotlib_subclass(self, t) -> bool:
+        """A notebook's own artist or transform (a radar chart's Axes subclass): described as
+        matplotlib's own (their internals key dicts by id)."""
+        mpl = sys.modules.get("matplotlib.artist"), sys.modules.get("matplotlib.transforms")
+        bases = tuple(c for c in (getattr(mpl[0], "Artist", None), getattr(mpl[1], "TransformNode", None)) if c is not None)
+        return bool(bases) and issubclass(t, bases)
+
     def matplotlib(self, obj, path):
         np = self.np
         from matplotlib import colors
@@ -740,7 +753,10 @@ class Describer:
                     "limits": floats([norm.vmin, norm.vmax]), "label": obj.ax.get_ylabel() if obj.orientation == "vertical" else obj.ax.get_xlabel()}
         if isinstance(obj, Container):
             return {"kind": _tname(type(obj)), "label": obj.get_label(), "children": children(list(obj), "children")}
-        return {"kind": "matplotlib", "type": _tname(type(obj))}
+        desc = {"kind": "matplotlib", "type": _tname(type(obj))}
+        if _user_defined(type(obj)):
+            desc["class"] = self.describe(type(obj), f"{path}.__class__")
+        return desc
 
 
 def _jsonable(value):

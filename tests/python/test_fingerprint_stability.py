@@ -150,6 +150,23 @@ node_a, node_b, node_c = Node("a"), Node("b"), Node("c")
 node_a.peers.update({node_b, node_c})
 node_b.peers.add(node_a)
 a_graph = {node_a, node_b, node_c}  # a set of instances (ordered by address) with cycles through sets
+from sklearn.base import BaseEstimator, ClassifierMixin
+class CustomEstimator(BaseEstimator, ClassifierMixin):  # its base's __init_subclass__ adds methods
+    def __init__(self, parameter=1):
+        self.parameter = parameter
+    def fit(self, X, y):
+        self.fitted_ = True
+        return self
+    def score(self, X, y):
+        return 0.5
+a_custom_estimator = CustomEstimator(parameter=2).fit(None, None)
+class AttrDict(dict):  # attributes are items
+    def __init__(self, **kw):
+        super().__init__(kw)
+        self.__dict__ = self
+an_attr_dict = AttrDict(alpha=1, beta=[2])
+from statsmodels.datasets.utils import Dataset
+a_statsmodels_dataset = Dataset(data=np.arange(3.0), names=["n"], title="t")
 def local_class():
     class Local:
         value = "local"
