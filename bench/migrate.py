@@ -29,6 +29,11 @@ Restores and loads are each run ``--repeat`` times (default 3), every one in a f
 their median is reported: single runs of a few hundred ms swing by 2-3x on a shared VM (fresh
 memory is slow to fault in). Checkpoints and dumps run once.
 
+Then ``--rounds`` (default 5) rounds of checkpoint + restore of the unchanged notebook (the first
+is the one above): the plan must be the same in every round, and the plan's estimated checkpoint
+and restore times (its ``estimate``, priced with what the run measured so far) must be within 2x
+of the measured ones.
+
 After the corpus, the real-world notebooks (bench/migrate_realworld.py): per notebook and as a
 median, our restore time beside re-running every cell, both from a started kernel and both with
 the session's imports (target: median at most 0.5x); bundles in a local folder.
@@ -106,7 +111,8 @@ def run_ours(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: d
     outcome.checkpoint_s = result["timings"]["totalMs"] / 1000
     outcome.bytes = folder_bytes(local_bundle) if local_bundle is not None else result.get("bytes")
     outcome.extra.update(plan={"copy": result["plan"]["copy"], "rerun": result["plan"]["rerun"]},
-                         checkpointTimings=result["timings"], cliBytes=result.get("bytes"))
+                         checkpointTimings=result["timings"], cliBytes=result.get("bytes"),
+                         estimate=estimates(result["plan"]))
     times, verdicts = [], []
     for attempt in range(repeat):
         log(f"elastic-notebook restore ({attempt + 1} of {repeat})" if repeat > 1 else "elastic-notebook restore")
@@ -136,6 +142,84 @@ def run_ours(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: d
     wrong = next(((c, p) for c, p in verdicts if not c), None)
     outcome.correct, outcome.problem = wrong or (True, None)
     return outcome, original
+
+
+TARGET_ESTIMATE_FACTOR = 2.0
+
+
+def estimates(plan: dict) -> dict:
+    """The plan's estimated checkpoint and restore times, in seconds."""
+    estimate = plan.get("estimate", {})
+    return {"checkpoint_s": estimate.get("migrateMs", 0) / 1000, "restore_s": estimate.get("restoreMs", 0) / 1000}
+
+
+def plan_of(plan: dict) -> dict:
+    """What must not change between rounds: the copied variables and the re-run executions."""
+    return {"copy": plan["copy"], "rerun": plan["rerun"]}
+
+
+def run_rounds(notebook, folder: Path, jupyter: JupyterServer, bundle: str, env: dict, objective: str,
+               rounds: int, first: Outcome) -> None:
+    """Rounds 2..``rounds`` of checkpoint + restore on the unchanged notebook (its history is the
+    same code in the same order each time); records each round's plan and estimated beside
+    measured times in ``first.extra["rounds"]``."""
+    first_round = {"plan": first.extra.get("plan"), "estimate": first.extra.get("estimate"),
+                   "checkpoint_s": first.checkpoint_s, "restore_s": first.restore_s}
+    history = [first_round]
+    server = ["--server", jupyter.url, "--token", jupyter.token, "--json"]
+    for number in range(2, rounds + 1):
+        stage(notebook, folder)
+        log(f"round {number} of {rounds}: checkpoint + restore")
+        entry: dict = {}
+        try:
+            checkpoint = run_cli(["checkpoint", str(folder / notebook.path.name), "--out", bundle, "--objective", objective,
+                                  *server], env=env).json
+            restore = run_cli(["restore", bundle, *server], env=env).json
+        except CliFailed as err:
+            entry["problem"] = str(err)[:300]
+            history.append(entry)
+            break
+        entry.update(plan=plan_of(checkpoint["plan"]), estimate=estimates(checkpoint["plan"]),
+                     stability=checkpoint["plan"].get("stability"), notes=checkpoint["plan"].get("notes"),
+                     checkpoint_s=checkpoint["timings"]["totalMs"] / 1000,
+                     restore_s=restore_seconds(restore["timings"])[0])
+        history.append(entry)
+    first.extra["rounds"] = history
+
+
+def estimate_ratios(outcome: Outcome) -> tuple[float | None, float | None]:
+    """Estimated over measured checkpoint and restore time of the first round."""
+    est = outcome.extra.get("estimate")
+    if not est:
+        return None, None
+    ck = est["checkpoint_s"] / outcome.checkpoint_s if outcome.checkpoint_s else None
+    rs = est["restore_s"] / outcome.restore_s if outcome.restore_s else None
+    return ck, rs
+
+
+def stable(outcome: Outcome) -> bool | None:
+    """Whether every round made the same plan (None without rounds)."""
+    rounds = outcome.extra.get("rounds")
+    if not rounds or len(rounds) < 2:
+        return None
+    return all(r.get("plan") == rounds[0]["plan"] for r in rounds)
+
+
+def estimate_table(rows: list[dict]) -> str:
+    """Per notebook: estimated beside measured checkpoint and restore times, and plan stability."""
+    header = ("notebook", "ckpt est s", "measured s", "est/meas", "restore est s", "measured s", "est/meas",
+              "rounds", "plan same")
+    lines = [header]
+    for row in rows:
+        o = row["methods"]["ours"]
+        est = o.extra.get("estimate") or {}
+        ck, rs = estimate_ratios(o)
+        rounds = o.extra.get("rounds") or []
+        same = stable(o)
+        lines.append((row["notebook"], fmt_s(est.get("checkpoint_s")), fmt_s(o.checkpoint_s), f"{ck:.2f}" if ck else "-",
+                      fmt_s(est.get("restore_s")), fmt_s(o.restore_s), f"{rs:.2f}" if rs else "-",
+                      str(len(rounds)) if rounds else "-", {True: "yes", False: "NO", None: "-"}[same]))
+    return aligned(lines)
 
 
 def aligned(lines: list[tuple]) -> str:
@@ -242,6 +326,22 @@ def summary(rows: list[dict]) -> tuple[str, bool]:
         compared = [r for r in subset if r["methods"]["dill"].bytes and r["methods"]["ours"].bytes is not None]
         if compared:
             check(f"bundle never larger than the dill dump {title}", not bigger, "; ".join(bigger) or f"{len(compared)} notebook(s) compared")
+    off = []
+    for r in rows:
+        ck, rs = estimate_ratios(r["methods"]["ours"])
+        for name, value in (("checkpoint", ck), ("restore", rs)):
+            if value is None or not (1 / TARGET_ESTIMATE_FACTOR <= value <= TARGET_ESTIMATE_FACTOR):
+                off.append(f"{r['notebook']} {name} {'-' if value is None else f'{value:.2f}x'}")
+    check("estimated checkpoint and restore times within 2x of the measured ones on every notebook", not off,
+          "; ".join(off) if off else f"{len(rows)} notebook(s), estimated/measured "
+          f"{min(v for r in rows for v in estimate_ratios(r['methods']['ours']) if v):.2f}x to "
+          f"{max(v for r in rows for v in estimate_ratios(r['methods']['ours']) if v):.2f}x")
+    with_rounds = [r for r in rows if stable(r["methods"]["ours"]) is not None]
+    if with_rounds:
+        flipped = [r["notebook"] for r in with_rounds if not stable(r["methods"]["ours"])]
+        rounds = min(len(r["methods"]["ours"].extra["rounds"]) for r in with_rounds)
+        check(f"plan of an unchanged history identical over {rounds} checkpoint/restore rounds", not flipped,
+              ", ".join(flipped) if flipped else f"{len(with_rounds)} notebook(s)")
     wrong = [f"{r['notebook']}: {r['methods']['ours'].problem}" for r in rows if not r["methods"]["ours"].correct]
     check("ours correct on every notebook", not wrong, "; ".join(wrong) if wrong else f"{len(rows)} of {len(rows)}")
     lines.append("")
@@ -263,6 +363,8 @@ def main() -> int:
                         help="the objective of our plans (default: balanced)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="restores (and dill/pickle loads) per notebook; their median is reported (default: 3)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="checkpoint/restore rounds per notebook for the plan-stability check (default: 5; 1: none)")
     parser.add_argument("--corpus", choices=("both", "main", "realworld"), default="both",
                         help="the corpus of tests/corpus, the real-world one (restore beside re-run), or both (default)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed) after the run")
@@ -279,6 +381,8 @@ def main() -> int:
         realworld = [n for n in realworld if n.name in wanted]
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.skip_huge:
         corpus = [n for n in corpus if "huge" not in n.tags]
 
@@ -302,6 +406,8 @@ def main() -> int:
             env = {**(s3.env if s3 else {}), "ELASTIC_NOTEBOOK_DATA_DIR": str(work / "data")}
             ours, original = run_ours(notebook, folder.parent, jupyter, bundle, env, None if s3 else local_bundle,
                                       args.objective, args.repeat)
+            if args.rounds > 1 and original is not None:
+                run_rounds(notebook, folder.parent, jupyter, bundle, env, args.objective, args.rounds, ours)
             shutil.rmtree(local_bundle, ignore_errors=True)
             if s3:
                 shutil.rmtree(s3.folder / s3.bucket / notebook.name, ignore_errors=True)
@@ -350,6 +456,8 @@ def report(rows: list[dict], args: argparse.Namespace, elapsed: float) -> bool:
     print(f"ours restore = {how} of the CLI's timings); sizes in MB; 'state MB' = the dill dump (or the pickles) of the")
     print("re-run session; ok = isomorphic after restore (ours: and verification.ok); * = holds >= 100 MB of state.\n")
     print(table(rows))
+    print("\nEstimated (the plan's) beside measured times, first round; rounds of checkpoint + restore on the unchanged notebook:\n")
+    print(estimate_table(rows))
     print()
     text, passed = summary(rows)
     print(text)

@@ -125,7 +125,7 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
   );
 
   const checkpoints = checkpointRoutes(store, { ...options.checkpoints, dataDir: options.dataDir, warn: options.warn });
-  app.use(planRoutes(store, { storedMeasurements: checkpoints.storedMeasurements }));
+  app.use(planRoutes(store, { storedMeasurements: checkpoints.storedMeasurements, planMemory: checkpoints.planMemory }));
   app.use(checkpoints.router);
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));

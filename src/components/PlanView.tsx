@@ -2,6 +2,7 @@ import { HTMLSelect, refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-
 import React from 'react';
 import { formatBytes, formatMs } from '../format';
 import { IFeasiblePlan, IGroupDecision, IInfeasiblePlan, Objective, OBJECTIVE_LABELS, PlanBaseline } from '../plan';
+import { pricedWith } from '../planFootnote';
 import { PlanModel } from '../planModel';
 
 /**
@@ -97,11 +98,7 @@ function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
           {note}
         </p>
       ))}
-      <p className="jp-ElasticNotebook-planNote">
-        {plan.costModel.measured.length
-          ? `Priced with measured ${plan.costModel.measured.join(', ')}; defaults for the rest.`
-          : 'Priced with default throughputs until transfers have been measured.'}
-      </p>
+      <p className="jp-ElasticNotebook-planNote jp-ElasticNotebook-planPricing">{pricedWith(plan.costModel)}</p>
     </>
   );
 }

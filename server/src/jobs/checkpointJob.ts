@@ -9,7 +9,7 @@ import type { HistoryStore } from '../ahg/store';
 import { checkpoint, ICheckpointOutcome, ICheckpointSummary, summarizeCheckpoint } from '../migrate/checkpoint';
 import { checkpointObservations } from '../migrate/measurementLog';
 import { MigrationError } from '../migrate/migrationError';
-import { Objective } from '../planner/index';
+import { historyKey, Objective } from '../planner/index';
 import { IS3Options, openStore } from '../storage/index';
 import { waitUntilStored } from '../companion/agentStatus';
 import { IKernelAccess } from '../companion/kernelAccess';
@@ -88,6 +88,8 @@ export async function runCheckpointJob(
   const localFolder = store.location.kind === 'local' ? store.location.path : null;
   const createdHere = localFolder !== null && !(await exists(localFolder));
   let outcome: ICheckpointOutcome;
+  // The same code run in the same order keeps its last plan unless the costs really changed.
+  const key = historyKey(request.objective, stored.records.map(r => r.code));
   try {
     outcome = await checkpoint({
       channel,
@@ -97,7 +99,8 @@ export async function runCheckpointJob(
       store,
       objective: request.objective,
       marks: request.marks,
-      measurements: await services.measurements.forUri(store.uri),
+      measurements: await services.measurements.forUri(store.uri, request.s3?.endpoint),
+      previous: await services.measurements.previous(key),
       notebook: { path: request.notebookPath, kernelName: request.kernelName },
       onStep: message => context.step(message),
       onProgress: (done, total) => context.progress(done, total),
@@ -111,6 +114,7 @@ export async function runCheckpointJob(
   } finally {
     await store.close();
   }
-  await services.measurements.record(outcome.bundle, checkpointObservations(outcome));
+  await services.measurements.remember(key, outcome.plan);
+  await services.measurements.record(outcome.bundle, checkpointObservations(outcome), request.s3?.endpoint);
   return { kernelId, notebook: request.notebookPath, ...summarizeCheckpoint(outcome) };
 }

@@ -80,7 +80,7 @@ export async function runRestoreJob(
   } finally {
     await store.close();
   }
-  await services.measurements.record(outcome.bundle, restoreObservations(outcome));
+  await services.measurements.record(outcome.bundle, restoreObservations(outcome), request.s3?.endpoint);
   const { kernel: _kernel, ...rest } = outcome;
   return { kernelId, notebook, ...rest };
 }

@@ -20,6 +20,7 @@ import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMar
 import { AgentCalls, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
 import { feasiblePlan, graphOf, groupKey } from './checkpoint';
 import { MigrationError } from './migrationError';
+import { IPlannedWork, plannedWork } from './measurementLog';
 import { restoreSteps } from './restoreSteps';
 import { runSteps } from './runSteps';
 import { IBundleManifest, IMigrationStore, ITransferOptions } from './types';
@@ -109,6 +110,8 @@ export interface IRestoreOutcome {
   timings: IRestoreTimings;
   /** Bytes fetched from the store, and payload bytes loaded into the kernel. */
   bytes: { fetched: number; loaded: number };
+  /** What the carried-out plan priced, for the cost model's observations. */
+  planned: IPlannedWork;
   source: IBundleManifest['source'];
 }
 
@@ -377,6 +380,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
             attempts
           },
           bytes: { fetched: fetches.reduce((sum, f) => sum + f.bytes, 0), loaded: loadedBytes },
+          planned: plannedWork(current, records),
           source: manifest.source
         };
       } catch (err) {

@@ -1,28 +1,34 @@
 /**
  * The cost model: how long copying a group or re-running an execution takes, from measured numbers.
  *
- * For a group of `b` serialized bytes (times in ms, throughputs in bytes/s):
+ * Every kind of work on bytes (serialize, write/upload, read/fetch, deserialize) costs a fixed
+ * latency per operation plus bytes over a throughput that depends on the size class of the
+ * operation (under 1 MB, 1-64 MB, 64 MB and more: small transfers are latency-bound, large ones
+ * bandwidth-bound). For a group of `b` serialized bytes (times in ms):
  *
- *   migrateMs(b) = 1000 b / serialize + 1000 b / write + payloadLatencyMs
- *   restoreMs(b) = 1000 b / read      + 1000 b / deserialize + payloadLatencyMs
+ *   cost(kind, b)  = latencyMs[kind] + 1000 b / bytesPerSec[kind][class(b)]
+ *   migrateMs(b)   = cost(serialize, b) + cost(write, b)
+ *   restoreMs(b)   = cost(read, b)      + cost(deserialize, b)
  *
- * `write` is the bandwidth from the source kernel to the storage or target (upload), `read` the
- * bandwidth from there into the target kernel. For an execution recorded at `d` ms on the source:
+ * where `importMs` is what the executions that imported the modules among the group's members
+ * took when recorded: a restore imports them again. For an execution recorded at `d` ms on the source:
  *
- *   rerunMs(e) = d / targetSpeed          (targetSpeed > 1: the target is faster)
+ *   rerunMs(e) = rerunLatencyMs + d / targetSpeed          (targetSpeed > 1: the target is faster)
  *
- * A plan copying the groups C and re-running the executions R takes
+ * A checkpoint and a restore also pay work that no decision changes (planning, the full
+ * fingerprint of every variable, publishing and committing; reading the manifest, verifying,
+ * continuing the history), priced the same way over the session's total state bytes `S`:
  *
- *   migrate = sum over C of migrateMs,  restore = sum over C of restoreMs + sum over R of rerunMs
+ *   migrate = cost(checkpoint, S) + sum over C of migrateMs
+ *   restore = cost(restore, S)    + sum over C of restoreMs + sum over R of rerunMs
  *
- * and the objective minimises `weights.migrate * migrate + weights.restore * restore`:
- * `balanced` weights both 1 (total time), `fast-migrate` weights migration 1 and restoration 0.1
- * (get off the source machine first, yet do not ignore the restore), `fast-restore` the reverse.
- * So the min-cut capacities are: source -> group = weighted copy cost, execution -> sink =
- * `weights.restore * rerunMs`.
+ * The objective minimises `weights.migrate * migrate + weights.restore * restore`: `balanced`
+ * weights both 1 (total time), `fast-migrate` weights migration 1 and restoration 0.1, `fast-restore`
+ * the reverse. So the min-cut capacities are: source -> group = weighted copy cost, execution ->
+ * sink = `weights.restore * rerunMs`; the fixed parts are the same for every cut.
  */
 import { z } from 'zod';
-import type { Objective } from './types';
+import type { IPlannerGroup, Objective } from './types';
 
 /** Relative weights of migration and restoration time in the objective. */
 export interface IObjectiveWeights {
@@ -30,40 +36,112 @@ export interface IObjectiveWeights {
   restore: number;
 }
 
+/** The kinds of work the model prices per byte. */
+export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore';
+
+/** Every priced kind, in the order explanations list them. */
+export const PRICED_KINDS: readonly PricedKind[] = ['serialize', 'write', 'read', 'deserialize', 'checkpoint', 'restore'];
+
+/** Upper bounds (exclusive) of the size classes but the last: under 1 MB, 1-64 MB, 64 MB and more. */
+export const SIZE_CLASS_BOUNDS: readonly number[] = [1e6, 64e6];
+
+/** A size class: 0 under 1 MB, 1 from 1 to 64 MB, 2 from 64 MB. */
+export type SizeClass = 0 | 1 | 2;
+
+/** The size class of an operation on `bytes` bytes. */
+export function sizeClass(bytes: number): SizeClass {
+  return bytes < SIZE_CLASS_BOUNDS[0] ? 0 : bytes < SIZE_CLASS_BOUNDS[1] ? 1 : 2;
+}
+
+/** How one kind of work is priced: `latencyMs + 1000 bytes / bytesPerSec[class(bytes)]`. */
+export interface IThroughput {
+  /** Fixed cost of one operation (a request, a file, an agent call), ms. */
+  latencyMs: number;
+  /** Throughput per size class, bytes/s. */
+  bytesPerSec: [number, number, number];
+  /** How many observations the latency rests on (0: the default). */
+  latencySamples: number;
+  /** Per size class, how many observations the throughput rests on (0: the default). */
+  rateSamples: [number, number, number];
+}
+
 /** The numbers the planner prices a plan with. */
 export interface ICostModel {
-  /** Serializer throughput in the source kernel, bytes/s. */
+  /** Serializer throughput in the source kernel for large groups, bytes/s (`throughputs.serialize`). */
   serializeBytesPerSec: number;
-  /** Deserializer throughput in the target kernel, bytes/s. */
+  /** Deserializer throughput in the target kernel for large groups, bytes/s. */
   deserializeBytesPerSec: number;
-  /** Source kernel to storage/target bandwidth, bytes/s. */
+  /** Source kernel to storage/target bandwidth for large groups, bytes/s. */
   writeBytesPerSec: number;
-  /** Storage/target to target kernel bandwidth, bytes/s. */
+  /** Storage/target to target kernel bandwidth for large groups, bytes/s. */
   readBytesPerSec: number;
-  /** Fixed cost per payload file, per direction (request and file creation latency), ms. */
+  /** Fixed cost per payload file written (request and file creation latency), ms. */
   payloadLatencyMs: number;
   /** Speed of the target relative to the source for re-running cells (2 = twice as fast). */
   targetSpeed: number;
+  /** Fixed cost of re-running one execution at restore (the agent's preparation and the request), ms. */
+  rerunLatencyMs: number;
+  /** How many observations `rerunLatencyMs` rests on (0: the default). */
+  rerunLatencySamples: number;
+  /** Every priced kind with its per-size-class throughputs: what the costs are computed from. */
+  throughputs: Record<PricedKind, IThroughput>;
+  /** The store the transfer numbers are for (`local`, `s3://host/bucket`), when known. */
+  store?: string;
   /** Objective weights. */
   weights: IObjectiveWeights;
-  /** Which of the numbers above come from measurements in this session; the rest are defaults. */
+  /** Which of the numbers above come from measurements; the rest are defaults. */
   measured: string[];
 }
 
+/** A throughput of `bytesPerSec` whatever the size, after `latencyMs`, resting on no observation. */
+function flat(latencyMs: number, bytesPerSec: number): IThroughput {
+  return { latencyMs, bytesPerSec: [bytesPerSec, bytesPerSec, bytesPerSec], latencySamples: 0, rateSamples: [0, 0, 0] };
+}
+
 /**
- * Defaults used until a number has been measured: below what the migration benchmark sees on a
- * 2-core VM with a local ext4 folder (pickling with out-of-band buffers 5-9 GB/s; payload
- * writes 300-600 MB/s; loading from the page cache 1-3 GB/s), so that a first plan neither
- * shuns copying nor overrates it.
+ * Defaults used until a number has been measured, from what the migration benchmark sees on a
+ * 2-core VM with a local ext4 folder (pickling with out-of-band buffers 5-9 GB/s; payload writes
+ * 300-600 MB/s; loading from the page cache 1-3 GB/s; a checkpoint's planning, full fingerprint
+ * and commit, and a restore's manifest, verification and adoption, some tens of ms plus hashing
+ * at about 1.5 GB/s), on the low side so that a first plan neither shuns copying nor overrates it.
  */
+export const DEFAULT_THROUGHPUTS: Readonly<Record<PricedKind, IThroughput>> = {
+  serialize: flat(0.5, 2e9),
+  write: flat(2, 300e6),
+  read: flat(0.5, 1e9),
+  deserialize: flat(2, 1e9),
+  checkpoint: flat(40, 1.5e9),
+  restore: flat(60, 1.5e9)
+};
+
+/** Scalar defaults (the flat throughputs are those of `DEFAULT_THROUGHPUTS`). */
 export const DEFAULT_COSTS = {
-  serializeBytesPerSec: 2e9,
-  deserializeBytesPerSec: 1e9,
-  writeBytesPerSec: 300e6,
-  readBytesPerSec: 1e9,
-  payloadLatencyMs: 1,
-  targetSpeed: 1
+  serializeBytesPerSec: DEFAULT_THROUGHPUTS.serialize.bytesPerSec[2],
+  deserializeBytesPerSec: DEFAULT_THROUGHPUTS.deserialize.bytesPerSec[2],
+  writeBytesPerSec: DEFAULT_THROUGHPUTS.write.bytesPerSec[2],
+  readBytesPerSec: DEFAULT_THROUGHPUTS.read.bytesPerSec[2],
+  payloadLatencyMs: DEFAULT_THROUGHPUTS.write.latencyMs,
+  targetSpeed: 1,
+  rerunLatencyMs: 3
 } as const;
+
+/** The flat field that overrides every size class of a kind (the API's first form). */
+const FLAT_FIELD: Partial<Record<PricedKind, 'serializeBytesPerSec' | 'deserializeBytesPerSec' | 'writeBytesPerSec' | 'readBytesPerSec'>> = {
+  serialize: 'serializeBytesPerSec',
+  deserialize: 'deserializeBytesPerSec',
+  write: 'writeBytesPerSec',
+  read: 'readBytesPerSec'
+};
+
+/** The name `measured` lists for a kind's numbers. */
+export const MEASURED_NAME: Record<PricedKind, string> = {
+  serialize: 'serializeBytesPerSec',
+  deserialize: 'deserializeBytesPerSec',
+  write: 'writeBytesPerSec',
+  read: 'readBytesPerSec',
+  checkpoint: 'checkpointOverhead',
+  restore: 'restoreOverhead'
+};
 
 /** The weights of each objective. */
 export const OBJECTIVE_WEIGHTS: Record<Objective, IObjectiveWeights> = {
@@ -73,6 +151,17 @@ export const OBJECTIVE_WEIGHTS: Record<Objective, IObjectiveWeights> = {
 };
 
 const rate = z.number().finite().positive();
+const nonnegative = z.number().finite().nonnegative();
+const count = z.number().int().nonnegative();
+
+const throughputSchema = z
+  .object({
+    latencyMs: nonnegative.optional(),
+    bytesPerSec: z.tuple([rate, rate, rate]).optional(),
+    latencySamples: count.optional(),
+    rateSamples: z.tuple([count, count, count]).optional()
+  })
+  .strict();
 
 /** Measured numbers that override the defaults; every field is optional. */
 export const measurementsSchema = z
@@ -81,8 +170,19 @@ export const measurementsSchema = z
     deserializeBytesPerSec: rate.optional(),
     writeBytesPerSec: rate.optional(),
     readBytesPerSec: rate.optional(),
-    payloadLatencyMs: z.number().finite().nonnegative().optional(),
+    payloadLatencyMs: nonnegative.optional(),
     targetSpeed: rate.optional(),
+    rerunLatencyMs: nonnegative.optional(),
+    rerunLatencySamples: count.optional(),
+    /** Fixed cost of a checkpoint whatever its size (replaces the default checkpoint overhead), ms. */
+    checkpointOverheadMs: nonnegative.optional(),
+    /** Fixed cost of a restore whatever its size, ms. */
+    restoreOverheadMs: nonnegative.optional(),
+    store: z.string().max(500).optional(),
+    throughputs: z
+      .object(Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputSchema.optional()])) as Record<PricedKind, z.ZodOptional<typeof throughputSchema>>)
+      .strict()
+      .optional(),
     weights: z.object({ migrate: z.number().finite().nonnegative(), restore: z.number().finite().nonnegative() })
       .refine(w => w.migrate + w.restore > 0, 'weights cannot both be 0')
       .optional()
@@ -93,8 +193,62 @@ export const measurementsSchema = z
 export type Measurements = z.infer<typeof measurementsSchema>;
 
 /**
+ * `base` overridden field by field by `over`; a flat rate in `over` (say `writeBytesPerSec`) also
+ * replaces `base`'s per-size-class numbers of that kind, which would otherwise take precedence.
+ */
+export function overrideMeasurements(base: Measurements, over: Measurements): Measurements {
+  const result: Measurements = { ...base, ...over };
+  if (base.throughputs) {
+    const throughputs = { ...base.throughputs, ...(over.throughputs ?? {}) };
+    for (const kind of PRICED_KINDS) {
+      const flatField = FLAT_FIELD[kind];
+      if (flatField && over[flatField] !== undefined && !over.throughputs?.[kind]) {
+        delete throughputs[kind];
+      }
+    }
+    result.throughputs = throughputs;
+    if (Object.keys(throughputs).length === 0) {
+      delete result.throughputs;
+    }
+  }
+  return result;
+}
+
+/** From this throughput on the per-byte term is nil (1 PB/s: a fixed overhead given in ms). */
+export const NO_PER_BYTE = 1e15;
+
+/** One kind's throughput from the measurements: its own entry, else the flat field, else the default. */
+function throughputOf(kind: PricedKind, m: Measurements): IThroughput {
+  const base = DEFAULT_THROUGHPUTS[kind];
+  const given = m.throughputs?.[kind];
+  const flatField = FLAT_FIELD[kind];
+  const flatRate = flatField ? m[flatField] : undefined;
+  const fixed = kind === 'checkpoint' ? m.checkpointOverheadMs : kind === 'restore' ? m.restoreOverheadMs : undefined;
+  let latencyMs = base.latencyMs;
+  if (fixed !== undefined) {
+    latencyMs = fixed;
+  } else if (m.payloadLatencyMs !== undefined && kind !== 'checkpoint' && kind !== 'restore') {
+    // The flat form's latency is per payload file and direction: on the write and the read.
+    latencyMs = kind === 'write' || kind === 'read' ? m.payloadLatencyMs : 0;
+  }
+  let bytesPerSec: [number, number, number] = [...base.bytesPerSec];
+  if (fixed !== undefined) {
+    bytesPerSec = [NO_PER_BYTE, NO_PER_BYTE, NO_PER_BYTE];
+  } else if (flatRate !== undefined) {
+    bytesPerSec = [flatRate, flatRate, flatRate];
+  }
+  return {
+    latencyMs: given?.latencyMs ?? latencyMs,
+    bytesPerSec: given?.bytesPerSec ? [...given.bytesPerSec] : bytesPerSec,
+    latencySamples: given?.latencySamples ?? 0,
+    rateSamples: given?.rateSamples ? [...given.rateSamples] : [0, 0, 0]
+  };
+}
+
+/**
  * Build the cost model of an objective from measured numbers (validated; a bad number throws a
  * `RangeError` naming the field). `weights`, when given, overrides the objective's weights.
+ * `throughputs` entries take precedence over the flat fields, which set every size class at once.
  */
 export function costModel(objective: Objective, measurements: Measurements = {}): ICostModel {
   const parsed = measurementsSchema.safeParse(measurements);
@@ -107,32 +261,80 @@ export function costModel(objective: Objective, measurements: Measurements = {})
   if (!weights) {
     throw new RangeError(`unknown objective '${objective}': use fast-migrate, fast-restore or balanced`);
   }
-  const measured = (Object.keys(DEFAULT_COSTS) as Array<keyof typeof DEFAULT_COSTS>).filter(k => m[k] !== undefined);
+  const throughputs = Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputOf(kind, m)])) as Record<PricedKind, IThroughput>;
+  const measured = new Set<string>();
+  // A flat field counts as measured unless the per-class numbers of its kind (which carry their
+  // own sample counts, and win) were given too, as in a plan's model given back to replan.
+  for (const kind of ['serialize', 'deserialize', 'write', 'read'] as const) {
+    const field = FLAT_FIELD[kind] as NonNullable<(typeof FLAT_FIELD)[typeof kind]>;
+    if (m[field] !== undefined && !m.throughputs?.[kind]) {
+      measured.add(field);
+    }
+  }
+  if (m.payloadLatencyMs !== undefined && !m.throughputs?.write) {
+    measured.add('payloadLatencyMs');
+  }
+  if (m.targetSpeed !== undefined) {
+    measured.add('targetSpeed');
+  }
+  for (const kind of PRICED_KINDS) {
+    const t = throughputs[kind];
+    const given = m.throughputs?.[kind];
+    // Numbers given without sample counts were measured by the caller.
+    const unCounted = given !== undefined && given.latencySamples === undefined && given.rateSamples === undefined;
+    if (unCounted || t.latencySamples > 0 || t.rateSamples.some(n => n > 0)) {
+      measured.add(MEASURED_NAME[kind]);
+    }
+  }
+  if (m.rerunLatencyMs !== undefined && (m.rerunLatencySamples ?? 1) > 0) {
+    measured.add('rerunLatencyMs');
+  }
   return {
-    serializeBytesPerSec: m.serializeBytesPerSec ?? DEFAULT_COSTS.serializeBytesPerSec,
-    deserializeBytesPerSec: m.deserializeBytesPerSec ?? DEFAULT_COSTS.deserializeBytesPerSec,
-    writeBytesPerSec: m.writeBytesPerSec ?? DEFAULT_COSTS.writeBytesPerSec,
-    readBytesPerSec: m.readBytesPerSec ?? DEFAULT_COSTS.readBytesPerSec,
-    payloadLatencyMs: m.payloadLatencyMs ?? DEFAULT_COSTS.payloadLatencyMs,
+    serializeBytesPerSec: throughputs.serialize.bytesPerSec[2],
+    deserializeBytesPerSec: throughputs.deserialize.bytesPerSec[2],
+    writeBytesPerSec: throughputs.write.bytesPerSec[2],
+    readBytesPerSec: throughputs.read.bytesPerSec[2],
+    payloadLatencyMs: throughputs.write.latencyMs,
     targetSpeed: m.targetSpeed ?? DEFAULT_COSTS.targetSpeed,
+    rerunLatencyMs: m.rerunLatencyMs ?? DEFAULT_COSTS.rerunLatencyMs,
+    rerunLatencySamples: m.rerunLatencySamples ?? 0,
+    throughputs,
+    ...(m.store !== undefined ? { store: m.store } : {}),
     weights: m.weights ?? { ...weights },
-    measured: m.weights ? [...measured, 'weights'] : measured
+    measured: m.weights ? [...measured, 'weights'] : [...measured]
   };
+}
+
+/** Time of one operation of `kind` on `bytes` bytes. */
+export function operationMs(model: ICostModel, kind: PricedKind, bytes: number): number {
+  const t = model.throughputs[kind];
+  const rate = t.bytesPerSec[sizeClass(bytes)];
+  return t.latencyMs + (rate >= NO_PER_BYTE ? 0 : (1000 * bytes) / rate);
 }
 
 /** Source-side time to copy `bytes`: serialize and write out. */
 export function copyMigrateMs(model: ICostModel, bytes: number): number {
-  return (1000 * bytes) / model.serializeBytesPerSec + (1000 * bytes) / model.writeBytesPerSec + model.payloadLatencyMs;
+  return operationMs(model, 'serialize', bytes) + operationMs(model, 'write', bytes);
 }
 
 /** Target-side time to copy `bytes`: read in and deserialize. */
 export function copyRestoreMs(model: ICostModel, bytes: number): number {
-  return (1000 * bytes) / model.readBytesPerSec + (1000 * bytes) / model.deserializeBytesPerSec + model.payloadLatencyMs;
+  return operationMs(model, 'read', bytes) + operationMs(model, 'deserialize', bytes);
+}
+
+/** Target-side time to copy a group: read in and deserialize its bytes, re-import its modules. */
+export function groupRestoreMs(model: ICostModel, group: Pick<IPlannerGroup, 'sizeBytes' | 'importMs'>): number {
+  return copyRestoreMs(model, group.sizeBytes) + (group.importMs ?? 0) / model.targetSpeed;
 }
 
 /** Time to re-run an execution recorded at `durationMs` on the target. */
 export function rerunMs(model: ICostModel, durationMs: number): number {
-  return durationMs / model.targetSpeed;
+  return model.rerunLatencyMs + durationMs / model.targetSpeed;
+}
+
+/** The work of a checkpoint and of a restore that no decision changes, for `stateBytes` of state. */
+export function fixedMs(model: ICostModel, stateBytes: number): { migrateMs: number; restoreMs: number } {
+  return { migrateMs: operationMs(model, 'checkpoint', stateBytes), restoreMs: operationMs(model, 'restore', stateBytes) };
 }
 
 /** The objective's cost of a migration and restoration time pair. */

@@ -29,7 +29,9 @@ export enum DecisionReason {
   /** Its executions are shared with no other undecided group: copy and recompute compared directly. */
   Local,
   /** Decided by the minimum cut together with groups sharing executions. */
-  Shared
+  Shared,
+  /** The previous plan's decision, kept because changing it saves less than the stability margin. */
+  Kept
 }
 
 /** The outcome of `decide`. */

@@ -3,10 +3,11 @@
  * baselines priced by the same model, and, when no finite plan exists, which variables and
  * executions cause it and what the user can do.
  */
-import { copyMigrateMs, copyRestoreMs, ICostModel, rerunMs, weighted } from './costs';
+import { copyMigrateMs, fixedMs, groupRestoreMs, ICostModel, rerunMs, weighted } from './costs';
 import { DecisionReason, IDecision } from './cut';
 import type { ICapacities } from './network';
 import { RequirementWalker } from './requirements';
+import { IStability, STABILITY_FLOOR_MS, STABILITY_MARGIN } from './stability';
 import type { IBaseline, IEstimate, IGroupExplanation, IInfeasibility, IPlannerExecution, IPlannerInput } from './types';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -20,14 +21,20 @@ export function describeExecution(execution: IPlannerExecution): string {
 
 const quoteAll = (names: string[]) => names.map(n => `'${n}'`).join(', ');
 
-/** Price a set of copied groups and re-run executions. */
+/** The session's state bytes: what fingerprinting and verifying hash whatever the plan. */
+export function stateBytes(input: IPlannerInput): number {
+  return input.groups.reduce((sum, group) => sum + group.sizeBytes, 0);
+}
+
+/** Price a set of copied groups and re-run executions, with the work no decision changes. */
 export function estimate(input: IPlannerInput, copied: Iterable<number>, rerun: Iterable<number>): IEstimate {
   const model = input.costModel;
-  let migrateMs = 0;
-  let restoreMs = 0;
+  const fixed = fixedMs(model, stateBytes(input));
+  let migrateMs = fixed.migrateMs;
+  let restoreMs = fixed.restoreMs;
   for (const g of copied) {
     migrateMs += copyMigrateMs(model, input.groups[g].sizeBytes);
-    restoreMs += copyRestoreMs(model, input.groups[g].sizeBytes);
+    restoreMs += groupRestoreMs(model, input.groups[g]);
   }
   for (const e of rerun) {
     restoreMs += rerunMs(model, input.executions[e].durationMs);
@@ -36,7 +43,8 @@ export function estimate(input: IPlannerInput, copied: Iterable<number>, rerun: 
     migrateMs: round(migrateMs),
     restoreMs: round(restoreMs),
     totalMs: round(migrateMs + restoreMs),
-    objectiveCost: round(weighted(model, migrateMs, restoreMs))
+    objectiveCost: round(weighted(model, migrateMs, restoreMs)),
+    fixed: { migrateMs: round(fixed.migrateMs), restoreMs: round(fixed.restoreMs) }
   };
 }
 
@@ -132,7 +140,7 @@ export function explainGroups(
       members: [...group.members],
       decision: recompute ? 'recompute' : 'copy',
       sizeBytes: group.sizeBytes,
-      copyCostMs: canCopy ? round(copyMigrateMs(model, group.sizeBytes) + copyRestoreMs(model, group.sizeBytes)) : null,
+      copyCostMs: canCopy ? round(copyMigrateMs(model, group.sizeBytes) + groupRestoreMs(model, group)) : null,
       recomputable,
       recomputeCostMs: recomputable && priced[g] ? round((priced[g] as { ms: number }).ms) : null,
       requiredExecutions: priced[g] ? (priced[g] as { count: number }).count : null,
@@ -172,6 +180,10 @@ function reason(
       return recompute
         ? 'recomputing is cheapest together with the groups whose executions it shares'
         : 'copying is cheaper than its share of the executions recomputing would need';
+    case DecisionReason.Kept:
+      return recompute
+        ? 'recomputed as in the previous plan: copying is estimated only slightly cheaper (within the stability margin)'
+        : 'copied as in the previous plan: recomputing is estimated only slightly cheaper (within the stability margin)';
   }
 }
 
@@ -283,7 +295,30 @@ export function infeasibility(
   };
 }
 
+const fmtMs = (ms: number) => (ms < 10 ? ms.toFixed(1) : String(Math.round(ms)));
+
+/** The plan's remark on stability, or null when there is nothing to say. */
+export function stabilityNote(stability: IStability | undefined): string | null {
+  if (!stability || stability.differing === 0) {
+    return null;
+  }
+  const margin = `${Math.round(STABILITY_MARGIN * 100)}% or ${STABILITY_FLOOR_MS} ms`;
+  const saving = stability.previousCostMs - stability.bestCostMs;
+  return stability.kept
+    ? `kept the previous plan's decisions for ${stability.differing} group(s): under the current estimates other decisions ` +
+        `would save only ${fmtMs(saving)} ms of ${fmtMs(stability.previousCostMs)} ms, within the stability margin (${margin}); ` +
+        'decisions change only when the estimates really do'
+    : `changed the decisions of ${stability.differing} group(s) from the previous plan: they save ${fmtMs(saving)} ms ` +
+        `of ${fmtMs(stability.previousCostMs)} ms, more than the stability margin (${margin})`;
+}
+
 /** The cost model as shown in a plan (a copy, so later changes do not leak into old plans). */
 export function describeModel(model: ICostModel): ICostModel {
-  return { ...model, weights: { ...model.weights }, measured: [...model.measured] };
+  const throughputs = Object.fromEntries(
+    Object.entries(model.throughputs).map(([kind, t]) => [
+      kind,
+      { ...t, bytesPerSec: [...t.bytesPerSec], rateSamples: [...t.rateSamples] }
+    ])
+  ) as ICostModel['throughputs'];
+  return { ...model, throughputs, weights: { ...model.weights }, measured: [...model.measured] };
 }

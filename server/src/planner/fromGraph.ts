@@ -6,6 +6,7 @@
 import { HistoryGraph, IVariableSnapshot } from '../ahg/index';
 import { costModel, Measurements } from './costs';
 import { isNeverRerun, Marks, parseMarks } from './marks';
+import type { PreviousDecisions } from './stability';
 import type { IPlannerExecution, IPlannerGroup, IPlannerInput, Objective } from './types';
 
 /** Options of `fromGraph`. */
@@ -19,6 +20,8 @@ export interface IFromGraphOptions {
   failedReplays?: number[];
   /** Size assumed for a variable the agent did not measure, in bytes (default 1 MiB). */
   unknownSizeBytes?: number;
+  /** The previous plan's decisions for this history (`historyKey`), kept within the stability margin. */
+  previous?: PreviousDecisions;
 }
 
 /** The default size of an unmeasured variable. */
@@ -60,6 +63,9 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
     };
   });
 
+  // A copied module is imported again at restore: that costs what the execution importing it took,
+  // counted once per execution (several names usually come from one import cell).
+  const importsPriced = new Set<number>();
   const groups: IPlannerGroup[] = activeGroups(graph).map(snapshots => {
     const members = snapshots.map(s => s.name).sort();
     const producers = new Set<number>();
@@ -70,9 +76,17 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
       }
       sizeBytes += typeof s.info?.size === 'number' ? s.info.size : unknownSize;
     }
+    let importMs = 0;
+    for (const s of snapshots) {
+      if (s.info?.type === 'builtins.module' && s.producedBy !== null && !importsPriced.has(s.producedBy)) {
+        importsPriced.add(s.producedBy);
+        importMs += graph.executions[s.producedBy].durationMs;
+      }
+    }
     return {
       members,
       sizeBytes,
+      ...(importMs > 0 ? { importMs } : {}),
       unserializable: snapshots.filter(s => s.info?.serializable === false).map(s => s.name).sort(),
       producers: [...producers].sort((a, b) => a - b),
       external: snapshots.filter(s => s.producedBy === null).map(s => s.name).sort(),
@@ -81,7 +95,7 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
     };
   });
 
-  return { objective: options.objective, costModel: model, groups, executions };
+  return { objective: options.objective, costModel: model, groups, executions, ...(options.previous ? { previous: options.previous } : {}) };
 }
 
 /**

@@ -9,11 +9,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { blockedExecutions, copyOnlyGroups, decide } from './cut';
-import { baselines, describeModel, estimate, explainGroups, infeasibility } from './explain';
+import { baselines, describeModel, estimate, explainGroups, infeasibility, stabilityNote } from './explain';
 import { capacities } from './network';
 import { RequirementWalker } from './requirements';
 import type { IPlannerInput, Plan } from './types';
 import { validateInput } from './validate';
+import { IStability, keepPrevious } from './stability';
 
 export * from './types';
 export * from './costs';
@@ -21,7 +22,8 @@ export * from './marks';
 export { FlowNetwork, minCut, IMinCut } from './maxflow';
 export { capacities, compactNetwork, literalNetwork, decisionCost, ICapacities, SOURCE, SINK } from './network';
 export { RequirementWalker } from './requirements';
-export { ThroughputMeter, ThroughputKind } from './measurements';
+export { ThroughputMeter, ThroughputKind, THROUGHPUT_KINDS, median, robust, WINDOW, MIN_SAMPLES } from './measurements';
+export * from './stability';
 export { fromGraph, IFromGraphOptions } from './fromGraph';
 export { PlannerInputError, validateInput } from './validate';
 
@@ -50,7 +52,11 @@ export function plan(input: IPlannerInput): Plan {
       planMs: performance.now() - started
     };
   }
-  const decision = decide(input, caps, walker, blocked, copyOnly);
+  let decision = decide(input, caps, walker, blocked, copyOnly);
+  let stability: IStability | undefined;
+  if (input.previous) {
+    ({ decision, stability } = keepPrevious(input, walker, decision, input.previous));
+  }
   const copiedGroups: number[] = [];
   const copy: string[] = [];
   input.groups.forEach((group, g) => {
@@ -68,6 +74,10 @@ export function plan(input: IPlannerInput): Plan {
             'too much to walk each one alone quickly; the decisions are optimal all the same'
         ]
       : [];
+  const kept = stabilityNote(stability);
+  if (kept) {
+    notes.push(kept);
+  }
   return {
     feasible: true,
     objective: input.objective,
@@ -78,6 +88,7 @@ export function plan(input: IPlannerInput): Plan {
     baselines: baselines(input, caps),
     costModel: describeModel(input.costModel),
     notes,
+    ...(stability ? { stability } : {}),
     planMs: performance.now() - started
   };
 }

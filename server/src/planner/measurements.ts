@@ -1,44 +1,94 @@
 /**
- * Throughput observed on real work (serializing groups, writing and reading payloads), kept per
- * target so that the cost model of a migration to a given machine uses what was seen there.
- * Nothing here probes: it only remembers what checkpoints and restores reported.
+ * Throughputs observed on real work (serializing groups, writing and reading payloads, the fixed
+ * work of checkpoints and restores), kept per target (the machine for serializing, the store for
+ * transfers) and per size class, and turned into robust estimates: the median of a bounded window
+ * of recent observations, so that one slow or cold transfer does not move a price. Nothing here
+ * probes: it only remembers what checkpoints and restores reported.
  */
-import type { Measurements } from './costs';
+import { DEFAULT_COSTS, DEFAULT_THROUGHPUTS, IThroughput, Measurements, PRICED_KINDS, PricedKind, sizeClass, SizeClass } from './costs';
 
-/** What a throughput was observed on. */
-export type ThroughputKind = 'serialize' | 'deserialize' | 'write' | 'read';
+/** What an observation was made on: a priced kind, or the fixed cost of re-running an execution. */
+export type ThroughputKind = PricedKind | 'rerun';
 
-interface IObservation {
+/** Every kind a meter keeps. */
+export const THROUGHPUT_KINDS: readonly ThroughputKind[] = [...PRICED_KINDS, 'rerun'];
+
+/** One observation: `ops` operations on `bytes` bytes in all took `ms`. */
+export interface IMeterObservation {
   bytes: number;
   ms: number;
+  ops: number;
 }
 
-/** Below this size a transfer mostly measures latency, not bandwidth. */
-const MIN_BANDWIDTH_BYTES = 1 << 20;
+/** How many recent observations are kept per (kind, target, size class). */
+export const WINDOW = 15;
 
-/** How many recent observations an estimate uses (bandwidth drifts). */
-const WINDOW = 20;
+/** Below this many observations an estimate leans on the default (see `robust`). */
+export const MIN_SAMPLES = 3;
 
-/** The JSON form of a meter: `[kind, target, bytes, ms]` per observation, oldest first. */
-export type ThroughputLog = Array<[ThroughputKind, string, number, number]>;
+/** The JSON form of a meter (version 2): `[kind, target, bytes, ms, ops]` per observation, oldest first. */
+export interface IThroughputLog {
+  format: 'elastic-notebook-measurements';
+  version: 2;
+  observations: Array<[ThroughputKind, string, number, number, number]>;
+}
 
-const KINDS: readonly ThroughputKind[] = ['serialize', 'deserialize', 'write', 'read'];
+/** Latencies below this are rounded up (log-space averaging needs positive numbers), ms. */
+const MIN_MS = 0.01;
+
+/** The median of `values` (not empty). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * A robust estimate from `values` (positive) and a `prior` (the default): their median once there
+ * are `MIN_SAMPLES`; below that, the geometric mean of the values with the prior counted for the
+ * missing ones, so that a single cold transfer 10x off the default moves the estimate by about
+ * 10^(1/3) = 2.2x, not 10x.
+ */
+export function robust(values: number[], prior: number): number {
+  if (values.length >= MIN_SAMPLES) {
+    return median(values);
+  }
+  const logs = values.map(Math.log);
+  for (let i = values.length; i < MIN_SAMPLES; i++) {
+    logs.push(Math.log(prior));
+  }
+  return Math.exp(logs.reduce((sum, v) => sum + v, 0) / logs.length);
+}
+
+const keyOf = (kind: ThroughputKind, target: string, cls: SizeClass) => `${kind}\u0000${target}\u0000${cls}`;
 
 /** Remembers observed throughputs and turns them into cost-model measurements. */
 export class ThroughputMeter {
-  private readonly observations = new Map<string, IObservation[]>();
+  private readonly observations = new Map<string, IMeterObservation[]>();
 
-  /** A meter holding the observations of `log`; malformed entries are skipped. */
+  /**
+   * A meter holding the observations of `log`: the version 2 object, or the version 1 list of
+   * `[kind, target, bytes, ms]` (one operation each). Malformed entries are skipped; anything
+   * else gives an empty meter.
+   */
   static fromJSON(log: unknown): ThroughputMeter {
     const meter = new ThroughputMeter();
-    if (Array.isArray(log)) {
-      for (const entry of log) {
-        if (Array.isArray(entry) && entry.length === 4 && KINDS.includes(entry[0]) && typeof entry[1] === 'string') {
-          try {
-            meter.record(entry[0], entry[1], entry[2], entry[3]);
-          } catch {
-            // A damaged entry: skip it, keep the rest.
-          }
+    const entries = Array.isArray(log)
+      ? log
+      : log && typeof log === 'object' && Array.isArray((log as IThroughputLog).observations)
+        ? (log as IThroughputLog).observations
+        : [];
+    for (const entry of entries) {
+      if (
+        Array.isArray(entry) &&
+        (entry.length === 4 || entry.length === 5) &&
+        THROUGHPUT_KINDS.includes(entry[0]) &&
+        typeof entry[1] === 'string'
+      ) {
+        try {
+          meter.record(entry[0], entry[1], entry[2], entry[3], entry.length === 5 ? entry[4] : 1);
+        } catch {
+          // A damaged entry: skip it, keep the rest.
         }
       }
     }
@@ -46,69 +96,126 @@ export class ThroughputMeter {
   }
 
   /** Every kept observation, for storing. */
-  toJSON(): ThroughputLog {
-    const log: ThroughputLog = [];
+  toJSON(): IThroughputLog {
+    const observations: IThroughputLog['observations'] = [];
     for (const [key, list] of this.observations) {
       const [kind, target] = key.split('\u0000') as [ThroughputKind, string];
-      list.forEach(o => log.push([kind, target, o.bytes, o.ms]));
+      list.forEach(o => observations.push([kind, target, o.bytes, o.ms, o.ops]));
     }
-    return log;
+    return { format: 'elastic-notebook-measurements', version: 2, observations };
   }
 
   /**
-   * Record that `bytes` took `ms` of `kind` work for `target` (serialization and
-   * deserialization are per machine: use the machine's name as target).
+   * Record that `ops` operations of `kind` on `bytes` bytes in all took `ms` for `target`
+   * (serializing and re-running are per machine: use the machine's name as target; transfers
+   * per store). An observation of no operation, or of no time, says nothing and is not kept.
    */
-  record(kind: ThroughputKind, target: string, bytes: number, ms: number): void {
-    if (!(Number.isFinite(bytes) && bytes >= 0) || !(Number.isFinite(ms) && ms >= 0)) {
-      throw new RangeError(`throughput observation needs finite bytes >= 0 and ms >= 0, got ${bytes} bytes in ${ms} ms`);
+  record(kind: ThroughputKind, target: string, bytes: number, ms: number, ops = 1): void {
+    if (!(Number.isFinite(bytes) && bytes >= 0) || !(Number.isFinite(ms) && ms >= 0) || !(Number.isFinite(ops) && ops >= 0)) {
+      throw new RangeError(`throughput observation needs finite bytes, ms and ops >= 0, got ${bytes} bytes in ${ms} ms (${ops} ops)`);
     }
-    if (bytes < MIN_BANDWIDTH_BYTES || ms === 0) {
-      // Small transfers measure latency and fsyncs, not throughput (pricing a 20 MB copy from a
-      // 2 KB one gave minutes): they are not kept, and until a large one is seen the defaults
-      // are the better guess.
+    if (ops === 0 || ms === 0) {
       return;
     }
-    const key = `${kind}\u0000${target}`;
+    // The class of the operation, not of the batch: ten 1 MB groups are ten medium operations.
+    const key = keyOf(kind, target, sizeClass(bytes / ops));
     const list = this.observations.get(key) ?? [];
-    list.push({ bytes, ms });
+    list.push({ bytes, ms, ops });
     if (list.length > WINDOW) {
       list.shift();
     }
     this.observations.set(key, list);
   }
 
-  /**
-   * Bytes per second of `kind` for `target` over the recent observations (total bytes over total
-   * time), or undefined if there is none (transfers under 1 MiB are not kept).
-   */
-  estimate(kind: ThroughputKind, target: string): number | undefined {
-    const list = this.observations.get(`${kind}\u0000${target}`);
-    if (!list || list.length === 0) {
-      return undefined;
-    }
-    const bytes = list.reduce((sum, o) => sum + o.bytes, 0);
-    const ms = list.reduce((sum, o) => sum + o.ms, 0);
-    return (1000 * bytes) / ms;
+  private list(kind: ThroughputKind, target: string, cls: SizeClass): IMeterObservation[] {
+    return this.observations.get(keyOf(kind, target, cls)) ?? [];
+  }
+
+  /** The per-operation latency of `kind` on `target` from its small operations, and how many it rests on. */
+  latency(kind: ThroughputKind, target: string): { ms: number; samples: number } {
+    const prior = kind === 'rerun' ? DEFAULT_COSTS.rerunLatencyMs : DEFAULT_THROUGHPUTS[kind].latencyMs;
+    const rateGuess = kind === 'rerun' ? Infinity : DEFAULT_THROUGHPUTS[kind].bytesPerSec[1];
+    const values = this.list(kind, target, 0).map(o => Math.max(MIN_MS, o.ms / o.ops - (1000 * o.bytes) / o.ops / rateGuess));
+    return { ms: robust(values, Math.max(MIN_MS, prior)), samples: values.length };
   }
 
   /**
-   * The measured numbers for a migration from `source` to `target`, for `costModel()`.
+   * The throughput of `kind` on `target`, per size class, with the latency it is net of. A class
+   * with fewer than `MIN_SAMPLES` observations pools those of its neighbour (1-64 MB with 64 MB
+   * and more); the small class, whose time is mostly latency, takes the 1-64 MB throughput.
+   */
+  throughput(kind: PricedKind, target: string): IThroughput {
+    const latency = this.latency(kind, target);
+    const rates = (cls: SizeClass) =>
+      this.list(kind, target, cls).map(o => {
+        const perOp = o.ms / o.ops;
+        // Net of the latency, but never below a fifth of the time (a latency estimated high).
+        const netMs = Math.max(perOp - latency.ms, perOp / 5, MIN_MS);
+        return (1000 * (o.bytes / o.ops)) / netMs;
+      });
+    const prior = DEFAULT_THROUGHPUTS[kind].bytesPerSec;
+    const medium = rates(1);
+    const large = rates(2);
+    const mediumValues = medium.length >= MIN_SAMPLES ? medium : [...medium, ...large];
+    const largeValues = large.length >= MIN_SAMPLES ? large : [...large, ...medium];
+    const mediumRate = robust(mediumValues, prior[1]);
+    return {
+      latencyMs: latency.ms,
+      bytesPerSec: [mediumRate, mediumRate, robust(largeValues, prior[2])],
+      latencySamples: latency.samples,
+      rateSamples: [mediumValues.length, mediumValues.length, largeValues.length]
+    };
+  }
+
+  /** Whether anything of `kind` was observed on `target`. */
+  has(kind: ThroughputKind, target: string): boolean {
+    return ([0, 1, 2] as SizeClass[]).some(cls => this.list(kind, target, cls).length > 0);
+  }
+
+  /**
+   * Bytes per second of `kind` for `target` for large operations (64 MB and more, else 1-64 MB),
+   * or undefined when no operation of 1 MB or more was observed.
+   */
+  estimate(kind: PricedKind, target: string): number | undefined {
+    if (this.list(kind, target, 1).length + this.list(kind, target, 2).length === 0) {
+      return undefined;
+    }
+    return this.throughput(kind, target).bytesPerSec[2];
+  }
+
+  /**
+   * The measured numbers for a migration from `source` (the machine) to the store `store`, for
+   * `costModel()`: only kinds with observations are given, the rest stay defaults.
    *
    * @param targetSpeed - relative speed of the target machine, when known.
    */
-  measurements(source: string, target: string, targetSpeed?: number): Measurements {
-    const result: Measurements = {};
-    const put = (field: keyof Measurements, value: number | undefined) => {
-      if (value !== undefined) {
-        (result as Record<string, number>)[field] = value;
-      }
+  measurements(source: string, store: string, targetSpeed?: number): Measurements {
+    const on: Record<PricedKind, string> = {
+      serialize: source,
+      deserialize: source,
+      write: store,
+      read: store,
+      checkpoint: store,
+      restore: store
     };
-    put('serializeBytesPerSec', this.estimate('serialize', source));
-    put('deserializeBytesPerSec', this.estimate('deserialize', target) ?? this.estimate('deserialize', source));
-    put('writeBytesPerSec', this.estimate('write', target));
-    put('readBytesPerSec', this.estimate('read', target));
-    put('targetSpeed', targetSpeed);
+    const throughputs: NonNullable<Measurements['throughputs']> = {};
+    for (const kind of PRICED_KINDS) {
+      if (this.has(kind, on[kind])) {
+        throughputs[kind] = this.throughput(kind, on[kind]);
+      }
+    }
+    const result: Measurements = { store };
+    if (Object.keys(throughputs).length > 0) {
+      result.throughputs = throughputs;
+    }
+    if (this.has('rerun', source)) {
+      const latency = this.latency('rerun', source);
+      result.rerunLatencyMs = latency.ms;
+      result.rerunLatencySamples = latency.samples;
+    }
+    if (targetSpeed !== undefined) {
+      result.targetSpeed = targetSpeed;
+    }
     return result;
   }
 }

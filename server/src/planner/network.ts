@@ -12,7 +12,7 @@
  *   cuts) are the same in both networks, so the minimum cuts have the same value; its size is
  *   linear in the graph.
  */
-import { copyMigrateMs, copyRestoreMs, rerunMs, toUnits, weighted } from './costs';
+import { copyMigrateMs, groupRestoreMs, rerunMs, toUnits, weighted } from './costs';
 import { FlowNetwork } from './maxflow';
 import type { IPlannerInput } from './types';
 
@@ -39,7 +39,7 @@ export function capacities(input: IPlannerInput): ICapacities {
   input.groups.forEach((group, g) => {
     const copyable = group.unserializable.length === 0 && group.neverCopy.length === 0;
     copy[g] = copyable
-      ? toUnits(weighted(model, copyMigrateMs(model, group.sizeBytes), copyRestoreMs(model, group.sizeBytes)))
+      ? toUnits(weighted(model, copyMigrateMs(model, group.sizeBytes), groupRestoreMs(model, group)))
       : Infinity;
     mustCopy[g] = group.alwaysCopy.length > 0 || group.external.length > 0 ? 1 : 0;
   });

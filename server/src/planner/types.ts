@@ -3,6 +3,7 @@
  * and the plan it returns (the JSON that the companion serves and the CLI prints).
  */
 import { ICostModel } from './costs';
+import type { IStability, PreviousDecisions } from './stability';
 
 /** What the plan optimises (DESIGN.md 2.3). */
 export type Objective = 'fast-migrate' | 'fast-restore' | 'balanced';
@@ -26,6 +27,12 @@ export interface IPlannerGroup {
   neverCopy: string[];
   /** Members the user marked "always copy". */
   alwaysCopy: string[];
+  /**
+   * Time a restore spends re-importing the modules the group's members are (what the executions
+   * that imported them took when recorded), ms; paid when the group is copied, as a re-run of
+   * those executions pays it. Absent: none.
+   */
+  importMs?: number;
 }
 
 /** A cell execution as the planner sees it. */
@@ -59,6 +66,11 @@ export interface IPlannerInput {
   costModel: ICostModel;
   groups: IPlannerGroup[];
   executions: IPlannerExecution[];
+  /**
+   * What the previous plan of the same history decided per group: kept unless the best decisions
+   * are cheaper by more than the stability margin (stability.ts).
+   */
+  previous?: PreviousDecisions;
 }
 
 /** Times of a plan (or a baseline) under the cost model, in milliseconds. */
@@ -71,6 +83,11 @@ export interface IEstimate {
   totalMs: number;
   /** The weighted cost the objective minimises (`weights.migrate * migrateMs + weights.restore * restoreMs`). */
   objectiveCost: number;
+  /**
+   * Of `migrateMs` and `restoreMs`, the work no decision changes (planning, fingerprints, commit;
+   * manifest, verification), ms. Absent in plans made before it was priced.
+   */
+  fixed?: { migrateMs: number; restoreMs: number };
 }
 
 /** A baseline plan priced by the same model, or why it is impossible. */
@@ -111,6 +128,8 @@ export interface IFeasiblePlan {
   costModel: ICostModel;
   /** Remarks on the plan's explanation (for instance groups whose standalone cost was not priced). */
   notes: string[];
+  /** How the plan relates to the previous plan of the same history, when there was one. */
+  stability?: IStability;
   /** Planning time in milliseconds. */
   planMs: number;
 }

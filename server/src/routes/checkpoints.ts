@@ -31,7 +31,7 @@ import { MigrationError } from '../migrate/migrationError';
 import { marksSchema, MarksError, PlannerInputError } from '../planner/index';
 import { describeIssues, idSchema } from '../schemas';
 import { describeCheckpoint, IS3Options, listCheckpoints, openStore } from '../storage/index';
-import type { StoredMeasurements } from './plan';
+import type { IPlanMemory, StoredMeasurements } from './plan';
 
 /** Options of {@link checkpointRoutes}. */
 export interface ICheckpointRouteOptions {
@@ -60,6 +60,8 @@ export interface ICheckpointRoutes {
   locations: CheckpointLocations;
   /** Measured throughputs for plans (the plan route's hook), for the default root's store. */
   storedMeasurements: StoredMeasurements;
+  /** The decisions of recent plans, shared by the plan route and checkpoints (plan stability). */
+  planMemory: IPlanMemory;
 }
 
 const s3Schema = z
@@ -365,6 +367,10 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
   );
 
   const storedMeasurements: StoredMeasurements = () => measurements.forUri(locations.defaultRoot);
-  return { router, jobs, locations, storedMeasurements };
+  const planMemory: IPlanMemory = {
+    previous: key => measurements.previous(key),
+    remember: (key, plan) => measurements.remember(key, plan)
+  };
+  return { router, jobs, locations, storedMeasurements, planMemory };
 }
 

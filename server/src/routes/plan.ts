@@ -7,7 +7,18 @@
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { HistoryStore } from '../ahg/store';
-import { fromGraph, marksSchema, Measurements, measurementsSchema, plan, Plan } from '../planner/index';
+import {
+  fromGraph,
+  historyKey,
+  IFeasiblePlan,
+  marksSchema,
+  Measurements,
+  measurementsSchema,
+  overrideMeasurements,
+  plan,
+  Plan,
+  PreviousDecisions
+} from '../planner/index';
 import { describeIssues, idSchema } from '../schemas';
 
 /** The body of a plan request; every field is optional. */
@@ -38,6 +49,14 @@ export interface IPlanRouteOptions {
   storedMeasurements?: StoredMeasurements;
   /** Largest accepted request body (default 1mb: marks and measurements are small). */
   bodyLimit?: string;
+  /** Where the decisions of the last plan of a history are kept, so that plans stay stable. */
+  planMemory?: IPlanMemory;
+}
+
+/** Remembers the decisions of the last plan per history (`historyKey`). */
+export interface IPlanMemory {
+  previous(key: string): Promise<PreviousDecisions | undefined>;
+  remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>): Promise<void>;
 }
 
 /** What the route answers: the planner's plan, plus which kernel run it is for. */
@@ -64,7 +83,7 @@ export async function effectiveMeasurements(
   stored: StoredMeasurements | undefined
 ): Promise<Measurements> {
   const kept = stored ? measurementsSchema.safeParse((await stored(kernelId)) ?? {}) : undefined;
-  return { ...(kept?.success ? kept.data : {}), ...(requested ?? {}) };
+  return overrideMeasurements(kept?.success ? kept.data : {}, requested ?? {});
 }
 
 /**
@@ -94,16 +113,23 @@ export function planRoutes(store: HistoryStore, options: IPlanRouteOptions = {})
       throw new RequestError(404, `nothing recorded for kernel ${kernelId.data}`);
     }
     const { objective, marks, measurements } = parsed.data;
+    // The same code run in the same order keeps its last plan unless the costs really changed.
+    const key = historyKey(objective, run.graph.executions.map(e => e.code));
     const input = fromGraph(run.graph, {
       objective,
       marks,
-      measurements: await effectiveMeasurements(kernelId.data, measurements, options.storedMeasurements)
+      measurements: await effectiveMeasurements(kernelId.data, measurements, options.storedMeasurements),
+      previous: await options.planMemory?.previous(key)
     });
+    const result = plan(input);
+    if (result.feasible) {
+      await options.planMemory?.remember(key, result);
+    }
     const body: PlanResponse = {
       kernelId: kernelId.data,
       runId: run.runId,
       executions: run.graph.size,
-      ...plan(input)
+      ...result
     };
     res.json(body);
   }

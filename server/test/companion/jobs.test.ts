@@ -140,17 +140,27 @@ describe('checkpoint locations', () => {
 });
 
 describe('companion measurements', () => {
-  test('transfers of 1 MiB and more are remembered per store and survive a reopen; smaller ones are not', async () => {
+  test('transfers are remembered per store and survive a reopen: small ones price latency, large ones bandwidth', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'en-measure-'));
     try {
       const first = new CompanionMeasurements(dir);
-      await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4500, ms: 30 }]);
-      await first.record('s3://bucket/a', [{ kind: 'write', bytes: 8 * MIB, ms: 1000 }]);
-      expect(await first.forUri('/data/checkpoints/b')).toEqual({});
-      await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4 * MIB, ms: 100 }]);
+      expect(await first.forUri('/data/checkpoints/b')).toEqual({ store: 'local' });
+      for (let i = 0; i < 3; i++) {
+        await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4500, ms: 30 }]);
+        await first.record('s3://bucket/a', [{ kind: 'write', bytes: 8 * MIB, ms: 1000 }], 'http://minio:9000');
+        await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4 * MIB, ms: 130 }]);
+      }
+      await first.remember('history', { groups: [{ members: ['x'], decision: 'copy' } as never] }, true);
       const again = new CompanionMeasurements(dir);
-      expect((await again.forUri('/elsewhere')).writeBytesPerSec).toBe(40 * MIB);
-      expect((await again.forUri('s3://bucket/other')).writeBytesPerSec).toBe(8 * MIB);
+      const local = (await again.forUri('/elsewhere')).throughputs?.write;
+      // 30 ms per small write is latency; the 4 MiB writes are 40 MiB/s beyond it.
+      expect(local?.latencyMs).toBeCloseTo(30, 0);
+      expect((local?.bytesPerSec?.[1] ?? 0) / (40 * MIB)).toBeCloseTo(1, 1);
+      const s3 = (await again.forUri('s3://bucket/other', 'http://minio:9000')).throughputs?.write;
+      expect(s3?.rateSamples).toEqual([3, 3, 3]);
+      // Another endpoint's bucket of the same name has nothing measured.
+      expect((await again.forUri('s3://bucket/other', 'http://other:9000')).throughputs).toBeUndefined();
+      expect(await again.previous('history')).toEqual({ '["x"]': 'copy' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

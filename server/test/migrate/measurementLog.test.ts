@@ -1,12 +1,34 @@
-import { restoreObservations } from '../../src/migrate/measurementLog';
+/**
+ * The measurement log: what checkpoints and restores observe, the file (both formats, damaged
+ * ones), store targets, and the remembered plan decisions.
+ */
+import { promises as fs } from 'fs';
+import os from 'os';
+import path from 'path';
+import {
+  IPlannedWork,
+  MeasurementLog,
+  REMEMBERED_PLANS,
+  restoreObservations,
+  restoreWorkMs,
+  storeTarget
+} from '../../src/migrate/measurementLog';
+
+const planned: IPlannedWork = {
+  copiedGroups: 2,
+  rerunExecutions: 4,
+  rerunRecordedMs: 100,
+  stateBytes: 300e6,
+  estimate: { migrateMs: 1, restoreMs: 1, totalMs: 2, objectiveCost: 2 }
+};
 
 describe('restore observations', () => {
   test('first imports during a load are not counted as deserializing', () => {
     const timings = { totalMs: 2000, fetchMs: 5, rerunMs: 0, loadMs: 1200, importMs: 1000, verifyMs: 10, attempts: 1 };
     const observations = restoreObservations({ bytes: { fetched: 200e6, loaded: 200e6 }, timings });
     expect(observations).toEqual([
-      { kind: 'read', bytes: 200e6, ms: 5 },
-      { kind: 'deserialize', bytes: 200e6, ms: 200 }
+      { kind: 'read', bytes: 200e6, ms: 5, ops: 1 },
+      { kind: 'deserialize', bytes: 200e6, ms: 200, ops: 1 }
     ]);
   });
 
@@ -14,5 +36,88 @@ describe('restore observations', () => {
     const timings = { totalMs: 10, fetchMs: 1, rerunMs: 0, loadMs: 3, importMs: 4, verifyMs: 1, attempts: 1 };
     const [, deserialize] = restoreObservations({ bytes: { fetched: 0, loaded: 5e6 }, timings });
     expect(deserialize.ms).toBe(0);
+  });
+
+  test('with the plan carried out: per-group loads, the fixed cost of re-runs and the rest of the restore', () => {
+    const timings = { totalMs: 3000, fetchMs: 30, rerunMs: 140, loadMs: 600, importMs: 400, verifyMs: 90, attempts: 1 };
+    expect(restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings, planned })).toEqual([
+      { kind: 'read', bytes: 300e6, ms: 30, ops: 3 },
+      { kind: 'deserialize', bytes: 300e6, ms: 200, ops: 2 },
+      { kind: 'rerun', bytes: 0, ms: 40, ops: 4 },
+      // Without the kernel's start in the timings, a restore is fetch + re-runs + loads + verify;
+      // first imports are priced with the executions that imported, not as fixed work.
+      { kind: 'restore', bytes: 300e6, ms: 90, ops: 1 }
+    ]);
+    expect(restoreWorkMs({ ...timings, kernelMs: 2000 } as typeof timings)).toBe(1000);
+    // Restores that report the kernel's start report loads net of imports already.
+    const newer = { ...timings, kernelStartMs: 1500, loadMs: 200, adoptMs: 5 };
+    expect(restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings: newer, planned })).toEqual([
+      { kind: 'read', bytes: 300e6, ms: 30, ops: 3 },
+      { kind: 'deserialize', bytes: 300e6, ms: 200, ops: 2 },
+      { kind: 'rerun', bytes: 0, ms: 40, ops: 4 },
+      { kind: 'restore', bytes: 300e6, ms: 3000 - 1500 - 30 - 140 - 200 - 400, ops: 1 }
+    ]);
+    // A restore that fell back mixes two attempts: only its transfers are observed.
+    expect(restoreObservations({ bytes: { fetched: 1, loaded: 1 }, timings: { ...timings, attempts: 2 }, planned })).toHaveLength(2);
+  });
+});
+
+describe('store targets', () => {
+  test('each S3 endpoint and bucket is a target of its own; local folders share one', () => {
+    const env = {};
+    expect(storeTarget('/data/bundle', undefined, env)).toBe('local');
+    expect(storeTarget('s3://bucket/a/b', undefined, env)).toBe('s3://bucket');
+    expect(storeTarget('s3://bucket/a', 'http://minio:9000/', env)).toBe('s3://minio:9000/bucket');
+    expect(storeTarget('s3://other/a', undefined, { AWS_ENDPOINT_URL: 'https://s3.example.org' })).toBe('s3://s3.example.org/other');
+  });
+});
+
+describe('the measurement log file', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'en-measurements-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('a file of the first format (a bare list) is read, and saved in the new one', async () => {
+    const old = [
+      ['write', 'local', 100e6, 1000],
+      ['write', 'local', 100e6, 1000],
+      ['write', 'local', 100e6, 1000],
+      ['deserialize', os.hostname(), 10.4e6, 557]
+    ];
+    await fs.writeFile(path.join(dir, 'measurements.json'), JSON.stringify(old));
+    const log = await MeasurementLog.open(dir);
+    const measured = log.measurements('/some/bundle');
+    expect(measured.throughputs?.write?.bytesPerSec?.[2]).toBeCloseTo(100e6 / 0.998, -5);
+    expect(measured.throughputs?.write?.rateSamples?.[2]).toBe(3);
+    await log.save();
+    const saved = JSON.parse(await fs.readFile(path.join(dir, 'measurements.json'), 'utf8'));
+    expect(saved).toMatchObject({ format: 'elastic-notebook-measurements', version: 2 });
+    expect(saved.observations).toHaveLength(4);
+  });
+
+  test('a damaged file starts an empty log without failing', async () => {
+    await fs.writeFile(path.join(dir, 'measurements.json'), '{"format": "elastic-notebook-measurem');
+    const log = await MeasurementLog.open(dir);
+    expect(log.measurements('/b')).toEqual({ store: 'local' });
+    await fs.writeFile(path.join(dir, 'measurements.json'), JSON.stringify({ version: 2, observations: 'x', plans: [1] }));
+    expect((await MeasurementLog.open(dir)).measurements('/b')).toEqual({ store: 'local' });
+  });
+
+  test('remembers the decisions of recent plans per history, across saves, and forgets the oldest', async () => {
+    const log = await MeasurementLog.open(dir);
+    log.remember('h1', { groups: [{ members: ['b', 'a'], decision: 'copy' } as never, { members: ['c'], decision: 'recompute' } as never] });
+    await log.save();
+    const again = await MeasurementLog.open(dir);
+    expect(again.previous('h1')).toEqual({ '["a","b"]': 'copy', '["c"]': 'recompute' });
+    expect(again.previous('h2')).toBeUndefined();
+    for (let i = 0; i < REMEMBERED_PLANS; i++) {
+      again.remember(`k${i}`, { groups: [] });
+    }
+    expect(again.previous('h1')).toBeUndefined();
+    expect(again.previous(`k${REMEMBERED_PLANS - 1}`)).toEqual({});
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Unit tests of the planner's parts: cost formulas, marks, the throughput meter, and the
+ * Unit tests of the planner's parts: cost formulas, marks, and the
  * explanation's work budget on a graph whose histories overlap quadratically.
  */
 import {
@@ -18,7 +18,6 @@ import {
   rerunMs,
   SINK,
   SOURCE,
-  ThroughputMeter,
   toUnits
 } from '../../src/planner/index';
 
@@ -34,7 +33,9 @@ describe('costModel', () => {
     });
     expect(copyMigrateMs(model, 100e6)).toBe(1000 + 2000 + 3);
     expect(copyRestoreMs(model, 100e6)).toBe(500 + 250 + 3);
-    expect(rerunMs(model, 1000)).toBe(250);
+    // A re-run also pays the fixed cost of one execution request (the default until measured).
+    expect(model.rerunLatencyMs).toBe(3);
+    expect(rerunMs(model, 1000)).toBe(3 + 250);
     expect(model.measured.sort()).toEqual(
       ['deserializeBytesPerSec', 'payloadLatencyMs', 'readBytesPerSec', 'serializeBytesPerSec', 'targetSpeed', 'writeBytesPerSec'].sort()
     );
@@ -68,52 +69,14 @@ describe('marks', () => {
   });
 });
 
-describe('ThroughputMeter', () => {
-  it('estimates bandwidth per target from transfers of 1 MiB and more only', () => {
-    const meter = new ThroughputMeter();
-    expect(meter.estimate('write', 'big-vm')).toBeUndefined();
-    meter.record('write', 'big-vm', 1000, 10); // latency dominated: no estimate from it
-    expect(meter.estimate('write', 'big-vm')).toBeUndefined();
-    meter.record('write', 'big-vm', 100e6, 1000);
-    meter.record('write', 'big-vm', 300e6, 1000);
-    expect(meter.estimate('write', 'big-vm')).toBe(200e6);
-    expect(meter.estimate('write', 'other')).toBeUndefined();
-    meter.record('serialize', 'here', 50e6, 100);
-    expect(meter.measurements('here', 'big-vm', 2)).toEqual({
-      serializeBytesPerSec: 500e6,
-      writeBytesPerSec: 200e6,
-      targetSpeed: 2
-    });
-    expect(() => meter.record('read', 'x', -1, 5)).toThrow('finite bytes >= 0');
-  });
-
-  it('survives a JSON round trip, skipping damaged entries', () => {
-    const meter = new ThroughputMeter();
-    meter.record('write', 's3', 100e6, 1000);
-    meter.record('deserialize', 'host', 20e6, 10);
-    const log = JSON.parse(JSON.stringify([...meter.toJSON(), ['write', 's3', -5, 1], ['bogus', 'x', 1, 1], 'junk']));
-    const again = ThroughputMeter.fromJSON(log);
-    expect(again.toJSON()).toEqual(meter.toJSON());
-    expect(again.estimate('write', 's3')).toBe(100e6);
-    expect(again.estimate('deserialize', 'host')).toBe(2e9);
-    expect(ThroughputMeter.fromJSON({ not: 'a list' }).toJSON()).toEqual([]);
-  });
-
-  it('feeds costModel, which marks those numbers as measured', () => {
-    const meter = new ThroughputMeter();
-    meter.record('read', 't', 10e6, 100);
-    const model = costModel('balanced', meter.measurements('s', 't'));
-    expect(model.readBytesPerSec).toBe(100e6);
-    expect(model.measured).toEqual(['readBytesPerSec']);
-  });
-});
+// ThroughputMeter: see measurements.test.ts.
 
 describe('plan on overlapping histories', () => {
   /** A chain of `n` executions; every execution also produces a kept result needing the chain. */
   function chainWithResults(n: number): IPlannerInput {
     return {
       objective: 'balanced',
-      costModel: costModel('balanced', { payloadLatencyMs: 0 }),
+      costModel: costModel('balanced', { payloadLatencyMs: 0, rerunLatencyMs: 0 }),
       executions: Array.from({ length: n }, (_, i) => ({
         index: i,
         cellIndex: i % 10,

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { IExecutionRecord } from '../../ahg/types';
 import { checkpoint, formatBytes, ICheckpointSummary, summarizeCheckpoint } from '../../migrate/checkpoint';
 import { checkpointObservations, MeasurementLog } from '../../migrate/measurementLog';
-import { MarksError, Objective, OBJECTIVES } from '../../planner/index';
+import { historyKey, MarksError, Objective, OBJECTIVES } from '../../planner/index';
 import { marksFromNotebook } from '../../planner/notebookMarks';
 import { CliError, oneLine } from '../cliError';
 import { waitForGraph } from '../historyGraph';
@@ -66,6 +66,8 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
     progress.step('waiting for the companion to store every record');
     await waitForGraph(server, session.kernelId, run.ran, timeoutMs ?? GRAPH_WAIT_MS, async () => '');
     const { runId, records } = await fetchRecords(server, session.kernelId);
+    // The same code run in the same order keeps its last plan unless the costs really changed.
+    const key = historyKey(options.objective, records.map(r => r.code));
     const outcome = await checkpoint({
       channel: kernelChannel(session),
       records,
@@ -75,13 +77,15 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
       objective: options.objective,
       marks,
       measurements: measured.measurements(store.uri),
+      previous: measured.previous(key),
       notebook: { path: notebook.path, kernelName: notebook.kernelName },
       onStep: message => progress.step(message)
     });
-    return { outcome, runMs };
+    return { outcome, runMs, key };
   });
-  const { outcome, runMs } = result;
+  const { outcome, runMs, key } = result;
   measured.record(store.uri, checkpointObservations(outcome));
+  measured.remember(key, outcome.plan);
   await measured.save();
   const summary = summarizeCheckpoint(outcome);
   const printed: ICheckpointResult = {

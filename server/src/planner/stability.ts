@@ -1,0 +1,126 @@
+/**
+ * Plan stability (hysteresis): a new plan keeps the previous plan's decisions unless the best
+ * decisions under the current estimates are cheaper by more than a margin. Estimates move with
+ * every measurement, and without this a plan of an unchanged history flips between two nearly
+ * equal plans (docs/internals.md, "Cost model").
+ */
+import { createHash } from 'crypto';
+import { copyMigrateMs, fixedMs, groupRestoreMs, rerunMs, weighted } from './costs';
+import { DecisionReason, IDecision } from './cut';
+import type { RequirementWalker } from './requirements';
+import type { IPlannerInput, Objective } from './types';
+
+/** Per group (by `groupKey`), what the previous plan decided. */
+export type PreviousDecisions = Record<string, 'copy' | 'recompute'>;
+
+/** The previous decisions are kept while they cost at most this fraction more than the best ones. */
+export const STABILITY_MARGIN = 0.15;
+
+/** ... or at most this many ms more (weighted), for plans so cheap that a fraction is noise. */
+export const STABILITY_FLOOR_MS = 5;
+
+/** Key of a group: its sorted members. */
+export const groupKey = (members: string[]): string => JSON.stringify([...members].sort());
+
+/** The decisions of a plan, for the next plan of the same history. */
+export function decisionsOf(plan: { groups: Array<{ members: string[]; decision: 'copy' | 'recompute' }> }): PreviousDecisions {
+  const decisions: PreviousDecisions = {};
+  plan.groups.forEach(group => (decisions[groupKey(group.members)] = group.decision));
+  return decisions;
+}
+
+/**
+ * Key of a recorded history for an objective: a plan remembered under it applies to any session
+ * that ran the same code in the same order (the same notebook re-run, or restored).
+ */
+export function historyKey(objective: Objective, codes: Iterable<string>): string {
+  const hash = createHash('sha256').update(objective);
+  for (const code of codes) {
+    hash.update('\u0000').update(code);
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** How a plan related to the previous one. */
+export interface IStability {
+  /** Whether previous decisions were kept although other decisions were estimated cheaper. */
+  kept: boolean;
+  /** Groups whose decision the best plan would have changed. */
+  differing: number;
+  /** Weighted total cost of the previous decisions under the current estimates, ms. */
+  previousCostMs: number;
+  /** Weighted total cost of the best decisions under the current estimates, ms. */
+  bestCostMs: number;
+  /** The largest extra cost that keeps the previous decisions, ms. */
+  allowedMs: number;
+}
+
+/**
+ * The weighted cost of a plan that recomputes the groups flagged in `recompute` (and copies the
+ * others) and re-runs `rerun`, the fixed work of checkpoint and restore included: the plan's
+ * `estimate.objectiveCost`.
+ */
+export function decisionsCost(input: IPlannerInput, recompute: Uint8Array, rerun: Iterable<number>): number {
+  const model = input.costModel;
+  const fixed = fixedMs(model, input.groups.reduce((sum, group) => sum + group.sizeBytes, 0));
+  let cost = weighted(model, fixed.migrateMs, fixed.restoreMs);
+  input.groups.forEach((group, g) => {
+    if (!recompute[g]) {
+      cost += weighted(model, copyMigrateMs(model, group.sizeBytes), groupRestoreMs(model, group));
+    }
+  });
+  for (const e of rerun) {
+    cost += weighted(model, 0, rerunMs(model, input.executions[e].durationMs));
+  }
+  return cost;
+}
+
+/** The extra cost over `bestCostMs` (a plan's total weighted cost) that still keeps previous decisions. */
+export function allowedExtraMs(bestCostMs: number): number {
+  return Math.max(STABILITY_MARGIN * bestCostMs, STABILITY_FLOOR_MS);
+}
+
+/**
+ * The decision to carry out: `best` (the minimum cut), or the previous plan's decisions for the
+ * groups it decided freely (not forced by a mark, an unserializable member or a blocked history)
+ * when they cost at most `allowedExtraMs` more under the current estimates.
+ */
+export function keepPrevious(
+  input: IPlannerInput,
+  walker: RequirementWalker,
+  best: IDecision,
+  previous: PreviousDecisions
+): { decision: IDecision; stability: IStability } {
+  const recompute = Uint8Array.from(best.recompute);
+  let differing = 0;
+  input.groups.forEach((group, g) => {
+    const why = best.reasons[g];
+    const before = previous[groupKey(group.members)];
+    if ((why !== DecisionReason.Local && why !== DecisionReason.Shared) || before === undefined) {
+      return;
+    }
+    const wanted = before === 'recompute' ? 1 : 0;
+    if (recompute[g] !== wanted) {
+      recompute[g] = wanted;
+      differing++;
+    }
+  });
+  const bestCostMs = decisionsCost(input, best.recompute, best.rerun);
+  const allowedMs = allowedExtraMs(bestCostMs);
+  if (differing === 0) {
+    return { decision: best, stability: { kept: false, differing: 0, previousCostMs: bestCostMs, bestCostMs, allowedMs } };
+  }
+  const recomputed: number[] = [];
+  recompute.forEach((r, g) => r && recomputed.push(g));
+  const rerun: number[] = [];
+  walker.walkGroups(recomputed, e => rerun.push(e));
+  rerun.sort((a, b) => a - b);
+  const previousCostMs = decisionsCost(input, recompute, rerun);
+  const kept = previousCostMs - bestCostMs <= allowedMs;
+  const stability = { kept, differing, previousCostMs, bestCostMs, allowedMs };
+  if (!kept) {
+    return { decision: best, stability };
+  }
+  const reasons = best.reasons.map((why, g) => (recompute[g] !== best.recompute[g] ? DecisionReason.Kept : why));
+  return { decision: { ...best, recompute, reasons, rerun }, stability };
+}

@@ -1,0 +1,54 @@
+/**
+ * The plan footnote's text (src/planFootnote.ts): numbers in words with their provenance, never
+ * raw field names, from what the planner really reports.
+ */
+import { describeModel } from '../../src/planner/explain';
+import { costModel, ThroughputMeter } from '../../src/planner/index';
+import { formatRate, pricedWith, storeName } from '../../../src/planFootnote';
+
+const MB = 1e6;
+
+describe('plan footnote', () => {
+  test('a default-only plan says so and names no field', () => {
+    const text = pricedWith(describeModel(costModel('balanced')));
+    expect(text).toMatch(/^Priced with default numbers until checkpoints and restores have been measured: pickling 2 GB\/s \(default\)/);
+    expect(text).toContain('writing to the store 300 MB/s (default)');
+    expect(text).toContain('loading 1 GB/s (default)');
+    expect(text).toContain('re-running cells at their recorded time plus 3 ms each (default)');
+    expect(text).not.toMatch(/BytesPerSec|LatencyMs|[a-z][A-Z]/);
+  });
+
+  test('measured numbers say on how many transfers they rest, per store', () => {
+    const meter = new ThroughputMeter();
+    for (let i = 0; i < 12; i++) {
+      meter.record('write', 'local', 800 * MB, 1000);
+    }
+    meter.record('serialize', 'host', 120 * MB, 100);
+    for (let i = 0; i < 3; i++) {
+      meter.record('checkpoint', 'local', 1000, 45);
+    }
+    const text = pricedWith(describeModel(costModel('balanced', meter.measurements('host', 'local'))));
+    expect(text).toMatch(/^Priced with: pickling 1\.\d+ GB\/s \(1 group weighed with the default\)/);
+    expect(text).toMatch(/writing to the local folder 8\d\d MB\/s \(median of 12 transfers\)/);
+    expect(text).toContain('reading from the local folder 1 GB/s (default)');
+    expect(text).toContain('45 ms of fixed work per checkpoint (median of 3 checkpoints)');
+    expect(text).toContain('of fixed work per restore (default)');
+    expect(text).not.toMatch(/BytesPerSec|LatencyMs/);
+  });
+
+  test('S3 stores are named; a 1-64 MB number far from the large one is shown too; old plans still read', () => {
+    expect(storeName('s3://minio:9000/bucket')).toBe('S3 (minio:9000/bucket)');
+    const meter = new ThroughputMeter();
+    for (let i = 0; i < 4; i++) {
+      meter.record('read', 's3://minio:9000/bucket', 10 * MB, 100); // 100 MB/s
+      meter.record('read', 's3://minio:9000/bucket', 100 * MB, 250); // 400 MB/s
+    }
+    const text = pricedWith(describeModel(costModel('balanced', meter.measurements('host', 's3://minio:9000/bucket'))));
+    expect(text).toMatch(/reading from S3 \(minio:9000\/bucket\) 40\d MB\/s \(median of 4 transfers\), 10\d MB\/s for groups under 64 MB \(median of 4 transfers\)/);
+    // A plan from before per-class numbers: flat fields and the measured list.
+    const old = pricedWith({ measured: ['writeBytesPerSec'], writeBytesPerSec: 5e8, serializeBytesPerSec: 2e9 });
+    expect(old).toBe('Priced with: pickling 2 GB/s (default), writing to the store 500 MB/s (measured).');
+    expect(formatRate(1.234e9)).toBe('1.23 GB/s');
+    expect(formatRate(812e6)).toBe('812 MB/s');
+  });
+});
