@@ -44,6 +44,22 @@ def reduce_view(array: Any, ndarray: type) -> Any:
 INBAND_BYTES = 64 << 10
 
 
+def reduce_dtype(dtype: Any) -> Any:
+    """A reduce tuple naming one of numpy's builtin dtypes, or None for any other dtype.
+
+    Builtin dtypes are singletons (``np.dtype("float64") is np.dtype("float64")``) and library code
+    relies on it: ``np.asarray(a, dtype=np.float64)`` returns ``a`` itself only for that instance,
+    a view otherwise (scikit-learn's ``KDTree`` then keeps a view, not the array its estimator
+    holds). numpy's own pickling rebuilds an equal new instance, which every array computed from a
+    restored one inherits; by name, loading gives the singleton back.
+    """
+    import numpy as np
+
+    if dtype.metadata is not None or dtype.isbuiltin != 1:
+        return None
+    return np.dtype, (dtype.str,)
+
+
 def reduce_array(array: Any, layouts: dict[int, list]) -> Any:
     """A reduce tuple sending a contiguous array's memory out of band, or None (object arrays,
     non-contiguous ones: numpy's own pickling copies them).

@@ -19,7 +19,6 @@ Rules on top of pickle protocol 5 (out-of-band buffers, so array memory is never
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import importlib
 import io
 import linecache
@@ -32,7 +31,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .arrays import PandasArrays, reduce_array, reduce_view
+from .arrays import PandasArrays, reduce_array, reduce_dtype, reduce_view
+from .libglobals import LibraryGlobals, reference_state
 
 # Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
 LIBRARIES: tuple[str, ...] = ("cloudpickle", "dill")
@@ -164,11 +164,12 @@ class _Rules:
         self._base_override: Callable[[Any], Any] | None = getattr(super(), "reducer_override", None)
         np = sys.modules.get("numpy")
         self._ndarray = np.ndarray if np is not None else None
+        self._dtype = np.dtype if np is not None else None
         self._refused = _refused_types()
         self._pandas = PandasArrays(self._ndarray)
         self.layouts: dict[int, list] = {}  # buffer id -> [dtype, shape, order] (see reduce_array)
-        self._rules: dict[type, str] = {}  # per library type: _STATE, _SINGLETONS or ""
-        self._globals: dict[str, dict[int, str]] = {}  # module -> {id of a module-level object: name}
+        self._rules: dict[type, str] = {}  # per library type: _STATE or ""
+        self._library = LibraryGlobals()  # module-level objects of libraries (see libglobals.py)
 
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
@@ -187,6 +188,10 @@ class _Rules:
                 reduced = reduce_view(obj, t)
             if reduced is None and not isinstance(obj.base, t):
                 reduced = reduce_array(obj, self.layouts)
+            if reduced is not None:
+                return reduced
+        elif self._dtype is not None and isinstance(obj, self._dtype):
+            reduced = reduce_dtype(obj)
             if reduced is not None:
                 return reduced
         elif t.__module__.startswith("pandas"):
@@ -209,20 +214,11 @@ class _Rules:
                 rule = self._rules[t] = _type_rule(t)
             if rule is _STATE:
                 return _with_own_state(obj)
-            if rule is _SINGLETONS:
-                name = self._module_globals(t.__module__).get(id(obj))
-                if name is not None and _stateless(obj):
-                    return getattr, (sys.modules[t.__module__], name)
+            found = self._library.name_of(obj)
+            if found is not None:
+                # The restored kernel's own object, with the state a copy would have got.
+                return (getattr, found, *reference_state(obj))
         return self._base_override(obj) if self._base_override is not None else NotImplemented
-
-    def _module_globals(self, module: str) -> dict[int, str]:
-        found = self._globals.get(module)
-        if found is None:
-            found = self._globals[module] = {}
-            for name, value in list(vars(sys.modules[module]).items()):
-                if type(value).__module__ == module:
-                    found.setdefault(id(value), name)
-        return found
 
     def _function(self, f: types.FunctionType) -> Any:
         if not self.by_value:
@@ -293,21 +289,13 @@ def _noop_setstate_with_doc(self: Any, state: Any) -> None:
 _NOOP_CODES = frozenset(f.__code__.co_code for f in (_noop_setstate, _noop_setstate_with_doc))
 
 
-_STATE, _SINGLETONS = "state", "singletons"
+_STATE = "state"
 
 
 def _type_rule(cls: type) -> str:
-    """How objects of a library class ``cls`` are pickled beyond pickle's own rules:
-
-    * ``_STATE``: its ``__setstate__`` ignores the state (see :func:`_ignores_state`);
-    * ``_SINGLETONS``: the class has no pickling of its own and instances of it are module-level
-      objects of its module (``dataclasses.MISSING``, which the fields of a dataclass copied by
-      value hold): those of them without state of their own (sentinels) are pickled by
-      reference, since a copy is not the singleton library code tests for with ``is`` (a
-      dataclass deriving from a restored one would take the copy for a default value). Module
-      objects with state (``matplotlib.rcParams``) keep being copied: by reference, the restored
-      kernel would get its own, different content;
-    * ``""``: nothing more."""
+    """How objects of a library class ``cls`` are pickled beyond pickle's own rules: ``_STATE``
+    when its ``__setstate__`` ignores the state (see :func:`_ignores_state`), else ``""``.
+    (Module-level objects of a library go by reference whatever their class: libglobals.py.)"""
     module = getattr(cls, "__module__", None)
     if not isinstance(module, str) or module in ("builtins", "__main__") or module not in sys.modules:
         return ""
@@ -315,19 +303,7 @@ def _type_rule(cls: type) -> str:
         return ""
     if _ignores_state(cls):
         return _STATE
-    own = (cls.__reduce_ex__, cls.__reduce__, cls.__getstate__) == (object.__reduce_ex__, object.__reduce__, object.__getstate__)
-    if own and cls not in copyreg.dispatch_table and any(type(v) is cls for v in list(vars(sys.modules[module]).values())):
-        return _SINGLETONS
     return ""
-
-
-def _stateless(obj: Any) -> bool:
-    """True when pickle would keep nothing of ``obj`` but its class (a sentinel)."""
-    try:
-        rv = obj.__reduce_ex__(5)
-    except Exception:  # noqa: BLE001 - pickle will report it, with its own message
-        return False
-    return isinstance(rv, tuple) and all(part is None for part in rv[2:5])
 
 
 def _ignores_state(cls: type) -> bool:

@@ -63,6 +63,8 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import Any, Callable, Iterable
 
+from .libglobals import LibraryGlobals, reference_state
+
 try:  # optional, much faster for large buffers
     import xxhash as _xxhash  # type: ignore[import-not-found]
 
@@ -178,6 +180,8 @@ class _Walker:
         self.immutable_types = _PANDAS.immutable + ((np.dtype,) if np is not None else ())
         # Objects hashed as values, whose identity is no part of the digest (see _value).
         self.value_types = _PANDAS.dtypes + ((np.dtype,) if np is not None else ())
+        # Module-level objects of libraries: by name and state, as they are pickled (canonical only).
+        self.library = LibraryGlobals() if canonical else None
 
     # -- entry ---------------------------------------------------------------------------------
     def walk(self, obj: Any, real: bool = True) -> None:
@@ -679,6 +683,10 @@ class _Walker:
             why = _PROCESS_LOCAL_MODULES.get(module.partition(".")[0]) if isinstance(module, str) else None
             if why is not None:
                 raise _ProcessLocal(f"holds a {module}.{type(obj).__qualname__}: {why}")
+            found = self.library.name_of(obj) if self.library is not None else None
+            if found is not None:
+                self._library_global(obj, found)
+                return
         if not self.unlinked and self.immutable_types and isinstance(obj, self.immutable_types):
             # pandas shares immutable Index and dtype objects between every frame derived from
             # another; that sharing is not observable, so it must not link variables. Content
@@ -690,6 +698,20 @@ class _Walker:
                 self.unlinked -= 1
             return
         self._reduce_walk(obj, real)
+
+    def _library_global(self, obj: Any, found: tuple[types.ModuleType, str]) -> None:
+        """A library's module-level object: its name and the state pickling sets on the target's
+        own one (libglobals.py), not its construction arguments."""
+        self._mutable(obj, True)
+        self.parts.append(f"global:{found[0].__name__}.{found[1]}")
+        for part in reference_state(obj)[:3]:
+            if part is None:
+                self.parts.append("-")
+                continue
+            if not isinstance(part, (tuple, list, dict)):
+                part = list(part)  # listitems, dictitems: iterators
+            self.keepalive.append(part)
+            self._walk_reduced(part, frozenset())
 
     def _reduce_walk(self, obj: Any, real: bool) -> None:
         """What ``__reduce_ex__`` says of ``obj`` (what pickle would keep)."""

@@ -5,7 +5,9 @@ imported, the state of numpy's global generator (``np.random.rand`` and friends)
 execution's seq. A state equal to the previous one is not stored again, so memory grows only when
 cells consume randomness (about 2.5 KB per generator per such cell). Capturing costs a few tens
 of microseconds. At restore, ``prepare(i)`` puts both generators back where they were before
-execution ``i``, so an unseeded cell re-run gives the same numbers.
+execution ``i``, so an unseeded cell re-run gives the same numbers. A checkpoint also keeps the
+states the generators had when it was taken (``final``), which the end of a restore sets, so the
+restored session's next draw is the one the checkpointed session would have made.
 """
 
 from __future__ import annotations
@@ -33,9 +35,23 @@ class RandomStates:
     execution ``i`` (numpy seeds itself from the OS at that moment, inside the cell).
     """
 
-    def __init__(self, entries: list[Entry] | None = None, imports: dict[int, Any] | None = None) -> None:
+    def __init__(
+        self, entries: list[Entry] | None = None, imports: dict[int, Any] | None = None, final: tuple[Any, Any] | None = None
+    ) -> None:
         self.entries: list[Entry] = list(entries or [])
         self.imports: dict[int, Any] = dict(imports or {})
+        #: (python state, numpy state) when the checkpoint was taken; None in either: not kept.
+        self.final = final
+
+    def apply_final(self) -> dict[str, bool]:
+        """Set the generators to their states when the checkpoint was taken (those it kept)."""
+        py, np_state = self.final if self.final is not None else (None, None)
+        if py is not None:
+            version, words, gauss = py
+            random.setstate((version, tuple(array("I", words)), gauss))
+        if np_state is not None:
+            set_numpy_state(np_state)
+        return {"python": py is not None, "numpy": np_state is not None}
 
     def state_before(self, execution: int) -> Entry | None:
         seqs = [e[0] for e in self.entries]
@@ -118,12 +134,13 @@ class RandomHistory(RandomStates):
         re-run: see entropy.py). Each one left out saves about 2.5 KB per bundle.
         """
         entries, imports = self.entries, self.imports
-        if _never_changed([e[1] for e in entries], _python_state()):
-            entries = [(seq, None, np_state) for seq, _, np_state in entries]
-        if _never_changed([e[2] for e in entries] + list(imports.values()), _numpy_state(import_now=False)):
-            entries, imports = [(seq, py, None) for seq, py, _ in entries], {}
+        py_now, np_now = _python_state(), _numpy_state(import_now=False)
+        if _never_changed([e[1] for e in entries], py_now):
+            entries, py_now = [(seq, None, np_state) for seq, _, np_state in entries], None
+        if _never_changed([e[2] for e in entries] + list(imports.values()), np_now):
+            entries, imports, np_now = [(seq, py, None) for seq, py, _ in entries], {}, None
         entries = [e for e in entries if e[1] is not None or e[2] is not None]
-        stream = pickle.dumps({"random": entries, "imports": imports}, protocol=5)
+        stream = pickle.dumps({"random": entries, "imports": imports, "final": (py_now, np_now)}, protocol=5)
         return write_payload(path, {"serializer": "pickle", "members": ["random"], "kind": _KIND}, stream, [])
 
 
@@ -144,7 +161,10 @@ def load_states(path: str, checksum: str | None) -> RandomStates:
         raise PayloadError(f"{path} holds malformed random states")
     if not isinstance(imports, dict) or any(not isinstance(k, int) for k in imports):
         raise PayloadError(f"{path} holds malformed random states")
-    return RandomStates(sorted(entries, key=lambda e: e[0]), imports)
+    final = saved.get("final")  # absent in bundles from before it was kept
+    if final is not None and (not isinstance(final, tuple) or len(final) != 2):
+        raise PayloadError(f"{path} holds malformed random states")
+    return RandomStates(sorted(entries, key=lambda e: e[0]), imports, final)
 
 
 def _python_state() -> tuple:

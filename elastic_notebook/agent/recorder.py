@@ -15,6 +15,7 @@ Cost control (the overhead budget is a few ms per trivial cell and ~1% on real c
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,6 +25,10 @@ from .fingerprint import Fingerprint, fingerprint
 from .groups import LinkIndex
 from .intercept import body_of, is_intercepted
 from .names import user_names
+
+
+#: Packages of the kernel itself: what they load lazily while a cell runs is not the cell's import.
+_KERNEL_PACKAGES = frozenset({"IPython", "ipykernel", "jupyter_client", "traitlets", "zmq", "tornado", "comm", __name__.partition(".")[0]})
 
 
 @dataclass
@@ -39,6 +44,7 @@ class _Pending:
     names: CellNames | None
     candidates: set[str]
     before_prints: dict[str, Fingerprint | None]
+    modules_before: int = 0
     agent_seconds: float = 0.0
 
 
@@ -52,6 +58,8 @@ class Recorder:
     links: LinkIndex = field(default_factory=LinkIndex)
     seq: int = 0
     _pending: _Pending | None = None
+    #: Names in ``sys.modules`` as of the last count (refreshed only when its size changed).
+    _modules_seen: set[str] = field(default_factory=set)
 
     # -- hooks ---------------------------------------------------------------------------------
     def before(self, raw_cell: str, header: dict[str, Any], spent: float = 0.0, transformed: str | None = None) -> None:
@@ -81,6 +89,8 @@ class Recorder:
             touched |= indirect_globals(touched, ns) & before_ids.keys()
             candidates = self.links.linked_with(touched) & before_ids.keys()
         before_prints = {name: self._cached_print(name, ns[name]) for name in candidates}
+        if len(sys.modules) != len(self._modules_seen):
+            self._modules_seen = set(sys.modules)
         self._pending = _Pending(
             raw_cell=raw_cell,
             code=code,
@@ -91,6 +101,7 @@ class Recorder:
             names=names,
             candidates=candidates,
             before_prints=before_prints,
+            modules_before=len(sys.modules),
             agent_seconds=time.perf_counter() - t0,
         )
 
@@ -101,6 +112,7 @@ class Recorder:
             return None
         duration = time.perf_counter() - pending.started
         t0 = time.perf_counter()
+        modules_loaded = self._count_loaded_modules(pending.modules_before)
         shell = self.shell
         ns = shell.user_ns
         after_names = user_names(ns, shell.user_ns_hidden)
@@ -152,6 +164,10 @@ class Recorder:
         modified = sorted(name for name in writes if name in before and before[name] == id(ns[name]))
         if modified:
             record["modified"] = modified  # changed in place: the old version is an input too
+        if modules_loaded > 0:
+            # Only a cell that loaded modules pays for imports: the planner prices a copied
+            # module's re-import by it (``import time`` of a loaded module costs nothing).
+            record["modulesLoaded"] = modules_loaded
         if names is not None and names.fresh_entropy:
             record["nondeterministic"] = True  # its results cannot be recomputed, only copied
         record["agentMs"] = (pending.agent_seconds + time.perf_counter() - t0) * 1000.0
@@ -169,6 +185,15 @@ class Recorder:
         self._forget_missing({name: id(ns[name]) for name in user_names(ns, self.shell.user_ns_hidden)})
 
     # -- helpers -------------------------------------------------------------------------------
+    def _count_loaded_modules(self, count_before: int) -> int:
+        """Modules the cell's code loaded: new in ``sys.modules`` and not the kernel's own (IPython
+        loads some lazily on the first cells). O(1) unless the number of modules changed."""
+        if len(sys.modules) == count_before:
+            return 0
+        new = [name for name in list(sys.modules) if name not in self._modules_seen]
+        self._modules_seen = set(sys.modules)
+        return sum(1 for name in new if name.partition(".")[0] not in _KERNEL_PACKAGES)
+
     def _cached_print(self, name: str, value: Any) -> Fingerprint:
         cached = self.prints.get(name)
         if cached is not None and cached[0] == id(value):

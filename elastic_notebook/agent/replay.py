@@ -97,6 +97,11 @@ def run_steps(agent: Any, args: dict) -> dict:
     finish = args.get("finish")
     if finish:
         t0 = time.perf_counter()
+        if random_file is not None:
+            try:
+                _restore.finish_random(random_file, random_checksum)
+            except (_restore.RestoreError, PayloadError, OSError) as err:
+                raise _restore.RestoreError(f"could not restore the random state of the checkpoint: {err}") from None
         result["verification"] = _restore.verify(namespace, shell.user_ns_hidden, finish["fingerprints"])
         result["verifyMs"] = elapsed_ms(t0)
         adopt = finish.get("adopt")

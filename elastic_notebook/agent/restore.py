@@ -49,6 +49,14 @@ def prepare(own: RandomHistory, execution: int, random_file: str | None, checksu
     return {"ok": True, "error": None, "applied": True, **applied}
 
 
+def finish_random(random_file: str, checksum: str | None) -> dict:
+    """Set the random generators to their states when the checkpoint was taken (after every
+    re-run, which set them to earlier ones), as far as the bundle kept them."""
+    states = _bundle_states.get(random_file) or load_states(random_file, checksum)
+    _bundle_states[random_file] = states
+    return {"ok": True, "error": None, **states.apply_final()}
+
+
 # -- load --------------------------------------------------------------------------------------
 def load(namespace: dict, directory: str, groups: list[dict]) -> dict:
     """Load each group; its members are bound only when the whole group loaded."""

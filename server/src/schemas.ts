@@ -35,7 +35,8 @@ export const executionRecordSchema = z
     needsFullCheck: z.array(variableName).optional(),
     agentMs: z.number().nonnegative().optional(),
     modified: z.array(variableName).optional(),
-    nondeterministic: z.boolean().optional()
+    nondeterministic: z.boolean().optional(),
+    modulesLoaded: z.number().int().nonnegative().optional()
   })
   .passthrough()
   .superRefine((record, ctx) => {

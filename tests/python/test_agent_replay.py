@@ -123,6 +123,32 @@ def test_a_whole_restore_is_one_call(tmp_path: Path) -> None:
         assert fresh.run("more = total + 1").record["seq"] == 3
 
 
+def test_the_generators_end_where_the_checkpointed_session_left_them(tmp_path: Path) -> None:
+    """Re-runs set the generators to earlier states; the end of the restore sets the ones the
+    checkpoint was taken with, so the restored session draws what the original would have next
+    (a copied estimator holding numpy's global generator fingerprints the same, too)."""
+    cells = [
+        "import random\nimport numpy as np\nfirst = [random.random(), np.random.rand()]",
+        "later = [random.random(), np.random.rand()]  # copied: not re-run",
+    ]
+    with running_kernel("final-source", tmp_path) as source:
+        for code in cells:
+            source.run(code)
+        written = checkpoint(source, tmp_path, [["first"], ["later"], ["np", "random"]], variables=["first", "later", "np", "random"])
+        records = source.records()[-2:]
+        (tmp_path / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        expected = value(source, "[random.random(), np.random.rand()]")
+    with running_kernel("final-target", tmp_path) as fresh:
+        steps = [_rerun_step(0, records[0]["code"]), _load_step(written, [["first"], ["later"], ["np", "random"]], [1])]
+        answer = agent_call(fresh, "restore", {
+            "steps": steps, "dir": str(tmp_path), "random": _random(tmp_path, written), "budgetMs": None,
+            "finish": {"fingerprints": written["fingerprints"],
+                       "adopt": {"dir": str(tmp_path), "history": "history.jsonl", "random": written["random"]["file"]}},
+        })
+        assert answer["ok"] and answer["verification"]["ok"], answer["verification"]
+        assert value(fresh, "[random.random(), np.random.rand()]") == expected
+
+
 def test_a_failed_load_stops_the_sequence(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
     written, groups, records = _session(nb, tmp_path)
     damaged = tmp_path / written["groups"][1]["file"]

@@ -239,3 +239,11 @@ def test_variables_describe_written_values(nb: KernelSession) -> None:
     assert variables["words"]["type"] == "builtins.list"
     assert variables["np"]["type"] == "builtins.module"
     assert set(variables) == {"np", "big", "words"}
+
+
+def test_the_record_counts_modules_a_cell_loaded(nb) -> None:
+    """The planner prices re-importing a copied module by the cell that loaded modules."""
+    loaded = nb.run("import xml.dom.minidom as minidom").record
+    assert loaded["modulesLoaded"] >= 2, loaded
+    assert "modulesLoaded" not in nb.run("import xml.dom.minidom as again").record
+    assert "modulesLoaded" not in nb.run("import time\nx = time.time()").record

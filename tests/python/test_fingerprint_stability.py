@@ -187,6 +187,12 @@ y = X @ np.array([1.0, -2.0, 0.5])
 a_fitted_pipeline = make_pipeline(SimpleImputer(), StandardScaler(), LinearRegression()).fit(X, y)
 iris = load_iris()
 iris_frame = load_iris(as_frame=True)
+# module-level objects of libraries (by reference, with their state): numpy's global generator
+# (seeded from the OS at first use: its construction differs between processes) at one state
+import scipy.stats
+from statsmodels.genmod.families import varfuncs
+np.random.set_state(np.random.RandomState(11).get_state())  # its OS-made seed sequence is kept
+library_globals = {"rng": np.random.mtrand._rand, "t": scipy.stats.t, "variance": varfuncs.mu_squared, "missing": dataclasses.MISSING}
 # matplotlib: never compared, wherever the artists sit
 fig, ax = plt.subplots()
 ax.plot([1, 2, 3], [4, 5, 6])

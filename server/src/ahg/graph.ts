@@ -70,6 +70,7 @@ export class HistoryGraph {
       deletes: [...record.deletes],
       needsFullCheck: [...(record.needsFullCheck ?? [])],
       nondeterministic: record.nondeterministic === true,
+      modulesLoaded: record.modulesLoaded ?? 0,
       inputs,
       outputs,
       agentMs: record.agentMs ?? null

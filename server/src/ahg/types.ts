@@ -39,6 +39,8 @@ export interface IExecutionRecord {
   modified?: string[];
   /** The cell drew fresh entropy from the OS (an unseeded generator of its own): never re-run it. */
   nondeterministic?: boolean;
+  /** How many modules the cell loaded into `sys.modules` (absent: none). */
+  modulesLoaded?: number;
   [key: string]: unknown;
 }
 
@@ -59,6 +61,8 @@ export interface ICellExecution {
   needsFullCheck: string[];
   /** Its results depend on fresh OS entropy: a re-run would not reproduce them. */
   nondeterministic: boolean;
+  /** How many modules the cell loaded into `sys.modules`: only such a cell paid for imports. */
+  modulesLoaded: number;
   /** Snapshot ids this execution read (VS -> CE edges). */
   inputs: number[];
   /** Snapshot ids this execution produced (CE -> VS edges). */

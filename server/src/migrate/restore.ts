@@ -349,6 +349,34 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           current = replan();
           continue;
         }
+        // A payload that loads but does not match the checkpoint (a library whose unpickling
+        // changes state: statsmodels' NegativeBinomial resets `_transparams`) is recomputed
+        // instead in a fresh kernel when the history allows it; otherwise it is reported.
+        const mismatched = mismatchedCopies(run.verification, copied);
+        if (mismatched.length > 0) {
+          mismatched.forEach(m => unusable.add(m.manifestIndex));
+          let retry: IFeasiblePlan | null = null;
+          try {
+            retry = replan();
+          } catch (err) {
+            if (!(err instanceof MigrationError)) {
+              throw err;
+            }
+            mismatched.forEach(m => unusable.delete(m.manifestIndex));
+          }
+          if (retry) {
+            for (const m of mismatched) {
+              fallback.push({
+                members: m.members,
+                reason: `its payload loaded but ${m.differ.join(', ')} did not match the checkpoint (the library's pickling does not keep it whole)`
+              });
+            }
+            await kernel.close().catch(() => undefined);
+            step(`recomputing what did not load as checkpointed: ${mismatched.map(m => m.members.join(', ')).join('; ')}`);
+            current = retry;
+            continue;
+          }
+        }
         const replayProblems: IReplayProblem[] = [];
         for (const { execution, error } of run.reruns) {
           const record = records[execution];
@@ -391,4 +419,20 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
   } finally {
     await Promise.all(fetches.map(f => f.cleanup()));
   }
+}
+
+/** The copied groups with a member the verification found different from the checkpoint. */
+function mismatchedCopies(
+  verification: IVerification | null,
+  copied: Map<number, { entry: IBundleManifest['groups'][number]; manifestIndex: number }>
+): Array<{ members: string[]; differ: string[]; manifestIndex: number }> {
+  const differ = new Set(verification?.differ ?? []);
+  const found: Array<{ members: string[]; differ: string[]; manifestIndex: number }> = [];
+  for (const { entry, manifestIndex } of copied.values()) {
+    const names = entry.members.filter(m => differ.has(m));
+    if (names.length > 0) {
+      found.push({ members: entry.members, differ: names, manifestIndex });
+    }
+  }
+  return found;
 }

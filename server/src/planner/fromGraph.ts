@@ -64,7 +64,9 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
   });
 
   // A copied module is imported again at restore: that costs what the execution importing it took,
-  // counted once per execution (several names usually come from one import cell).
+  // counted once per execution (several names usually come from one import cell), and only when
+  // that execution loaded modules (`import time` of a module already loaded costs nothing, while
+  // the rest of its cell may have slept for seconds).
   const importsPriced = new Set<number>();
   const groups: IPlannerGroup[] = activeGroups(graph).map(snapshots => {
     const members = snapshots.map(s => s.name).sort();
@@ -80,7 +82,8 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
     for (const s of snapshots) {
       if (s.info?.type === 'builtins.module' && s.producedBy !== null && !importsPriced.has(s.producedBy)) {
         importsPriced.add(s.producedBy);
-        importMs += graph.executions[s.producedBy].durationMs;
+        const importer = graph.executions[s.producedBy];
+        importMs += importer.modulesLoaded > 0 ? importer.durationMs : 0;
       }
     }
     return {

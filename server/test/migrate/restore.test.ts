@@ -22,11 +22,12 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** A bundle of two cells: `model` (slow to make: copied) and `label` (cheap: re-run). */
-async function bundle(): Promise<string> {
+async function bundle(modelReplayable = true): Promise<string> {
   const uri = path.join(dir, 'bundle');
   const source = new FakeKernel('source');
   const cells: IExecutionRecord[] = [
     record(0, { code: 'model = [1, 2, 3]\n', durationMs: 60_000, writes: ['model'], groups: [['model']],
+      ...(modelReplayable ? {} : { nondeterministic: true }),
       variables: { model: { type: 'list', size: 100, serializable: true } } } as Partial<IExecutionRecord>),
     record(1, { code: 'label = "trained"\n', durationMs: 1, writes: ['label'], groups: [['label'], ['model']],
       variables: { label: { type: 'str', size: 50, serializable: true } } } as Partial<IExecutionRecord>)
@@ -45,12 +46,13 @@ async function bundle(): Promise<string> {
 }
 
 /** A kernel opener over a fresh fake kernel (ready after `startMs`), counting what it is asked. */
-function opener(startMs = 0) {
+function opener(startMs = 0, configure: (kernel: FakeKernel, index: number) => void = () => undefined) {
   const opened: FakeKernel[] = [];
   const closed: FakeKernel[] = [];
   const openKernel = async (): Promise<IRestoreKernel> => {
     await new Promise(resolve => setTimeout(resolve, startMs));
     const kernel = new FakeKernel(`k${opened.length}`);
+    configure(kernel, opened.length);
     opened.push(kernel);
     return { ...kernel.channel(), startMs: 700, bootstrapMs: 40, close: async () => void closed.push(kernel) };
   };
@@ -109,6 +111,35 @@ describe('restore', () => {
     expect(opened[0].calls).toEqual(['restore']);
     expect(opened[0].restoreArgs[0].imports).toEqual({ codes: ['label = "trained"\n'], available: [] });
     expect(outcome.timings.roundTrips).toBe(1);
+  });
+
+  test('a payload that loads but does not match the checkpoint is recomputed instead, in a fresh kernel', async () => {
+    const uri = await bundle();
+    // The first kernel's unpickling changes the model (statsmodels resets a flag on load).
+    const { opened, closed, openKernel } = opener(0, (kernel, index) => index === 0 && kernel.lossyLoads.set('model', [1, 2]));
+    const steps: string[] = [];
+    const outcome = await restore({ store: openStore(uri, { cwd: dir }), openKernel, onStep: m => steps.push(m) });
+    expect(opened).toHaveLength(2);
+    expect(closed).toEqual([opened[0]]);
+    expect(outcome.verification.ok).toBe(true);
+    expect(outcome.loaded).toEqual([]);
+    expect(outcome.rerun).toEqual([0, 1]);
+    expect(opened[1].namespace.get('model')).toEqual([1, 2, 3]);
+    expect(outcome.fallback).toEqual([{ members: ['model'], reason: expect.stringMatching(/loaded but model did not match the checkpoint/) }]);
+    expect(outcome.timings.attempts).toBe(2);
+    expect(steps).toContain('recomputing what did not load as checkpointed: model');
+  });
+
+  test('one that cannot be recomputed is reported as it loaded', async () => {
+    const uri = await bundle(false);
+    const { opened, closed, openKernel } = opener(0, kernel => kernel.lossyLoads.set('model', [1, 2]));
+    const outcome = await restore({ store: openStore(uri, { cwd: dir }), openKernel });
+    expect(opened).toHaveLength(1);
+    expect(closed).toEqual([]);
+    expect(outcome.verification).toMatchObject({ ok: false, differ: ['model'] });
+    expect(outcome.loaded).toEqual(['model']);
+    expect(outcome.fallback).toEqual([]);
+    expect(outcome.timings.attempts).toBe(1);
   });
 
   test('a damaged history fails the restore before any kernel is asked for', async () => {
