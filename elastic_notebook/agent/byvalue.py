@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 
 from .arrays import PandasArrays, reduce_array, reduce_dtype, reduce_view
 from .libglobals import LibraryGlobals, reference_state
+from .mplstate import callback_registry_type, reduce_registry
 
 # Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
 LIBRARIES: tuple[str, ...] = ("cloudpickle", "dill")
@@ -170,6 +171,7 @@ class _Rules:
         self.layouts: dict[int, list] = {}  # buffer id -> [dtype, shape, order] (see reduce_array)
         self._rules: dict[type, str] = {}  # per library type: _STATE or ""
         self._library = LibraryGlobals()  # module-level objects of libraries (see libglobals.py)
+        self._callback_registry = callback_registry_type()  # matplotlib's (see mplstate.py)
 
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
@@ -203,6 +205,10 @@ class _Rules:
         elif isinstance(obj, type) and getattr(obj, "__module__", None) == "__main__":
             reduced = self._class(obj)
             if reduced is not None:
+                return reduced
+        elif t is self._callback_registry:
+            reduced = reduce_registry(obj)
+            if reduced is not NotImplemented:
                 return reduced
         elif t in self._refused:
             raise _Refused(f"cannot pickle {t.__qualname__!r} object (it is bound to this process)")

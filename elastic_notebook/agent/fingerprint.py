@@ -40,6 +40,12 @@ name, ``attrs`` and flags, instead of the generic ``__reduce_ex__`` walk (which 
 caches that reads fill). Anything unexpected in that structure falls back to the generic walk.
 Nothing is ever copied whole or modified.
 
+matplotlib artists (per-cell fingerprints): every artist reaches its whole figure, so each one is
+hashed as its position in its figure's walk and that walk's digest, and the figure is walked once
+for all the variables fingerprinted at one moment (``figures``); a change anywhere in a figure
+changes every artist in it, as a full walk would. Callback registries are read as their
+``__getstate__`` describes them without advancing their id counter.
+
 A *canonical* fingerprint (``canonical=True``: the checkpoint-time one, compared by the restore's
 verification in another process) must not depend on the process either: set members are walked
 in the order of their own content digests (iteration order follows hashes of strs and addresses),
@@ -64,6 +70,7 @@ from itertools import compress
 from typing import Any, Callable, Iterable
 
 from .libglobals import LibraryGlobals, reference_state
+from .mplstate import callback_registry_type, registry_state
 
 try:  # optional, much faster for large buffers
     import xxhash as _xxhash  # type: ignore[import-not-found]
@@ -138,6 +145,24 @@ class Fingerprint:
         )
 
 
+@dataclass(frozen=True)
+class _Figure:
+    """One matplotlib figure walked whole (see ``_Walker._artist``): its digest, and per object
+    reached from it, its position in that walk."""
+
+    digest: str
+    positions: dict[int, int]
+    ids: frozenset[int]
+    observable: bool
+    partial: bool
+    nbytes: int
+
+
+#: Figures already walked, by id, shared by the fingerprints of one moment (one cell's record):
+#: nothing changes between them.
+Figures = dict[int, _Figure]
+
+
 class _Unobservable(Exception):
     pass
 
@@ -154,7 +179,7 @@ _PROCESS_LOCAL_MODULES = {"matplotlib": "artists keep process-local caches (rend
 
 
 class _Walker:
-    def __init__(self, namespace: dict, budget_bytes: int, canonical: bool = False) -> None:
+    def __init__(self, namespace: dict, budget_bytes: int, canonical: bool = False, figures: Figures | None = None) -> None:
         self.namespace = namespace
         self.budget = budget_bytes
         self.canonical = canonical  # the digest must not depend on the process (see fingerprint)
@@ -182,6 +207,11 @@ class _Walker:
         self.value_types = _PANDAS.dtypes + ((np.dtype,) if np is not None else ())
         # Module-level objects of libraries: by name and state, as they are pickled (canonical only).
         self.library = LibraryGlobals() if canonical else None
+        # matplotlib artists: through their figure, walked once (per-cell fingerprints only).
+        artist = sys.modules.get("matplotlib.artist")
+        self.artist_type = getattr(artist, "Artist", None) if not canonical else None
+        self.figures: Figures = figures if figures is not None else {}
+        self.callback_registry = callback_registry_type()
 
     # -- entry ---------------------------------------------------------------------------------
     def walk(self, obj: Any, real: bool = True) -> None:
@@ -687,6 +717,10 @@ class _Walker:
             if found is not None:
                 self._library_global(obj, found)
                 return
+        elif self.artist_type is not None and isinstance(obj, self.artist_type) and self._artist(obj, real):
+            return
+        if type(obj) is self.callback_registry and self._callbacks(obj, real):
+            return
         if not self.unlinked and self.immutable_types and isinstance(obj, self.immutable_types):
             # pandas shares immutable Index and dtype objects between every frame derived from
             # another; that sharing is not observable, so it must not link variables. Content
@@ -698,6 +732,61 @@ class _Walker:
                 self.unlinked -= 1
             return
         self._reduce_walk(obj, real)
+
+    def _artist(self, obj: Any, real: bool) -> bool:
+        """A matplotlib artist, as its position in its figure and the figure's digest; False when
+        it has no figure or the figure does not reach it (then it is walked as usual).
+
+        Every artist reaches its whole figure (``artist.figure``, ``axes.figure``), so walking
+        each variable that holds one (the figure, its axes, images, a colorbar...) walked the
+        figure again, up to a second per plotting cell; the figure is walked once per cell now.
+        Anything changed in the figure changes the digest of every artist in it, as before."""
+        root = getattr(obj, "figure", None)
+        for _ in range(8):  # subfigures: up to the root figure
+            parent = getattr(root, "figure", None)
+            if parent is None or parent is root:
+                break
+            root = parent
+        if root is None or not isinstance(root, self.artist_type):
+            return False
+        figure = self.figures.get(id(root))
+        if figure is None:
+            walker = _Walker(self.namespace, self.budget, canonical=False, figures={})
+            walker.artist_type = None  # inside the figure: everything, as usual
+            walker.walk(root)
+            positions = {key: index for key, index in walker.memo.items()}
+            figure = _Figure(
+                _digest(walker.parts).hex(), positions, walker.linked_ids(), walker.observable, walker.partial, walker.nbytes
+            )
+            self.figures[id(root)] = figure
+            self.keepalive.append(root)
+        position = figure.positions.get(id(obj))
+        if position is None:
+            return False
+        self.parts.append(f"artist:{position}:{figure.digest}")
+        if not self.unlinked:
+            # The figure's ids are its own persistent references, whatever held the artist here
+            # (an object array's items are walked as temporaries): they link every holder.
+            self.ids.update(figure.ids)
+            if real:
+                self.ids.add(id(obj))
+        self.nbytes += figure.nbytes
+        self.partial = self.partial or figure.partial
+        if not figure.observable:
+            raise _Unobservable("matplotlib figure holding an unobservable")
+        return True
+
+    def _callbacks(self, obj: Any, real: bool) -> bool:
+        """A matplotlib ``CallbackRegistry`` as pickling sees it, without advancing its id
+        counter (mplstate.py); False when it is laid out otherwise (the generic walk then)."""
+        state = registry_state(obj)
+        if state is None:
+            return False
+        self._mutable(obj, real)
+        self.parts.append("R:matplotlib.cbook.CallbackRegistry")
+        self.keepalive.append(state)
+        self._walk_reduced(state, _persistent_ids(obj, getattr(obj, "__dict__", None)) if real else frozenset())
+        return True
 
     def _library_global(self, obj: Any, found: tuple[types.ModuleType, str]) -> None:
         """A library's module-level object: its name and the state pickling sets on the target's
@@ -981,7 +1070,7 @@ _UNOBSERVABLE_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGene
 
 
 def fingerprint(
-    value: Any, namespace: dict, budget_bytes: int = DEFAULT_BUDGET_BYTES, canonical: bool = False
+    value: Any, namespace: dict, budget_bytes: int = DEFAULT_BUDGET_BYTES, canonical: bool = False, figures: Figures | None = None
 ) -> Fingerprint:
     """Fingerprint one variable's value (see the module docstring).
 
@@ -990,9 +1079,10 @@ def fingerprint(
     ordered by content rather than hash, and a value reaching an object whose state is
     process-local (see ``_PROCESS_LOCAL_MODULES``) gets a ``reason`` instead (its walk stops
     there, so its digest and ids mean nothing). Per-cell fingerprints compare within one process
-    and skip that work.
+    and skip that work. ``figures``: matplotlib figures already walked at this moment (see
+    ``_Walker._artist``), shared by the fingerprints of one cell's record.
     """
-    walker = _Walker(namespace, budget_bytes, canonical)
+    walker = _Walker(namespace, budget_bytes, canonical, figures)
     reason = None
     try:
         if isinstance(value, _UNOBSERVABLE_TYPES):

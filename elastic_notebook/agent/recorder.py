@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .analysis import CellNames, analyse_cell, indirect_globals
-from .fingerprint import Fingerprint, fingerprint
+from .fingerprint import Figures, Fingerprint, fingerprint
 from .groups import LinkIndex
 from .intercept import body_of, is_intercepted
 from .names import user_names
@@ -60,6 +60,8 @@ class Recorder:
     _pending: _Pending | None = None
     #: Names in ``sys.modules`` as of the last count (refreshed only when its size changed).
     _modules_seen: set[str] = field(default_factory=set)
+    #: matplotlib figures walked at this moment, shared by its fingerprints (see fingerprint.py).
+    _figures: Figures = field(default_factory=dict)
 
     # -- hooks ---------------------------------------------------------------------------------
     def before(self, raw_cell: str, header: dict[str, Any], spent: float = 0.0, transformed: str | None = None) -> None:
@@ -67,6 +69,7 @@ class Recorder:
         already spent on this cell (counted in ``agentMs``); ``transformed``: the code IPython
         made of the cell (``ExecutionInfo.transformed_cell``), if it says."""
         t0 = time.perf_counter() - spent
+        self._figures = {}
         shell = self.shell
         ns = shell.user_ns
         body = body_of(raw_cell)
@@ -89,6 +92,7 @@ class Recorder:
             touched |= indirect_globals(touched, ns) & before_ids.keys()
             candidates = self.links.linked_with(touched) & before_ids.keys()
         before_prints = {name: self._cached_print(name, ns[name]) for name in candidates}
+        self._figures = {}  # only valid at this moment
         if len(sys.modules) != len(self._modules_seen):
             self._modules_seen = set(sys.modules)
         self._pending = _Pending(
@@ -112,6 +116,7 @@ class Recorder:
             return None
         duration = time.perf_counter() - pending.started
         t0 = time.perf_counter()
+        self._figures = {}
         modules_loaded = self._count_loaded_modules(pending.modules_before)
         shell = self.shell
         ns = shell.user_ns
@@ -131,7 +136,7 @@ class Recorder:
         sampled: list[str] = []
         for name in (pending.candidates & after_set) | writes:
             value = ns[name]
-            fp = fingerprint(value, ns)
+            fp = fingerprint(value, ns, figures=self._figures)
             self.prints[name] = (id(value), fp)
             if name not in writes and not fp.same_as(pending.before_prints.get(name)):
                 writes.add(name)
@@ -140,6 +145,7 @@ class Recorder:
                 sampled.append(name)
             if name in writes:
                 variables[name] = _describe(value, fp)
+        self._figures = {}  # only valid at this moment
         for name in deletes:
             self.prints.pop(name, None)
             self.links.remove(name)
@@ -179,10 +185,12 @@ class Recorder:
         """Continue at ``seq`` (after a restore), comparing the next cells with the namespace as
         it is now: fingerprints and links are taken afresh from every variable."""
         self.seq = seq
+        self._figures = {}
         self.prints.clear()
         self.links = LinkIndex()
         ns = self.shell.user_ns
         self._forget_missing({name: id(ns[name]) for name in user_names(ns, self.shell.user_ns_hidden)})
+        self._figures = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def _count_loaded_modules(self, count_before: int) -> int:
@@ -198,7 +206,7 @@ class Recorder:
         cached = self.prints.get(name)
         if cached is not None and cached[0] == id(value):
             return cached[1]
-        fp = fingerprint(value, self.shell.user_ns)
+        fp = fingerprint(value, self.shell.user_ns, figures=self._figures)
         self.prints[name] = (id(value), fp)
         self.links.update(name, fp.ids)
         return fp
