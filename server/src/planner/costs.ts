@@ -101,17 +101,18 @@ function flat(latencyMs: number, bytesPerSec: number): IThroughput {
 /**
  * Defaults used until a number has been measured, from what the migration benchmark sees on a
  * 2-core VM with a local ext4 folder (pickling with out-of-band buffers 5-9 GB/s; payload writes
- * 300-600 MB/s; loading from the page cache 1-3 GB/s; a checkpoint's planning, full fingerprint
- * and commit, and a restore's manifest, verification and adoption, some tens of ms plus hashing
- * at about 1.5 GB/s), on the low side so that a first plan neither shuns copying nor overrates it.
+ * 0.7-1.2 GB/s for 100 MB to 2 GB; loading from the page cache 1.5-3 GB/s; a checkpoint's
+ * planning, full fingerprint and commit, and a restore's manifest, verification and adoption,
+ * some tens of ms, plus hashing arrays at several GB/s), on the low side so that a first plan
+ * neither shuns copying nor overrates it.
  */
 export const DEFAULT_THROUGHPUTS: Readonly<Record<PricedKind, IThroughput>> = {
-  serialize: flat(0.5, 2e9),
-  write: flat(2, 300e6),
+  serialize: flat(0.5, 4e9),
+  write: flat(2, 600e6),
   read: flat(0.5, 1e9),
-  deserialize: flat(2, 1e9),
-  checkpoint: flat(40, 1.5e9),
-  restore: flat(60, 1.5e9)
+  deserialize: flat(2, 1.5e9),
+  checkpoint: flat(40, 5e9),
+  restore: flat(60, 5e9)
 };
 
 /** Scalar defaults (the flat throughputs are those of `DEFAULT_THROUGHPUTS`). */

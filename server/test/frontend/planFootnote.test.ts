@@ -11,9 +11,9 @@ const MB = 1e6;
 describe('plan footnote', () => {
   test('a default-only plan says so and names no field', () => {
     const text = pricedWith(describeModel(costModel('balanced')));
-    expect(text).toMatch(/^Priced with default numbers until checkpoints and restores have been measured: pickling 2 GB\/s \(default\)/);
-    expect(text).toContain('writing to the store 300 MB/s (default)');
-    expect(text).toContain('loading 1 GB/s (default)');
+    expect(text).toMatch(/^Priced with default numbers until checkpoints and restores have been measured: pickling 4 GB\/s \(default\)/);
+    expect(text).toContain('writing to the store 600 MB/s (default)');
+    expect(text).toContain('loading 1.5 GB/s (default)');
     expect(text).toContain('re-running cells at their recorded time plus 3 ms each (default)');
     expect(text).not.toMatch(/BytesPerSec|LatencyMs|[a-z][A-Z]/);
   });
@@ -28,7 +28,7 @@ describe('plan footnote', () => {
       meter.record('checkpoint', 'local', 1000, 45);
     }
     const text = pricedWith(describeModel(costModel('balanced', meter.measurements('host', 'local'))));
-    expect(text).toMatch(/^Priced with: pickling 1\.\d+ GB\/s \(1 group weighed with the default\)/);
+    expect(text).toMatch(/^Priced with: pickling 2\.\d+ GB\/s \(1 group weighed with the default\)/);
     expect(text).toMatch(/writing to the local folder 8\d\d MB\/s \(median of 12 transfers\)/);
     expect(text).toContain('reading from the local folder 1 GB/s (default)');
     expect(text).toContain('45 ms of fixed work per checkpoint (median of 3 checkpoints)');

@@ -49,9 +49,25 @@ describe('ThroughputMeter', () => {
     expect(operationMs(model, 'deserialize', 10 * MB)).toBeLessThan(20);
   });
 
+  it("the fixed work of small object-heavy states does not price a large state's", () => {
+    const meter = new ThroughputMeter();
+    for (let i = 0; i < 3; i++) {
+      meter.record('restore', 'local', 3.3 * MB, 146); // a few MB of objects: slow hashing per byte
+      meter.record('read', 'local', 3.3 * MB, 146);
+    }
+    const fixed = meter.throughput('restore', 'local');
+    expect(fixed.bytesPerSec[2]).toBeCloseTo(DEFAULT_THROUGHPUTS.restore.bytesPerSec[2], -3);
+    expect(fixed.rateSamples[2]).toBe(0);
+    // Transfers still borrow the neighbouring class (a slow store is slow for large files too).
+    expect(meter.throughput('read', 'local').bytesPerSec[2]).toBeLessThan(DEFAULT_THROUGHPUTS.read.bytesPerSec[2] / 10);
+    const model = costModel('balanced', meter.measurements('host', 'local'));
+    expect(operationMs(model, 'restore', 172 * MB)).toBeLessThan(200);
+  });
+
   it('a first cold transfer moves a default at most ~2x, and three steady ones replace it', () => {
     const meter = new ThroughputMeter();
-    meter.record('write', 'local', 640 * MB, 36_100); // 18 MB/s once, 16x below the default
+    const cold = DEFAULT_THROUGHPUTS.write.bytesPerSec[2] / 16;
+    meter.record('write', 'local', 640 * MB, (1000 * 640 * MB) / cold); // once, 16x below the default
     const first = meter.throughput('write', 'local').bytesPerSec[2];
     expect(DEFAULT_THROUGHPUTS.write.bytesPerSec[2] / first).toBeLessThan(2.6);
     for (let i = 0; i < 3; i++) {
