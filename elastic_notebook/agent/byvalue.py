@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from .arrays import PandasArrays, reduce_array, reduce_dtype, reduce_view
-from .libglobals import LibraryGlobals, reference_state
+from .libglobals import LibraryGlobals, is_library_class, reference_state
 from .mplstate import callback_registry_type, reduce_registry
 
 # Libraries tried, in order, when a group needs by-value pickling (tests may narrow this).
@@ -302,14 +302,7 @@ def _type_rule(cls: type) -> str:
     """How objects of a library class ``cls`` are pickled beyond pickle's own rules: ``_STATE``
     when its ``__setstate__`` ignores the state (see :func:`_ignores_state`), else ``""``.
     (Module-level objects of a library go by reference whatever their class: libglobals.py.)"""
-    module = getattr(cls, "__module__", None)
-    if not isinstance(module, str) or module in ("builtins", "__main__") or module not in sys.modules:
-        return ""
-    if issubclass(cls, type):  # a metaclass: its instances are classes, which pickle names
-        return ""
-    if _ignores_state(cls):
-        return _STATE
-    return ""
+    return _STATE if is_library_class(cls) and _ignores_state(cls) else ""
 
 
 def _ignores_state(cls: type) -> bool:

@@ -44,15 +44,18 @@ class LibraryGlobals:
         return (sys.modules[module], name) if name is not None else None
 
 
-def _may_be_module_level(cls: type) -> bool:
-    """A library class (not builtins, not a metaclass, no copyreg reducer) of which its module
-    holds an instance."""
+def is_library_class(cls: type) -> bool:
+    """A class of an imported library module (not builtins, not the notebook), and not a
+    metaclass (its instances are classes, which pickle names)."""
     module = getattr(cls, "__module__", None)
-    if not isinstance(module, str) or module in ("builtins", "__main__") or module not in sys.modules:
+    return isinstance(module, str) and module not in ("builtins", "__main__") and module in sys.modules and not issubclass(cls, type)
+
+
+def _may_be_module_level(cls: type) -> bool:
+    """A library class without a copyreg reducer of which its module holds an instance."""
+    if not is_library_class(cls) or cls in copyreg.dispatch_table:
         return False
-    if issubclass(cls, type) or cls in copyreg.dispatch_table:  # a metaclass: its instances are classes
-        return False
-    return any(type(v) is cls for v in list(vars(sys.modules[module]).values()))
+    return any(type(v) is cls for v in list(vars(sys.modules[cls.__module__]).values()))
 
 
 def reference_state(obj: Any) -> tuple:

@@ -47,8 +47,7 @@ class RandomStates:
         """Set the generators to their states when the checkpoint was taken (those it kept)."""
         py, np_state = self.final if self.final is not None else (None, None)
         if py is not None:
-            version, words, gauss = py
-            random.setstate((version, tuple(array("I", words)), gauss))
+            set_python_state(py)
         if np_state is not None:
             set_numpy_state(np_state)
         return {"python": py is not None, "numpy": np_state is not None}
@@ -69,8 +68,7 @@ class RandomStates:
             raise LookupError(f"no random state was recorded before execution {execution}")
         _, py, np_state = entry if entry is not None else (execution, None, None)
         if py is not None:
-            version, words, gauss = py
-            random.setstate((version, tuple(array("I", words)), gauss))
+            set_python_state(py)
         if at_import is not None:
             # The cell imported numpy.random itself: give the generator the state that import
             # produced, now if it is already imported here, else right when the cell imports it.
@@ -190,6 +188,12 @@ def _numpy_state(import_now: bool = True) -> Any:
         name, key, pos, has_gauss, gauss = state
         return name, key.tobytes(), pos, has_gauss, gauss
     return pickle.dumps(state, protocol=5)  # another bit generator: a dict with arrays
+
+
+def set_python_state(state: tuple) -> None:
+    """Set Python's ``random`` to a state in the compact form of ``_python_state``."""
+    version, words, gauss = state
+    random.setstate((version, tuple(array("I", words)), gauss))
 
 
 def set_numpy_state(state: Any) -> None:

@@ -38,10 +38,7 @@ def prepare(own: RandomHistory, execution: int, random_file: str | None, checksu
     from this kernel's own (or adopted) states. No recorded state is not an error: the re-run
     then draws fresh numbers, and ``applied`` says so.
     """
-    states: RandomStates = own
-    if random_file is not None:
-        states = _bundle_states.get(random_file) or load_states(random_file, checksum)
-        _bundle_states[random_file] = states
+    states = _states_of(random_file, checksum) if random_file is not None else own
     try:
         applied = states.apply(execution)
     except LookupError as err:
@@ -52,9 +49,14 @@ def prepare(own: RandomHistory, execution: int, random_file: str | None, checksu
 def finish_random(random_file: str, checksum: str | None) -> dict:
     """Set the random generators to their states when the checkpoint was taken (after every
     re-run, which set them to earlier ones), as far as the bundle kept them."""
+    return {"ok": True, "error": None, **_states_of(random_file, checksum).apply_final()}
+
+
+def _states_of(random_file: str, checksum: str | None) -> RandomStates:
+    """The states of a bundle's ``random.pkl``, read once per file."""
     states = _bundle_states.get(random_file) or load_states(random_file, checksum)
     _bundle_states[random_file] = states
-    return {"ok": True, "error": None, **states.apply_final()}
+    return states
 
 
 # -- load --------------------------------------------------------------------------------------
