@@ -8,7 +8,10 @@ corpus of tests/corpus/ (the slow notebooks and the 2 GB session included), in o
     npm run bench -- migrate --objective fast-migrate # the plan's objective (default: balanced)
     npm run bench -- migrate --corpus realworld       # only the real-world part (see below)
 
-Per notebook (each from its own copy of the notebook and its data):
+Per notebook (each from its own copy of the notebook and its data; a large one, >= 100 MB of
+state, first runs once in a plain kernel, unmeasured: on a VM the first process to touch
+gigabytes of fresh memory runs its cells several times slower, and its history would be one no
+later run records):
 
 * **ours**: ``elastic-notebook checkpoint --keep-kernel --objective O`` on a Jupyter server started
   once for the run, with a data folder of its own (the planner starts from its default costs and
@@ -65,7 +68,7 @@ import migrate_realworld  # noqa: E402
 import state_compare  # noqa: E402
 from harness import CliFailed, S3Server, load_corpus, run_cli, stage  # noqa: E402
 from jupyter_server_process import JupyterServer  # noqa: E402
-from migrate_baselines import Outcome, run_baselines, verdict  # noqa: E402
+from migrate_baselines import Outcome, run_baselines, verdict, warm_up  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -404,6 +407,9 @@ def main() -> int:
             local_bundle = jupyter.root / "bundles" / notebook.name
             bundle = s3.uri(notebook.name) if s3 else str(local_bundle)
             env = {**(s3.env if s3 else {}), "ELASTIC_NOTEBOOK_DATA_DIR": str(work / "data")}
+            if "large" in notebook.tags:
+                warm_up(notebook, folder.parent, log)
+                folder = stage(notebook, jupyter.root / "work" / notebook.name)  # as it was before the warm-up
             ours, original = run_ours(notebook, folder.parent, jupyter, bundle, env, None if s3 else local_bundle,
                                       args.objective, args.repeat)
             if args.rounds > 1 and original is not None:

@@ -147,6 +147,19 @@ def verdict(original: dict, restored: dict) -> tuple[bool, str | None]:
     return False, f"{len(differences) if len(differences) <= 6 else 'many'} difference(s): " + " | ".join(d[:200] for d in differences[:6])
 
 
+def warm_up(notebook: Notebook, folder: Path, log) -> None:
+    """Run every cell once in a plain kernel, unmeasured. On a VM the first process to touch
+    gigabytes of fresh memory runs its cells several times slower (here: a cell allocating 1.5 GB
+    took 4.1 s, then 0.5-1.6 s in later processes), so the first measured run of a large notebook
+    would record durations no later run sees."""
+    log("warm-up: every cell once in a plain kernel (not measured)")
+    kernel = Kernel.start(folder)
+    try:
+        kernel.run_cells(notebook.cells)
+    finally:
+        kernel.shutdown()
+
+
 def run_baselines(notebook: Notebook, folder: Path, reference: dict | None, log, repeat: int = 1) -> dict[str, Outcome]:
     """Re-run, dill and pickle for one staged notebook (``folder`` holds the copy).
     ``reference``: the state Elastic Notebook checkpointed, to say whether a plain re-run gives it.

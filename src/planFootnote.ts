@@ -28,6 +28,8 @@ export interface IPricedModel {
   targetSpeed?: number;
   rerunLatencyMs?: number;
   rerunLatencySamples?: number;
+  importMsPerModule?: number;
+  importSamples?: number;
   /** Where the payloads go: `local`, or `s3://host/bucket`. */
   store?: string;
 }
@@ -125,6 +127,12 @@ export function pricedWith(model: IPricedModel): string {
     const samples = model.rerunLatencySamples ?? 0;
     phrases.push(
       `re-running cells${speed} plus ${formatLatency(model.rerunLatencyMs)} each ${samples ? `(median of ${samples} restores)` : '(default)'}`
+    );
+  }
+  if (typeof model.importMsPerModule === 'number') {
+    const samples = model.importSamples ?? 0;
+    phrases.push(
+      `importing libraries again ${formatLatency(model.importMsPerModule)} per module ${samples ? `(median of ${samples} restores)` : '(default)'}`
     );
   }
   const allDefaults = model.measured.length === 0;

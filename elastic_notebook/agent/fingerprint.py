@@ -220,14 +220,8 @@ class _Walker:
         if t in _ATOMS:
             self._atom(obj, t)
             return
-        key = id(obj)
-        seen = self.memo.get(key)
-        if seen is not None:
-            self.parts.append(f"@{seen}")
+        if not self._enter(obj, real):
             return
-        self.memo[key] = len(self.memo)
-        if not real:
-            self.keepalive.append(obj)
         handler = self.handlers.get(t)
         if handler is not None:
             handler(self, obj, real)
@@ -248,6 +242,18 @@ class _Walker:
             self.walk(obj.__self__, real)
         else:
             self._reduce(obj, real)
+
+    def _enter(self, obj: Any, real: bool) -> bool:
+        """Number ``obj`` on its first visit (True); a back-reference on the next ones (False)."""
+        key = id(obj)
+        seen = self.memo.get(key)
+        if seen is not None:
+            self.parts.append(f"@{seen}")
+            return False
+        self.memo[key] = len(self.memo)
+        if not real:
+            self.keepalive.append(obj)
+        return True
 
     def _atom(self, obj: Any, t: type) -> None:
         if t is str:
@@ -829,7 +835,10 @@ class _Walker:
         self._walk_reduced(args, persistent)
         if state is not None:
             if state is own_dict:  # the default reduce hands out the object's real __dict__
-                self.walk(state, real)
+                if self.canonical and type(state) is dict and 1 < len(state) <= self.walk_limit:
+                    self._attributes(state, real)
+                else:
+                    self.walk(state, real)
             else:
                 self._walk_reduced(state, persistent)
         if listitems is not None:
@@ -849,6 +858,19 @@ class _Walker:
                 self._sequence([v for _, v in entries], real)
             else:
                 self._walk_reduced(entries, persistent)
+
+    def _attributes(self, state: dict, real: bool) -> None:
+        """An object's own ``__dict__`` in a canonical walk, by attribute name: libraries set
+        attributes in the order they iterate a set (statsmodels' SARIMAX results), which follows
+        str hashes and so differs between processes; the order of attributes is no state."""
+        if not self._enter(state, real):
+            return
+        self._mutable(state, real)
+        self.parts.append(f"A{len(state)}")
+        walk = self.walk
+        for k, v in sorted(state.items(), key=_by_key):
+            walk(k, real)
+            walk(v, real)
 
     def _walk_reduced(self, value: Any, persistent: frozenset[int]) -> None:
         """Walk part of a reduce result: temporary containers inline, the rest as references."""

@@ -124,6 +124,7 @@ def _local_reason(name: str, cwd: str) -> str | None:
 def preimport(names: Iterable[str], cwd: str | None = None) -> dict:
     """Import ``names`` that are not imported yet; failures are left to the re-run that meets them."""
     t0 = time.perf_counter()
+    modules_before = len(sys.modules)
     state = random.getstate()
     imported: list[str] = []
     skipped: dict[str, str] = {}
@@ -144,4 +145,9 @@ def preimport(names: Iterable[str], cwd: str | None = None) -> dict:
                 skipped[name] = reason
     finally:
         random.setstate(state)
-    return {"imported": imported, "skipped": skipped, "importMs": (time.perf_counter() - t0) * 1000.0}
+    return {
+        "imported": imported,
+        "skipped": skipped,
+        "importMs": (time.perf_counter() - t0) * 1000.0,
+        "modulesImported": max(0, len(sys.modules) - modules_before),
+    }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,6 +30,8 @@ from .names import user_names
 
 #: Packages of the kernel itself: what they load lazily while a cell runs is not the cell's import.
 _KERNEL_PACKAGES = frozenset({"IPython", "ipykernel", "jupyter_client", "traitlets", "zmq", "tornado", "comm", __name__.partition(".")[0]})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType)
 
 
 @dataclass
@@ -117,7 +120,7 @@ class Recorder:
         duration = time.perf_counter() - pending.started
         t0 = time.perf_counter()
         self._figures = {}
-        modules_loaded = self._count_loaded_modules(pending.modules_before)
+        modules_loaded, packages_loaded = self._loaded_modules(pending.modules_before)
         shell = self.shell
         ns = shell.user_ns
         after_names = user_names(ns, shell.user_ns_hidden)
@@ -174,6 +177,9 @@ class Recorder:
             # Only a cell that loaded modules pays for imports: the planner prices a copied
             # module's re-import by it (``import time`` of a loaded module costs nothing).
             record["modulesLoaded"] = modules_loaded
+        if packages_loaded:
+            # Which libraries it loaded: loading a copied object of one of them imports it again.
+            record["packagesLoaded"] = packages_loaded
         if names is not None and names.fresh_entropy:
             record["nondeterministic"] = True  # its results cannot be recomputed, only copied
         record["agentMs"] = (pending.agent_seconds + time.perf_counter() - t0) * 1000.0
@@ -193,14 +199,21 @@ class Recorder:
         self._figures = {}
 
     # -- helpers -------------------------------------------------------------------------------
-    def _count_loaded_modules(self, count_before: int) -> int:
-        """Modules the cell's code loaded: new in ``sys.modules`` and not the kernel's own (IPython
-        loads some lazily on the first cells). O(1) unless the number of modules changed."""
+    def _loaded_modules(self, count_before: int) -> tuple[int, list[str]]:
+        """Modules the cell's code loaded (new in ``sys.modules``, not the kernel's own: IPython
+        loads some lazily on the first cells), and the top-level packages among them that are
+        neither the standard library's nor private. O(1) unless the number of modules changed."""
         if len(sys.modules) == count_before:
-            return 0
+            return 0, []
         new = [name for name in list(sys.modules) if name not in self._modules_seen]
         self._modules_seen = set(sys.modules)
-        return sum(1 for name in new if name.partition(".")[0] not in _KERNEL_PACKAGES)
+        tops = [name.partition(".")[0] for name in new]
+        count = sum(1 for top in tops if top not in _KERNEL_PACKAGES)
+        packages = {
+            top for top in tops
+            if top not in _KERNEL_PACKAGES and top not in _STDLIB and not top.startswith("_") and top != "__main__"
+        }
+        return count, sorted(packages)
 
     def _cached_print(self, name: str, value: Any) -> Fingerprint:
         cached = self.prints.get(name)
@@ -232,9 +245,16 @@ def _error_summary(result: Any) -> str | None:
 
 def _describe(value: Any, fp: Fingerprint) -> dict:
     t = type(value)
-    return {
+    info = {
         "type": f"{t.__module__}.{t.__qualname__}",
         "size": fp.nbytes,
         "serializable": fp.observable,
         "needsFullCheck": fp.partial,
     }
+    if isinstance(value, type) or t in _FUNCTION_TYPES:
+        # A class or function is pickled by reference to where it is defined: loading it imports
+        # that module (its type, ``type`` or ``function``, says nothing of it).
+        defined_in = getattr(value, "__module__", None)
+        if isinstance(defined_in, str) and defined_in not in ("builtins", "__main__"):
+            info["definedIn"] = defined_in
+    return info

@@ -2,9 +2,10 @@
 (docs/checkpoint.md sections 4 and 5).
 
 Each step is a re-run (random generators set to their state before the execution, then its code
-run exactly as a silent execute request runs it: ``shell.run_cell(code, store_history=False,
-silent=True)``, so IPython's transformations, magics and shell lines apply) or a load of copied
-groups. The call stops early, saying why, when
+run as its execute request ran it: ``shell.run_cell(code, store_history=False)``, so IPython's
+transformations, magics, shell lines and execute hooks apply, with its last value formatted but
+neither shown nor kept; see ``run_code``) or a load of copied groups. The call stops early,
+saying why, when
 
 * a load fails (the orchestrator falls back to recomputing that group in a fresh kernel),
 * the next re-run needs the kernel's own event loop (top-level ``await``: ipykernel runs such a
@@ -49,9 +50,54 @@ def _error_summary(error: BaseException) -> str:
     return next((line for line in text.split("\n") if line.strip()), text)
 
 
+class _FormatOnly:
+    """A display hook that formats the cell's value as the notebook's display did (its
+    ``_repr_*_`` methods run, and may fill caches, or draw a figure) and sends and keeps nothing."""
+
+    def __init__(self, shell: Any, quiet: bool) -> None:
+        self.shell = shell
+        self.quiet = quiet
+
+    def __call__(self, value: Any = None) -> None:
+        if value is None or self.quiet:
+            return
+        try:
+            self.shell.display_formatter.format(value)
+        except Exception:  # noqa: BLE001 - the notebook showed a traceback and went on
+            pass
+
+
+def _ends_quietly(code: str) -> bool:
+    """Whether the cell's last expression ends with ``;`` (the notebook displayed nothing)."""
+    check = getattr(getattr(sys.modules.get("IPython.core.displayhook"), "DisplayHook", None), "semicolon_at_end_of_expression", None)
+    try:
+        return bool(check(code)) if check is not None else code.rstrip().endswith(";")
+    except Exception:  # noqa: BLE001 - cannot tell: display, as most cells do
+        return False
+
+
 def run_code(shell: Any, code: str) -> str | None:
-    """Run ``code`` as a silent execute request would; the error summary when it raised."""
-    result = shell.run_cell(code, store_history=False, silent=True)
+    """Run ``code`` as its recorded execute request ran it, minus what that sent to the notebook;
+    the error summary when it raised.
+
+    Not silently: a silent run displays nothing and skips the execute hooks, and both change
+    state. Displaying a value runs its ``_repr_*_`` methods (statsmodels fills result caches,
+    matplotlib draws), and after each cell matplotlib's inline backend shows and closes the
+    cell's figures (the next ``plt.plot`` makes a new one). So the last expression is formatted
+    and dropped, and the hooks run; history and ``Out`` stay as they are.
+    """
+    trap = getattr(shell, "display_trap", None)
+    hook = _FormatOnly(shell, _ends_quietly(code))
+    saved_hook, saved_sys = getattr(trap, "hook", None), sys.displayhook
+    if trap is not None:
+        trap.hook = hook
+    sys.displayhook = hook
+    try:
+        result = shell.run_cell(code, store_history=False, silent=False)
+    finally:
+        if trap is not None:
+            trap.hook = saved_hook
+        sys.displayhook = saved_sys
     error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
     return None if error is None else _error_summary(error)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -67,8 +68,11 @@ def load(namespace: dict, directory: str, groups: list[dict]) -> dict:
 
 def _load_group(namespace: dict, directory: str, group: dict) -> dict:
     members: list[str] = group["members"]
-    result: dict[str, Any] = {"index": group["index"], "ok": False, "error": None, "loadMs": 0.0, "importMs": 0.0, "bytes": 0}
+    result: dict[str, Any] = {
+        "index": group["index"], "ok": False, "error": None, "loadMs": 0.0, "importMs": 0.0, "modulesImported": 0, "bytes": 0
+    }
     t0 = time.perf_counter()
+    modules_before = len(sys.modules)
     try:
         payload = read_payload(bundle_path(directory, group["file"]), group["checksum"])
         result["bytes"] = payload.bytes
@@ -80,6 +84,8 @@ def _load_group(namespace: dict, directory: str, group: dict) -> dict:
             raise RestoreError(f"cannot unpickle {group['file']}: {type(err).__name__}: {err}") from None
         values = loaded.value
         result["importMs"] = payload.import_ms + loaded.import_ms
+        # How many modules those imports loaded: the planner learns the time per module from it.
+        result["modulesImported"] = max(0, len(sys.modules) - modules_before)
         if not isinstance(values, dict) or sorted(values) != sorted(members):
             raise RestoreError(f"{group['file']} does not hold the variables {members}")
     except (RestoreError, PayloadError) as err:

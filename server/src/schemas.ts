@@ -12,7 +12,8 @@ const variableInfo = z
     type: z.string().max(1000).optional(),
     size: z.number().nonnegative().optional(),
     serializable: z.boolean().optional(),
-    needsFullCheck: z.boolean().optional()
+    needsFullCheck: z.boolean().optional(),
+    definedIn: z.string().max(1000).optional()
   })
   .passthrough();
 
@@ -36,7 +37,8 @@ export const executionRecordSchema = z
     agentMs: z.number().nonnegative().optional(),
     modified: z.array(variableName).optional(),
     nondeterministic: z.boolean().optional(),
-    modulesLoaded: z.number().int().nonnegative().optional()
+    modulesLoaded: z.number().int().nonnegative().optional(),
+    packagesLoaded: z.array(z.string().min(1).max(200)).max(10000).optional()
   })
   .passthrough()
   .superRefine((record, ctx) => {

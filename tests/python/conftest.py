@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from agent_helpers import KernelSession
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cli_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The CLI's measurements and plan memory go to a folder of the test session, never to the
+    user's data folder (``~/.local/share/elastic-notebook``): plans priced with another run's
+    numbers made the tests depend on what had run on the machine before."""
+    saved = os.environ.get("ELASTIC_NOTEBOOK_DATA_DIR")
+    os.environ["ELASTIC_NOTEBOOK_DATA_DIR"] = str(tmp_path_factory.mktemp("cli-data"))
+    yield
+    if saved is None:
+        os.environ.pop("ELASTIC_NOTEBOOK_DATA_DIR", None)
+    else:
+        os.environ["ELASTIC_NOTEBOOK_DATA_DIR"] = saved
 
 
 @pytest.fixture(scope="module")

@@ -509,7 +509,11 @@ class Describer:
             "type": _tname(t),
             "callable": self.describe(parts[0], f"{path}.<reduce>"),
             "args": self.describe(parts[1], f"{path}.<args>"),
-            "state": self.describe(parts[2], f"{path}.<state>"),
+            # The object's own __dict__ by attribute name (libraries set attributes in a set's
+            # hash order: assignment order is not state), any other state as it is.
+            "state": ({"kind": "attributes", "attrs": self.attrs(parts[2], f"{path}.<state>")}
+                      if parts[2] is not None and parts[2] is getattr(obj, "__dict__", None) and type(parts[2]) is dict
+                      else self.describe(parts[2], f"{path}.<state>")),
         }
         if parts[3] is not None:
             desc["listitems"] = self.items(list(parts[3]), path)

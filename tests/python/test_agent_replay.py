@@ -54,9 +54,10 @@ def _streams(outputs: list[dict]) -> tuple[str, list]:
     return text, [(o["type"], o.get("data"), o.get("ename"), o.get("evalue")) for o in outputs if o["type"] != "stream"]
 
 
-def test_reruns_run_exactly_as_silent_execute_requests(nb: KernelSession, target: KernelSession) -> None:
-    """Each re-run of one ``restore`` call does what the same code sent as a silent execute
-    request does: same variables, same output, same error, no history, nothing recorded."""
+def test_reruns_run_as_execute_requests_that_show_no_value(nb: KernelSession, target: KernelSession) -> None:
+    """Each re-run of one ``restore`` call does what the same code sent as an execute request
+    does, minus showing its value (a silent request shows none either): same variables, same
+    output, same error, no history, nothing recorded."""
     outputs = []
     for code in _CELLS:
         ex = nb.execute(code, silent=True, store_history=False)
@@ -243,6 +244,7 @@ def test_imports_only_what_the_reruns_import_and_binds_nothing(tmp_path: Path) -
         assert answer["imported"] == ["fractions", "sched"]
         assert answer["skipped"] == {"local_helper": "in the notebook's folder (a cell may change it)"}
         assert answer["importMs"] > 0
+        assert answer["modulesImported"] >= 2  # fractions and sched at least (the planner's time per module)
         imported = value(kernel, probe)
         assert imported["fractions"] and imported["sched"]
         assert not any(imported[m] for m in ("local_helper", "colorsys", "tomllib", "statistics"))
@@ -260,3 +262,34 @@ def test_imports_can_come_with_the_restore_call(target: KernelSession) -> None:
     assert answer["stopped"] is None and answer["steps"][0]["error"] is None
     assert answer["imports"]["imported"] == ["colorsys"]
     assert value(target, "hls") == [0.0, 0.5, 1.0]
+
+
+_SHOWN_CELLS = [
+    "class Shown:\n    count = 0\n    def _repr_html_(self):\n        Shown.count += 1\n        return '<b>shown</b>'\nshown = Shown()",
+    "shown",
+    "quiet = Shown()\nquiet;",
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nfirst = plt.gcf()",
+    "plt.plot([3, 4])\nsecond = plt.gcf()",
+]
+_SHOWN = "[Shown.count, first is second, len(first.axes[0].lines), len(second.axes[0].lines)]"
+
+
+def test_reruns_display_and_run_the_execute_hooks_as_the_cells_did(nb: KernelSession, target: KernelSession) -> None:
+    """A re-run formats its cell's value as the notebook's display did (a ``_repr_html_`` that
+    counts, not for a cell ending in ``;``) and runs the execute hooks (matplotlib's inline
+    backend closes the cell's figures, so the next ``plt.plot`` draws a new one): a silent run did
+    neither, and the restored state was not the one the cells made."""
+    for code in _SHOWN_CELLS:
+        nb.execute(code)
+    expected = value(nb, _SHOWN)
+    assert expected == [1, False, 1, 1]
+    steps = [_rerun_step(i, code) for i, code in enumerate(_SHOWN_CELLS)]
+    args = {"steps": steps, "dir": None, "random": None, "budgetMs": None}
+    encoded = __import__("base64").b64encode(json.dumps(args).encode()).decode()
+    ex = target.execute("", silent=True, store_history=False, user_expressions={"r": f"{AGENT}.call('restore', {encoded!r})"})
+    answer = json.loads(__import__("base64").b64decode(__import__("ast").literal_eval(ex.reply["user_expressions"]["r"]["data"]["text/plain"])))
+    assert answer["ok"] is True and [s["error"] for s in answer["steps"]] == [None] * len(_SHOWN_CELLS), answer
+    assert value(target, _SHOWN) == expected
+    # Nothing of the display reached the notebook, nor Out.
+    assert not [o for o in ex.outputs if o["type"] == "execute_result"]
+    assert value(target, "len(Out)") == 0

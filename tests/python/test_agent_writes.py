@@ -247,3 +247,26 @@ def test_the_record_counts_modules_a_cell_loaded(nb) -> None:
     assert loaded["modulesLoaded"] >= 2, loaded
     assert "modulesLoaded" not in nb.run("import xml.dom.minidom as again").record
     assert "modulesLoaded" not in nb.run("import time\nx = time.time()").record
+
+
+def test_the_record_names_libraries_a_cell_loaded_and_where_values_are_defined(nb, tmp_path) -> None:
+    """Loading a copied object of a library imports that library again: the planner prices it by
+    the cell that loaded the library first, found through ``packagesLoaded``, and a class or
+    function variable through ``definedIn`` (its type, ``type``, names no library)."""
+    package = tmp_path / "en_demo_library"
+    (package / "shapes").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "shapes" / "__init__.py").write_text(
+        "import json\nclass Square:\n    side = 2\ndef area(s):\n    return s.side ** 2\n"
+    )
+    nb.run(f"import sys\nsys.path.insert(0, {str(tmp_path)!r})")
+    ex = nb.run("from en_demo_library.shapes import Square, area\nsquare = Square()")
+    assert ex.record["packagesLoaded"] == ["en_demo_library"], ex.record  # json: standard library
+    variables = ex.record["variables"]
+    assert variables["Square"]["definedIn"] == "en_demo_library.shapes"
+    assert variables["area"]["definedIn"] == "en_demo_library.shapes"
+    assert variables["square"]["type"] == "en_demo_library.shapes.Square"
+    assert "definedIn" not in variables["square"]
+    again = nb.run("from en_demo_library.shapes import Square as Again\ndef mine():\n    return 1")
+    assert "packagesLoaded" not in again.record
+    assert "definedIn" not in again.record["variables"]["mine"]  # the notebook's own

@@ -146,6 +146,9 @@ def check_round_trip(notebook: Notebook, store: str, jupyter: JupyterServer, s3:
         bundle, env = str(jupyter.root / "bundles" / f"{notebook.name}"), {}
     else:
         bundle, env = s3.uri(notebook.name), s3.env
+    # The CLI's measurements and plan memory: the module's own, never the user's data folder (a
+    # plan priced with another run's numbers would make the tests depend on what ran before).
+    env = {**env, "ELASTIC_NOTEBOOK_DATA_DIR": str(jupyter.root / "cli-data")}
     session = Session(jupyter, env)
     try:
         checkpoint, original = session.checkpoint(path, bundle)

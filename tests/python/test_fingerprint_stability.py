@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # One variable per kind of value; each holds something the others do not (their digests differ).
 KINDS = r'''
-import array, collections, dataclasses, datetime, decimal, enum, fractions, functools, pathlib, re, uuid
+import array, collections, dataclasses, datetime, decimal, enum, fractions, functools, pathlib, re, types, uuid
 import numpy as np
 import pandas as pd
 import matplotlib
@@ -193,6 +193,15 @@ import scipy.stats
 from statsmodels.genmod.families import varfuncs
 np.random.set_state(np.random.RandomState(11).get_state())  # its OS-made seed sequence is kept
 library_globals = {"rng": np.random.mtrand._rand, "t": scipy.stats.t, "variance": varfuncs.mu_squared, "missing": dataclasses.MISSING}
+# attributes set in a set's (hash) order, as statsmodels' SARIMAX results set theirs
+class HashOrdered:
+    def __init__(self):
+        for name in {"_params_ar", "_params_ma", "_params_seasonal_ar", "_params_seasonal_ma", "_params_exog", "_params_variance"}:
+            setattr(self, name, len(name))
+hash_ordered_attributes = HashOrdered()
+library_hash_ordered = types.SimpleNamespace()
+for name in {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}:
+    setattr(library_hash_ordered, name, name.upper())
 # matplotlib: never compared, wherever the artists sit
 fig, ax = plt.subplots()
 ax.plot([1, 2, 3], [4, 5, 6])

@@ -71,6 +71,7 @@ export class HistoryGraph {
       needsFullCheck: [...(record.needsFullCheck ?? [])],
       nondeterministic: record.nondeterministic === true,
       modulesLoaded: record.modulesLoaded ?? 0,
+      packagesLoaded: [...(record.packagesLoaded ?? [])],
       inputs,
       outputs,
       agentMs: record.agentMs ?? null

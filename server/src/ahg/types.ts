@@ -13,6 +13,8 @@ export interface IVariableInfo {
   serializable?: boolean;
   /** True when the value was compared only by a sampled hash. */
   needsFullCheck?: boolean;
+  /** For a class or function: the module defining it (loading it imports that module). */
+  definedIn?: string;
   [key: string]: unknown;
 }
 
@@ -41,6 +43,8 @@ export interface IExecutionRecord {
   nondeterministic?: boolean;
   /** How many modules the cell loaded into `sys.modules` (absent: none). */
   modulesLoaded?: number;
+  /** The top-level packages among them, outside the standard library (absent: none). */
+  packagesLoaded?: string[];
   [key: string]: unknown;
 }
 
@@ -63,6 +67,8 @@ export interface ICellExecution {
   nondeterministic: boolean;
   /** How many modules the cell loaded into `sys.modules`: only such a cell paid for imports. */
   modulesLoaded: number;
+  /** The libraries (top-level packages, standard library left out) the cell loaded first. */
+  packagesLoaded: string[];
   /** Snapshot ids this execution read (VS -> CE edges). */
   inputs: number[];
   /** Snapshot ids this execution produced (CE -> VS edges). */

@@ -75,6 +75,8 @@ const loadAnswer = z.looseObject({
   loadMs: z.number().nonnegative().default(0),
   /** Of loadMs, the time spent importing modules for the first time (a re-run pays it too). */
   importMs: z.number().nonnegative().default(0),
+  /** How many modules those first imports loaded. */
+  modulesImported: z.number().int().nonnegative().default(0),
   bytes: z.number().nonnegative().default(0)
 });
 
@@ -103,7 +105,9 @@ export const importsResultSchema = z.looseObject({
   imported: z.array(z.string()).default([]),
   /** Modules left to the re-runs, with the reason (not found, in the notebook's folder, failed). */
   skipped: z.record(z.string(), z.string()).default({}),
-  importMs: z.number().nonnegative().default(0)
+  importMs: z.number().nonnegative().default(0),
+  /** How many modules the early imports loaded. */
+  modulesImported: z.number().int().nonnegative().default(0)
 });
 
 /** What `imports` answers. */

@@ -81,6 +81,8 @@ export interface IRestoreTimings {
   bootstrapMs: number;
   /** First imports of modules: the session's modules imported early, and first imports during loads. */
   importMs: number;
+  /** How many modules those first imports loaded (the planner learns the time per module). */
+  modulesImported: number;
   /** Loading copied groups, first imports left out. */
   loadMs: number;
   /** Re-running executions, random states included. */
@@ -384,7 +386,8 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
             replayProblems.push({ execution, cellIndex: record.cellIndex ?? null, expected: record.error, got: error });
           }
         }
-        const early = attempts === 1 ? (earlyImports as IImportsResult | null)?.importMs ?? 0 : 0;
+        const earlyResult = attempts === 1 ? (earlyImports as IImportsResult | null) : null;
+        const early = earlyResult?.importMs ?? 0;
         return {
           bundle: options.store.uri,
           checkpointId: manifest.checkpointId,
@@ -400,6 +403,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
             kernelStartMs,
             bootstrapMs,
             importMs: early + run.importMs,
+            modulesImported: (earlyResult?.modulesImported ?? 0) + run.modulesImported,
             loadMs: run.loadMs,
             rerunMs: run.rerunMs,
             verifyMs: run.verifyMs,

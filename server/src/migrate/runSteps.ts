@@ -57,6 +57,8 @@ export interface IStepRunResult {
   rerunMs: number;
   loadMs: number;
   importMs: number;
+  /** How many modules the first imports of `importMs` loaded. */
+  modulesImported: number;
   verifyMs: number;
   adoptMs: number;
   /** Agent calls and execute requests made. */
@@ -74,6 +76,7 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     rerunMs: 0,
     loadMs: 0,
     importMs: 0,
+    modulesImported: 0,
     verifyMs: 0,
     adoptMs: 0,
     roundTrips: 0
@@ -100,6 +103,7 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     if (answer.imports) {
       result.imports = answer.imports;
       result.importMs += answer.imports.importMs;
+      result.modulesImported += answer.imports.modulesImported;
     }
     for (const done of answer.steps) {
       if (done.kind === 'rerun') {
@@ -109,6 +113,7 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
         let firstImports = 0;
         for (const group of done.groups) {
           firstImports += group.importMs;
+          result.modulesImported += group.modulesImported;
           result.loads.push({ index: group.index, ok: group.ok, error: group.error ?? null, importMs: group.importMs, bytes: group.bytes });
         }
         result.importMs += firstImports;

@@ -10,22 +10,24 @@
  *   migrateMs(b)   = cost(serialize, b) + cost(write, b)
  *   restoreMs(b)   = cost(read, b)      + cost(deserialize, b)
  *
- * where `importMs` is what the executions that imported the modules among the group's members
- * took when recorded: a restore imports them again. For an execution recorded at `d` ms on the source:
+ For an execution recorded at `d` ms on the source, `i` ms of it importing libraries the final
+ * state needs (`importingMs`: the modules it loaded at the measured time per module):
  *
- *   rerunMs(e) = rerunLatencyMs + d / targetSpeed          (targetSpeed > 1: the target is faster)
+ *   rerunMs(e) = rerunLatencyMs + (d - i) / targetSpeed    (targetSpeed > 1: the target is faster)
  *
  * A checkpoint and a restore also pay work that no decision changes (planning, the full
  * fingerprint of every variable, publishing and committing; reading the manifest, verifying,
- * continuing the history), priced the same way over the session's total state bytes `S`:
+ * continuing the history), priced the same way over the session's total state bytes `S`, and a
+ * restore imports the state's libraries (`I`, the sum of those `i`) whatever the plan:
  *
  *   migrate = cost(checkpoint, S) + sum over C of migrateMs
- *   restore = cost(restore, S)    + sum over C of restoreMs + sum over R of rerunMs
+ *   restore = cost(restore, S) + I / targetSpeed + sum over C of restoreMs + sum over R of rerunMs
  *
  * The objective minimises `weights.migrate * migrate + weights.restore * restore`: `balanced`
  * weights both 1 (total time), `fast-migrate` weights migration 1 and restoration 0.1, `fast-restore`
  * the reverse. So the min-cut capacities are: source -> group = weighted copy cost, execution ->
- * sink = `weights.restore * rerunMs`; the fixed parts are the same for every cut.
+ * sink = `weights.restore * rerunDecisionMs` (the whole `d`, and a risk for cells that made
+ * objects of libraries: see `RERUN_RISK_MS`); the fixed parts are the same for every cut.
  */
 import { z } from 'zod';
 import type { IPlannerGroup, Objective } from './types';
@@ -83,6 +85,13 @@ export interface ICostModel {
   rerunLatencyMs: number;
   /** How many observations `rerunLatencyMs` rests on (0: the default). */
   rerunLatencySamples: number;
+  /**
+   * Time a first import takes per module it loads, ms: an execution that loaded `n` modules is
+   * priced `min(its duration, n * importMsPerModule)` for re-importing them (see `importingMs`).
+   */
+  importMsPerModule: number;
+  /** How many restores `importMsPerModule` rests on (0: the default). */
+  importSamples: number;
   /** Every priced kind with its per-size-class throughputs: what the costs are computed from. */
   throughputs: Record<PricedKind, IThroughput>;
   /** The store the transfer numbers are for (`local`, `s3://host/bucket`), when known. */
@@ -101,7 +110,8 @@ function flat(latencyMs: number, bytesPerSec: number): IThroughput {
 /**
  * Defaults used until a number has been measured, from what the migration benchmark sees on a
  * 2-core VM with a local ext4 folder (pickling with out-of-band buffers 5-9 GB/s; payload writes
- * 0.7-1.2 GB/s for 100 MB to 2 GB; loading from the page cache 1.5-3 GB/s; a checkpoint's
+ * 0.7-1.2 GB/s for 100 MB to 2 GB; loading from the page cache 1.5-4 GB/s, the most for large
+ * array groups; hashing a 2 GB array session at 10 GB/s or more; a checkpoint's
  * planning, full fingerprint and commit, and a restore's manifest, verification and adoption,
  * some tens of ms, plus hashing arrays at several GB/s), on the low side so that a first plan
  * neither shuns copying nor overrates it.
@@ -110,10 +120,25 @@ export const DEFAULT_THROUGHPUTS: Readonly<Record<PricedKind, IThroughput>> = {
   serialize: flat(0.5, 4e9),
   write: flat(2, 600e6),
   read: flat(0.5, 1e9),
-  deserialize: flat(2, 1.5e9),
-  checkpoint: flat(40, 5e9),
-  restore: flat(60, 5e9)
+  // Groups of 64 MB and more are mostly array memory read straight into place.
+  deserialize: { ...flat(2, 1.5e9), bytesPerSec: [1.5e9, 1.5e9, 3e9] },
+  checkpoint: { ...flat(40, 5e9), bytesPerSec: [5e9, 5e9, 10e9] },
+  restore: { ...flat(60, 5e9), bytesPerSec: [5e9, 5e9, 10e9] }
 };
+
+/** The store name of a local checkpoint folder (`--store`, measurements' target). */
+export const LOCAL_STORE = 'local';
+
+/**
+ * Fetching from a local folder reads nothing: it checks the files' sizes, and the kernel reads
+ * each payload while loading it (priced as deserializing).
+ */
+const LOCAL_READ: IThroughput = flat(0.5, 50e9);
+
+/** The default throughput of `kind` on `target` (a store for transfers, else the machine). */
+export function defaultThroughput(kind: PricedKind, target?: string): IThroughput {
+  return kind === 'read' && target === LOCAL_STORE ? LOCAL_READ : DEFAULT_THROUGHPUTS[kind];
+}
 
 /** Scalar defaults (the flat throughputs are those of `DEFAULT_THROUGHPUTS`). */
 export const DEFAULT_COSTS = {
@@ -123,7 +148,10 @@ export const DEFAULT_COSTS = {
   readBytesPerSec: DEFAULT_THROUGHPUTS.read.bytesPerSec[2],
   payloadLatencyMs: DEFAULT_THROUGHPUTS.write.latencyMs,
   targetSpeed: 1,
-  rerunLatencyMs: 3
+  rerunLatencyMs: 3,
+  // Importing numpy, pandas, scikit-learn, SciPy, statsmodels or pyplot in a fresh interpreter
+  // on a 2-core VM: 0.5-1.2 ms per module it loads.
+  importMsPerModule: 0.8
 } as const;
 
 /** The flat field that overrides every size class of a kind (the API's first form). */
@@ -175,6 +203,8 @@ export const measurementsSchema = z
     targetSpeed: rate.optional(),
     rerunLatencyMs: nonnegative.optional(),
     rerunLatencySamples: count.optional(),
+    importMsPerModule: nonnegative.optional(),
+    importSamples: count.optional(),
     /** Fixed cost of a checkpoint whatever its size (replaces the default checkpoint overhead), ms. */
     checkpointOverheadMs: nonnegative.optional(),
     /** Fixed cost of a restore whatever its size, ms. */
@@ -220,7 +250,7 @@ export const NO_PER_BYTE = 1e15;
 
 /** One kind's throughput from the measurements: its own entry, else the flat field, else the default. */
 function throughputOf(kind: PricedKind, m: Measurements): IThroughput {
-  const base = DEFAULT_THROUGHPUTS[kind];
+  const base = defaultThroughput(kind, m.store);
   const given = m.throughputs?.[kind];
   const flatField = FLAT_FIELD[kind];
   const flatRate = flatField ? m[flatField] : undefined;
@@ -290,6 +320,9 @@ export function costModel(objective: Objective, measurements: Measurements = {})
   if (m.rerunLatencyMs !== undefined && (m.rerunLatencySamples ?? 1) > 0) {
     measured.add('rerunLatencyMs');
   }
+  if (m.importMsPerModule !== undefined && (m.importSamples ?? 1) > 0) {
+    measured.add('importMsPerModule');
+  }
   return {
     serializeBytesPerSec: throughputs.serialize.bytesPerSec[2],
     deserializeBytesPerSec: throughputs.deserialize.bytesPerSec[2],
@@ -299,6 +332,8 @@ export function costModel(objective: Objective, measurements: Measurements = {})
     targetSpeed: m.targetSpeed ?? DEFAULT_COSTS.targetSpeed,
     rerunLatencyMs: m.rerunLatencyMs ?? DEFAULT_COSTS.rerunLatencyMs,
     rerunLatencySamples: m.rerunLatencySamples ?? 0,
+    importMsPerModule: m.importMsPerModule ?? DEFAULT_COSTS.importMsPerModule,
+    importSamples: m.importSamples ?? 0,
     throughputs,
     ...(m.store !== undefined ? { store: m.store } : {}),
     weights: m.weights ?? { ...weights },
@@ -326,6 +361,44 @@ export function copyRestoreMs(model: ICostModel, bytes: number): number {
 /** Target-side time to copy a group: read in and deserialize its bytes, re-import its modules. */
 export function groupRestoreMs(model: ICostModel, group: Pick<IPlannerGroup, 'sizeBytes' | 'importMs'>): number {
   return copyRestoreMs(model, group.sizeBytes) + (group.importMs ?? 0) / model.targetSpeed;
+}
+
+/**
+ * What re-importing the modules an execution loaded costs on the source machine, ms: its module
+ * count at the measured time per module, never more than the whole execution took (a cell that
+ * imports numpy and then computes for seconds is not seconds of importing).
+ */
+export function importingMs(model: ICostModel, execution: { durationMs: number; modulesLoaded: number }): number {
+  return Math.min(execution.durationMs, execution.modulesLoaded * model.importMsPerModule);
+}
+
+/**
+ * What the min-cut charges for re-running an execution that made objects of libraries (fitted
+ * models, search results, figures), beyond its time, ms. A copy that does not verify at restore
+ * is recomputed, but a re-run that does not reproduce its results has no way back, and such
+ * objects hold what a re-run does not reproduce: fit timings (scikit-learn's `cv_results_`),
+ * uninitialized scratch buffers (statsmodels' GLM), attributes set in a set's hash order. So
+ * between copying them and re-running their cell at about the same cost, the plan copies.
+ */
+export const RERUN_RISK_MS = 10;
+
+/**
+ * The weighed cost of re-running `execution` in the plan's decisions, ms of restore time: its
+ * whole recorded time (imports included, although every restore pays those) plus its `riskMs`.
+ * The plan's `estimate` prices the time alone (`rerunWorkMs`).
+ */
+export function rerunDecisionMs(model: ICostModel, execution: { durationMs: number; riskMs?: number }): number {
+  return rerunMs(model, execution.durationMs) + (execution.riskMs ?? 0);
+}
+
+/** What re-running `execution` costs beyond the imports every restore pays anyway, ms on the source. */
+export function rerunWorkMs(execution: { durationMs: number; importMs?: number }): number {
+  return Math.max(0, execution.durationMs - (execution.importMs ?? 0));
+}
+
+/** The fixed work of a restore that the plan's state needs whatever the plan: its imports, ms. */
+export function importsFixedMs(model: ICostModel, importsMs: number | undefined): number {
+  return (importsMs ?? 0) / model.targetSpeed;
 }
 
 /** Time to re-run an execution recorded at `durationMs` on the target. */

@@ -3,7 +3,7 @@
  * baselines priced by the same model, and, when no finite plan exists, which variables and
  * executions cause it and what the user can do.
  */
-import { copyMigrateMs, fixedMs, groupRestoreMs, ICostModel, rerunMs, weighted } from './costs';
+import { copyMigrateMs, fixedMs, groupRestoreMs, ICostModel, importsFixedMs, rerunDecisionMs, rerunMs, rerunWorkMs, weighted } from './costs';
 import { DecisionReason, IDecision } from './cut';
 import type { ICapacities } from './network';
 import { RequirementWalker } from './requirements';
@@ -30,6 +30,8 @@ export function stateBytes(input: IPlannerInput): number {
 export function estimate(input: IPlannerInput, copied: Iterable<number>, rerun: Iterable<number>): IEstimate {
   const model = input.costModel;
   const fixed = fixedMs(model, stateBytes(input));
+  // The state's imports are paid by every plan: fixed work, as verifying is.
+  fixed.restoreMs += importsFixedMs(model, input.importsMs);
   let migrateMs = fixed.migrateMs;
   let restoreMs = fixed.restoreMs;
   for (const g of copied) {
@@ -37,7 +39,7 @@ export function estimate(input: IPlannerInput, copied: Iterable<number>, rerun: 
     restoreMs += groupRestoreMs(model, input.groups[g]);
   }
   for (const e of rerun) {
-    restoreMs += rerunMs(model, input.executions[e].durationMs);
+    restoreMs += rerunMs(model, rerunWorkMs(input.executions[e]));
   }
   return {
     migrateMs: round(migrateMs),
@@ -124,7 +126,7 @@ export function explainGroups(
     let count = 0;
     walker.walk(input.groups[g].producers, e => {
       count++;
-      ms += rerunMs(model, input.executions[e].durationMs);
+      ms += rerunDecisionMs(model, input.executions[e]); // as the cut weighs it (network.ts)
     });
     budget -= count + 1;
     priced[g] = { ms, count };

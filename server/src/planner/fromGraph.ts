@@ -4,7 +4,7 @@
  * Everything is derived afresh from the graph on each call: no state survives between plans.
  */
 import { HistoryGraph, IVariableSnapshot } from '../ahg/index';
-import { costModel, Measurements } from './costs';
+import { costModel, importingMs, Measurements, RERUN_RISK_MS } from './costs';
 import { isNeverRerun, Marks, parseMarks } from './marks';
 import type { PreviousDecisions } from './stability';
 import type { IPlannerExecution, IPlannerGroup, IPlannerInput, Objective } from './types';
@@ -36,6 +36,32 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
   const alwaysCopy = new Set(marks.alwaysCopy);
   const neverCopy = new Set(marks.neverCopy);
 
+  // The libraries of the final state are imported by every restore: loading a copy imports them,
+  // and so does re-running the cell that imported them. Each costs what importing the modules of
+  // the execution that loaded it takes (`importingMs`, at most its duration): for a module
+  // variable, the execution that bound it, when it loaded modules (`import time` of a module
+  // loaded already costs nothing, while the rest of its cell may have slept for seconds); for a
+  // library's object (a fitted estimator, a class), the first execution that loaded that library.
+  // That time is fixed work (`importsMs`), which the estimate takes out of those executions'
+  // re-runs (`rerunWorkMs`); no copy pays it. The decisions weigh re-runs at their whole time
+  // (`rerunDecisionMs`), plus a risk for cells that made objects of libraries (`riskMs`).
+  const firstLoader = new Map<string, number>();
+  for (const execution of graph.executions) {
+    for (const name of execution.packagesLoaded) {
+      if (!firstLoader.has(name)) {
+        firstLoader.set(name, execution.index);
+      }
+    }
+  }
+  const importers = new Set<number>();
+  for (const snapshot of graph.activeSnapshots()) {
+    const importer = importerOf(snapshot, graph, firstLoader);
+    if (importer !== null) {
+      importers.add(importer);
+    }
+  }
+  let importsMs = 0;
+
   const executions: IPlannerExecution[] = graph.executions.map(execution => {
     const depends = new Set<number>();
     const unresolved = new Set<string>();
@@ -50,6 +76,9 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
         depends.add(snapshot.producedBy);
       }
     }
+    const importMs = importers.has(execution.index) ? importingMs(model, execution) : 0;
+    importsMs += importMs;
+    const risky = execution.outputs.some(id => graph.isActive(id) && isLibraryObject(graph.snapshots[id]));
     return {
       index: execution.index,
       cellIndex: execution.cellIndex,
@@ -59,15 +88,12 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
       unresolvedInputs: [...unresolved].sort(),
       neverRerun: isNeverRerun(marks, execution),
       replayFailed: failed.has(execution.index),
-      nondeterministic: execution.nondeterministic
+      nondeterministic: execution.nondeterministic,
+      ...(importMs > 0 ? { importMs } : {}),
+      ...(risky ? { riskMs: RERUN_RISK_MS } : {})
     };
   });
 
-  // A copied module is imported again at restore: that costs what the execution importing it took,
-  // counted once per execution (several names usually come from one import cell), and only when
-  // that execution loaded modules (`import time` of a module already loaded costs nothing, while
-  // the rest of its cell may have slept for seconds).
-  const importsPriced = new Set<number>();
   const groups: IPlannerGroup[] = activeGroups(graph).map(snapshots => {
     const members = snapshots.map(s => s.name).sort();
     const producers = new Set<number>();
@@ -78,18 +104,9 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
       }
       sizeBytes += typeof s.info?.size === 'number' ? s.info.size : unknownSize;
     }
-    let importMs = 0;
-    for (const s of snapshots) {
-      if (s.info?.type === 'builtins.module' && s.producedBy !== null && !importsPriced.has(s.producedBy)) {
-        importsPriced.add(s.producedBy);
-        const importer = graph.executions[s.producedBy];
-        importMs += importer.modulesLoaded > 0 ? importer.durationMs : 0;
-      }
-    }
     return {
       members,
       sizeBytes,
-      ...(importMs > 0 ? { importMs } : {}),
       unserializable: snapshots.filter(s => s.info?.serializable === false).map(s => s.name).sort(),
       producers: [...producers].sort((a, b) => a - b),
       external: snapshots.filter(s => s.producedBy === null).map(s => s.name).sort(),
@@ -98,7 +115,49 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
     };
   });
 
-  return { objective: options.objective, costModel: model, groups, executions, ...(options.previous ? { previous: options.previous } : {}) };
+  return {
+    objective: options.objective,
+    costModel: model,
+    groups,
+    executions,
+    ...(importsMs > 0 ? { importsMs } : {}),
+    ...(options.previous ? { previous: options.previous } : {})
+  };
+}
+
+/** Packages whose values a re-run reproduces exactly (plain data, arrays, frames). */
+const DATA_PACKAGES = new Set(['builtins', 'numpy', 'pandas', '__main__', 'collections', 'datetime', 'decimal', 'fractions']);
+
+/**
+ * Whether `snapshot` holds an object of a library (a fitted model, a figure...), as opposed to
+ * plain data, arrays, frames, modules, classes and functions.
+ */
+function isLibraryObject(snapshot: IVariableSnapshot): boolean {
+  const info = snapshot.info;
+  if (!info || typeof info.type !== 'string' || info.type === 'builtins.module' || typeof info.definedIn === 'string') {
+    return false;
+  }
+  const dot = info.type.indexOf('.');
+  return dot > 0 && !DATA_PACKAGES.has(info.type.slice(0, dot));
+}
+
+/**
+ * The execution whose imports a restore pays again for `snapshot`, or null: for a module, the
+ * execution that bound it if that one loaded modules; for a value of a library (its class or
+ * function's defining module, else its type's), the first execution that loaded that library.
+ */
+function importerOf(snapshot: IVariableSnapshot, graph: HistoryGraph, firstLoader: Map<string, number>): number | null {
+  const info = snapshot.info;
+  if (!info) {
+    return null;
+  }
+  if (info.type === 'builtins.module') {
+    const producer = snapshot.producedBy;
+    return producer !== null && graph.executions[producer].modulesLoaded > 0 ? producer : null;
+  }
+  const where = typeof info.definedIn === 'string' ? info.definedIn : typeof info.type === 'string' ? info.type : '';
+  const library = where.split('.')[0];
+  return firstLoader.get(library) ?? null;
 }
 
 /**

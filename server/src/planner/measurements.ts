@@ -5,13 +5,16 @@
  * of recent observations, so that one slow or cold transfer does not move a price. Nothing here
  * probes: it only remembers what checkpoints and restores reported.
  */
-import { DEFAULT_COSTS, DEFAULT_THROUGHPUTS, IThroughput, Measurements, PRICED_KINDS, PricedKind, sizeClass, SizeClass } from './costs';
+import { DEFAULT_COSTS, defaultThroughput, IThroughput, Measurements, PRICED_KINDS, PricedKind, sizeClass, SizeClass } from './costs';
 
-/** What an observation was made on: a priced kind, or the fixed cost of re-running an execution. */
-export type ThroughputKind = PricedKind | 'rerun';
+/**
+ * What an observation was made on: a priced kind, the fixed cost of re-running an execution, or
+ * first imports (`bytes` is then the number of modules they loaded).
+ */
+export type ThroughputKind = PricedKind | 'rerun' | 'import';
 
 /** Every kind a meter keeps. */
-export const THROUGHPUT_KINDS: readonly ThroughputKind[] = [...PRICED_KINDS, 'rerun'];
+export const THROUGHPUT_KINDS: readonly ThroughputKind[] = [...PRICED_KINDS, 'rerun', 'import'];
 
 /** One observation: `ops` operations on `bytes` bytes in all took `ms`. */
 export interface IMeterObservation {
@@ -133,8 +136,8 @@ export class ThroughputMeter {
 
   /** The per-operation latency of `kind` on `target` from its small operations, and how many it rests on. */
   latency(kind: ThroughputKind, target: string): { ms: number; samples: number } {
-    const prior = kind === 'rerun' ? DEFAULT_COSTS.rerunLatencyMs : DEFAULT_THROUGHPUTS[kind].latencyMs;
-    const rateGuess = kind === 'rerun' ? Infinity : DEFAULT_THROUGHPUTS[kind].bytesPerSec[1];
+    const prior = kind === 'rerun' || kind === 'import' ? DEFAULT_COSTS.rerunLatencyMs : defaultThroughput(kind, target).latencyMs;
+    const rateGuess = kind === 'rerun' || kind === 'import' ? Infinity : defaultThroughput(kind, target).bytesPerSec[1];
     const values = this.list(kind, target, 0).map(o => Math.max(MIN_MS, o.ms / o.ops - (1000 * o.bytes) / o.ops / rateGuess));
     return { ms: robust(values, Math.max(MIN_MS, prior)), samples: values.length };
   }
@@ -153,7 +156,7 @@ export class ThroughputMeter {
         const netMs = Math.max(perOp - latency.ms, perOp / 5, MIN_MS);
         return (1000 * (o.bytes / o.ops)) / netMs;
       });
-    const prior = DEFAULT_THROUGHPUTS[kind].bytesPerSec;
+    const prior = defaultThroughput(kind, target).bytesPerSec;
     const medium = rates(1);
     const large = rates(2);
     // The fixed work of a checkpoint or restore costs per byte what hashing its state costs,
@@ -169,6 +172,22 @@ export class ThroughputMeter {
       latencySamples: latency.samples,
       rateSamples: [mediumValues.length, mediumValues.length, largeValues.length]
     };
+  }
+
+  /**
+   * The time a first import takes per module it loads on `target` (a machine), ms: all the kept
+   * restores' import time over all the modules they loaded (the time per module of one library
+   * varies 0.05-1.2 ms; large imports, which matter, weigh the most), the default weighed in
+   * below `MIN_SAMPLES` restores.
+   */
+  importPerModule(target: string): { ms: number; samples: number } {
+    const kept = ([0, 1, 2] as SizeClass[]).flatMap(cls => this.list('import', target, cls)).filter(o => o.bytes > 0);
+    if (kept.length === 0) {
+      return { ms: DEFAULT_COSTS.importMsPerModule, samples: 0 };
+    }
+    const modules = kept.reduce((sum, o) => sum + o.bytes, 0);
+    const ratio = Math.max(MIN_MS, kept.reduce((sum, o) => sum + o.ms, 0) / modules);
+    return { ms: robust(new Array(Math.min(kept.length, MIN_SAMPLES)).fill(ratio), DEFAULT_COSTS.importMsPerModule), samples: kept.length };
   }
 
   /** Whether anything of `kind` was observed on `target`. */
@@ -216,6 +235,11 @@ export class ThroughputMeter {
       const latency = this.latency('rerun', source);
       result.rerunLatencyMs = latency.ms;
       result.rerunLatencySamples = latency.samples;
+    }
+    if (this.has('import', source)) {
+      const perModule = this.importPerModule(source);
+      result.importMsPerModule = perModule.ms;
+      result.importSamples = perModule.samples;
     }
     if (targetSpeed !== undefined) {
       result.targetSpeed = targetSpeed;

@@ -12,7 +12,7 @@
  *   cuts) are the same in both networks, so the minimum cuts have the same value; its size is
  *   linear in the graph.
  */
-import { copyMigrateMs, groupRestoreMs, rerunMs, toUnits, weighted } from './costs';
+import { copyMigrateMs, groupRestoreMs, rerunDecisionMs, toUnits, weighted } from './costs';
 import { FlowNetwork } from './maxflow';
 import type { IPlannerInput } from './types';
 
@@ -47,7 +47,7 @@ export function capacities(input: IPlannerInput): ICapacities {
   input.executions.forEach((execution, e) => {
     const runnable =
       !execution.neverRerun && !execution.replayFailed && !execution.nondeterministic && execution.unresolvedInputs.length === 0;
-    rerun[e] = runnable ? toUnits(weighted(model, 0, rerunMs(model, execution.durationMs))) : Infinity;
+    rerun[e] = runnable ? toUnits(weighted(model, 0, rerunDecisionMs(model, execution))) : Infinity;
   });
   return { copy, mustCopy, rerun };
 }

@@ -5,7 +5,7 @@
  * equal plans (docs/internals.md, "Cost model").
  */
 import { createHash } from 'crypto';
-import { copyMigrateMs, fixedMs, groupRestoreMs, rerunMs, weighted } from './costs';
+import { copyMigrateMs, fixedMs, groupRestoreMs, importsFixedMs, rerunDecisionMs, weighted } from './costs';
 import { DecisionReason, IDecision } from './cut';
 import type { RequirementWalker } from './requirements';
 import type { IPlannerInput, Objective } from './types';
@@ -57,20 +57,20 @@ export interface IStability {
 
 /**
  * The weighted cost of a plan that recomputes the groups flagged in `recompute` (and copies the
- * others) and re-runs `rerun`, the fixed work of checkpoint and restore included: the plan's
- * `estimate.objectiveCost`.
+ * others) and re-runs `rerun`, the fixed work of checkpoint and restore included, as the min-cut
+ * weighs it: re-runs at `rerunDecisionMs` (the plan's `estimate` prices their time alone).
  */
 export function decisionsCost(input: IPlannerInput, recompute: Uint8Array, rerun: Iterable<number>): number {
   const model = input.costModel;
   const fixed = fixedMs(model, input.groups.reduce((sum, group) => sum + group.sizeBytes, 0));
-  let cost = weighted(model, fixed.migrateMs, fixed.restoreMs);
+  let cost = weighted(model, fixed.migrateMs, fixed.restoreMs + importsFixedMs(model, input.importsMs));
   input.groups.forEach((group, g) => {
     if (!recompute[g]) {
       cost += weighted(model, copyMigrateMs(model, group.sizeBytes), groupRestoreMs(model, group));
     }
   });
   for (const e of rerun) {
-    cost += weighted(model, 0, rerunMs(model, input.executions[e].durationMs));
+    cost += weighted(model, 0, rerunDecisionMs(model, input.executions[e])); // as the cut weighs it (network.ts)
   }
   return cost;
 }

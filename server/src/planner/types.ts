@@ -28,9 +28,8 @@ export interface IPlannerGroup {
   /** Members the user marked "always copy". */
   alwaysCopy: string[];
   /**
-   * Time a restore spends re-importing the modules the group's members are (what the executions
-   * that imported them took when recorded), ms; paid when the group is copied, as a re-run of
-   * those executions pays it. Absent: none.
+   * Time a restore spends importing modules only because this group is copied, ms (a hand-made
+   * input's; `fromGraph` prices imports as `IPlannerInput.importsMs`). Absent: none.
    */
   importMs?: number;
 }
@@ -58,6 +57,17 @@ export interface IPlannerExecution {
   replayFailed: boolean;
   /** It drew fresh OS entropy (an unseeded generator of its own): a re-run gives other results. */
   nondeterministic?: boolean;
+  /**
+   * Of `durationMs`, importing modules that every restore imports whatever the plan (the libraries
+   * of the final state's variables: loading a copy imports them, a re-run does), ms: counted once
+   * in `IPlannerInput.importsMs`, so not again in this execution's re-run cost. Absent: none.
+   */
+  importMs?: number;
+  /**
+   * What the decisions charge beyond its time for re-running it, ms (`RERUN_RISK_MS` when it made
+   * objects of libraries, which re-runs reproduce least). Absent: nothing.
+   */
+  riskMs?: number;
 }
 
 /** Everything `plan()` needs. */
@@ -66,6 +76,11 @@ export interface IPlannerInput {
   costModel: ICostModel;
   groups: IPlannerGroup[];
   executions: IPlannerExecution[];
+  /**
+   * Imports every restore of this state pays, ms on the source (the sum of the executions'
+   * `importMs`): fixed restore work, like verifying. Absent: none.
+   */
+  importsMs?: number;
   /**
    * What the previous plan of the same history decided per group: kept unless the best decisions
    * are cheaper by more than the stability margin (stability.ts).

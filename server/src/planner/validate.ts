@@ -43,6 +43,9 @@ export function validateInput(input: IPlannerInput): void {
     if (!(Number.isFinite(execution.durationMs) && execution.durationMs >= 0)) {
       throw new PlannerInputError(`executions[${e}].durationMs must be a finite number >= 0, got ${execution.durationMs}`);
     }
+    if (execution.importMs !== undefined && !(Number.isFinite(execution.importMs) && execution.importMs >= 0)) {
+      throw new PlannerInputError(`executions[${e}].importMs must be a finite number >= 0, got ${execution.importMs}`);
+    }
     for (const d of execution.depends) {
       // Dependencies are producers of what the execution read, so they ran before it.
       if (!isIndex(d, e)) {
@@ -69,6 +72,9 @@ export function validateInput(input: IPlannerInput): void {
       if (!isIndex(p, E)) {
         throw new PlannerInputError(`groups[${g}].producers contains ${p}, which is not an execution index`);
       }
+    }
+    if (group.importMs !== undefined && !(Number.isFinite(group.importMs) && group.importMs >= 0)) {
+      throw new PlannerInputError(`groups[${g}].importMs must be a finite number >= 0, got ${group.importMs}`);
     }
     if (group.producers.length === 0 && group.external.length === 0) {
       throw new PlannerInputError(

@@ -79,7 +79,7 @@ describe('the plan of the current run', () => {
     expect(decisions(plan)).toEqual({ model: 'copy', big: 'recompute', summary: 'recompute' });
     const big = plan.groups.find((g: any) => g.members[0] === 'big');
     // Priced with the default costs (nothing measured yet): a 5 ms cell plus the fixed cost of a re-run.
-    const defaults = costModel('balanced');
+    const defaults = costModel('balanced', { store: 'local' });
     expect(big).toMatchObject({ sizeBytes: 100 * MB, recomputable: true, recomputeCostMs: rerunMs(defaults, 5), requiredExecutions: 1 });
     // Write out and read back 100 MB.
     expect(big.copyCostMs).toBeCloseTo(copyMigrateMs(defaults, 100 * MB) + copyRestoreMs(defaults, 100 * MB), 2);

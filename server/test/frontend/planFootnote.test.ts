@@ -13,8 +13,9 @@ describe('plan footnote', () => {
     const text = pricedWith(describeModel(costModel('balanced')));
     expect(text).toMatch(/^Priced with default numbers until checkpoints and restores have been measured: pickling 4 GB\/s \(default\)/);
     expect(text).toContain('writing to the store 600 MB/s (default)');
-    expect(text).toContain('loading 1.5 GB/s (default)');
+    expect(text).toContain('loading 3 GB/s (default), 1.5 GB/s for groups under 64 MB (default)');
     expect(text).toContain('re-running cells at their recorded time plus 3 ms each (default)');
+    expect(text).toContain('importing libraries again 0.8 ms per module (default)');
     expect(text).not.toMatch(/BytesPerSec|LatencyMs|[a-z][A-Z]/);
   });
 
@@ -26,13 +27,15 @@ describe('plan footnote', () => {
     meter.record('serialize', 'host', 120 * MB, 100);
     for (let i = 0; i < 3; i++) {
       meter.record('checkpoint', 'local', 1000, 45);
+      meter.record('import', 'host', 1500, 900 + 30 * i); // modules loaded, ms
     }
     const text = pricedWith(describeModel(costModel('balanced', meter.measurements('host', 'local'))));
     expect(text).toMatch(/^Priced with: pickling 2\.\d+ GB\/s \(1 group weighed with the default\)/);
     expect(text).toMatch(/writing to the local folder 8\d\d MB\/s \(median of 12 transfers\)/);
-    expect(text).toContain('reading from the local folder 1 GB/s (default)');
+    expect(text).toContain('reading from the local folder 50 GB/s (default)'); // a local fetch only checks sizes
     expect(text).toContain('45 ms of fixed work per checkpoint (median of 3 checkpoints)');
     expect(text).toContain('of fixed work per restore (default)');
+    expect(text).toContain('importing libraries again 0.6 ms per module (median of 3 restores)');
     expect(text).not.toMatch(/BytesPerSec|LatencyMs/);
   });
 

@@ -57,6 +57,14 @@ describe('restore observations', () => {
       { kind: 'rerun', bytes: 0, ms: 40, ops: 4 },
       { kind: 'restore', bytes: 300e6, ms: 3000 - 1500 - 30 - 140 - 200 - 400, ops: 1 }
     ]);
+    // The modules its first imports loaded give the time per module (per machine).
+    const imported = { ...newer, modulesImported: 800 };
+    expect(restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings: imported, planned })).toContainEqual({
+      kind: 'import',
+      bytes: 800,
+      ms: 400,
+      ops: 1
+    });
     // A restore that fell back mixes two attempts: only its transfers are observed.
     expect(restoreObservations({ bytes: { fetched: 1, loaded: 1 }, timings: { ...timings, attempts: 2 }, planned })).toHaveLength(2);
   });

@@ -183,3 +183,44 @@ describe('ThroughputMeter', () => {
     expect({ ...again, measured: [...again.measured].sort() }).toEqual({ ...model, measured: [...model.measured, 'targetSpeed'].sort() });
   });
 });
+
+describe('defaults per store', () => {
+  test('a local folder reads nothing when fetching (the kernel reads while loading); S3 transfers do', () => {
+    const local = costModel('balanced', { store: 'local' });
+    const s3 = costModel('balanced', { store: 's3://127.0.0.1:9000/bucket' });
+    expect(operationMs(local, 'read', 172 * MB)).toBeLessThan(10);
+    expect(operationMs(s3, 'read', 172 * MB)).toBeCloseTo(DEFAULT_THROUGHPUTS.read.latencyMs + (1000 * 172 * MB) / DEFAULT_THROUGHPUTS.read.bytesPerSec[2], 6);
+    // Loading is priced the same whatever the store.
+    expect(operationMs(local, 'deserialize', 172 * MB)).toBe(operationMs(s3, 'deserialize', 172 * MB));
+  });
+
+  test("the meter's prior for a local folder's reads is that default too", () => {
+    const meter = new ThroughputMeter();
+    meter.record('read', 'local', 200 * MB, 5, 1);
+    const fromMeter = costModel('balanced', meter.measurements('vm', 'local'));
+    // One observation with the prior counted twice: the geometric mean stays near both.
+    expect(fromMeter.throughputs.read.bytesPerSec[2]).toBeGreaterThan(20e9);
+  });
+});
+
+describe('first imports', () => {
+  test('the time per module is all import time over all modules loaded, kept per machine, the default weighed in at first', () => {
+    const meter = new ThroughputMeter();
+    meter.record('import', 'vm', 1000, 1200); // one cold restore: 1.2 ms per module
+    const one = costModel('balanced', meter.measurements('vm', 'local'));
+    expect(one.importSamples).toBe(1);
+    expect(one.importMsPerModule).toBeGreaterThan(0.8);
+    expect(one.importMsPerModule).toBeLessThan(1.2);
+    meter.record('import', 'vm', 500, 250);
+    meter.record('import', 'vm', 2000, 1000);
+    const three = costModel('balanced', meter.measurements('vm', 'local'));
+    expect(three.importMsPerModule).toBeCloseTo(2450 / 3500, 6);
+    expect(three.measured).toContain('importMsPerModule');
+    // A restore that loaded a few modules almost for free does not make scikit-learn's 1400 cheap.
+    meter.record('import', 'vm', 100, 5);
+    expect(costModel('balanced', meter.measurements('vm', 'local')).importMsPerModule).toBeCloseTo(2455 / 3600, 6);
+    // Another machine's imports say nothing of this one's.
+    expect(costModel('balanced', meter.measurements('other', 'local')).importMsPerModule).toBe(0.8);
+    expect(ThroughputMeter.fromJSON(meter.toJSON()).importPerModule('vm').ms).toBeCloseTo(2455 / 3600, 6);
+  });
+});
