@@ -135,9 +135,9 @@ export class ThroughputMeter {
   }
 
   /** The per-operation latency of `kind` on `target` from its small operations, and how many it rests on. */
-  latency(kind: ThroughputKind, target: string): { ms: number; samples: number } {
-    const prior = kind === 'rerun' || kind === 'import' ? DEFAULT_COSTS.rerunLatencyMs : defaultThroughput(kind, target).latencyMs;
-    const rateGuess = kind === 'rerun' || kind === 'import' ? Infinity : defaultThroughput(kind, target).bytesPerSec[1];
+  latency(kind: PricedKind | 'rerun', target: string): { ms: number; samples: number } {
+    const prior = kind === 'rerun' ? DEFAULT_COSTS.rerunLatencyMs : defaultThroughput(kind, target).latencyMs;
+    const rateGuess = kind === 'rerun' ? Infinity : defaultThroughput(kind, target).bytesPerSec[1];
     const values = this.list(kind, target, 0).map(o => Math.max(MIN_MS, o.ms / o.ops - (1000 * o.bytes) / o.ops / rateGuess));
     return { ms: robust(values, Math.max(MIN_MS, prior)), samples: values.length };
   }
@@ -187,6 +187,7 @@ export class ThroughputMeter {
     }
     const modules = kept.reduce((sum, o) => sum + o.bytes, 0);
     const ratio = Math.max(MIN_MS, kept.reduce((sum, o) => sum + o.ms, 0) / modules);
+    // One ratio per kept restore, so that `robust` weighs in the default as for any other number.
     return { ms: robust(new Array(Math.min(kept.length, MIN_SAMPLES)).fill(ratio), DEFAULT_COSTS.importMsPerModule), samples: kept.length };
   }
 

@@ -17,6 +17,16 @@ const MEMBER_LISTS = ['unserializable', 'external', 'neverCopy', 'alwaysCopy'] a
 
 const isIndex = (value: number, bound: number) => Number.isInteger(value) && value >= 0 && value < bound;
 
+/** Throw unless `value` is a finite number >= 0 (`optional`: or undefined); `name` says where. */
+function requireNonNegative(value: number | undefined, name: string, optional = false): void {
+  if (optional && value === undefined) {
+    return;
+  }
+  if (!(Number.isFinite(value) && (value as number) >= 0)) {
+    throw new PlannerInputError(`${name} must be a finite number >= 0, got ${value}`);
+  }
+}
+
 /** Throw a `PlannerInputError` naming the first broken invariant. */
 export function validateInput(input: IPlannerInput): void {
   if (!OBJECTIVES.includes(input.objective)) {
@@ -28,9 +38,8 @@ export function validateInput(input: IPlannerInput): void {
       throw new PlannerInputError(`costModel.${field} must be a finite number > 0, got ${model[field]}`);
     }
   }
-  if (!(model.payloadLatencyMs >= 0 && Number.isFinite(model.payloadLatencyMs))) {
-    throw new PlannerInputError(`costModel.payloadLatencyMs must be a finite number >= 0, got ${model.payloadLatencyMs}`);
-  }
+  requireNonNegative(model.payloadLatencyMs, 'costModel.payloadLatencyMs');
+  requireNonNegative(input.importsMs, 'importsMs', true);
   const { migrate, restore } = model.weights;
   if (!(migrate >= 0 && restore >= 0 && Number.isFinite(migrate + restore) && migrate + restore > 0)) {
     throw new PlannerInputError(`costModel.weights must be finite, >= 0 and not both 0, got ${migrate}, ${restore}`);
@@ -40,12 +49,9 @@ export function validateInput(input: IPlannerInput): void {
     if (execution.index !== e) {
       throw new PlannerInputError(`executions[${e}].index is ${execution.index}; executions must be listed in order`);
     }
-    if (!(Number.isFinite(execution.durationMs) && execution.durationMs >= 0)) {
-      throw new PlannerInputError(`executions[${e}].durationMs must be a finite number >= 0, got ${execution.durationMs}`);
-    }
-    if (execution.importMs !== undefined && !(Number.isFinite(execution.importMs) && execution.importMs >= 0)) {
-      throw new PlannerInputError(`executions[${e}].importMs must be a finite number >= 0, got ${execution.importMs}`);
-    }
+    requireNonNegative(execution.durationMs, `executions[${e}].durationMs`);
+    requireNonNegative(execution.importMs, `executions[${e}].importMs`, true);
+    requireNonNegative(execution.riskMs, `executions[${e}].riskMs`, true);
     for (const d of execution.depends) {
       // Dependencies are producers of what the execution read, so they ran before it.
       if (!isIndex(d, e)) {
@@ -65,17 +71,13 @@ export function validateInput(input: IPlannerInput): void {
       }
       seen.set(name, g);
     }
-    if (!(Number.isFinite(group.sizeBytes) && group.sizeBytes >= 0)) {
-      throw new PlannerInputError(`groups[${g}].sizeBytes must be a finite number >= 0, got ${group.sizeBytes}`);
-    }
+    requireNonNegative(group.sizeBytes, `groups[${g}].sizeBytes`);
     for (const p of group.producers) {
       if (!isIndex(p, E)) {
         throw new PlannerInputError(`groups[${g}].producers contains ${p}, which is not an execution index`);
       }
     }
-    if (group.importMs !== undefined && !(Number.isFinite(group.importMs) && group.importMs >= 0)) {
-      throw new PlannerInputError(`groups[${g}].importMs must be a finite number >= 0, got ${group.importMs}`);
-    }
+    requireNonNegative(group.importMs, `groups[${g}].importMs`, true);
     if (group.producers.length === 0 && group.external.length === 0) {
       throw new PlannerInputError(
         `groups[${g}] (${group.members.join(', ')}) has neither a producing execution nor an external member`
