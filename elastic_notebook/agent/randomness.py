@@ -1,5 +1,8 @@
 """The global random generators' states before each recorded execution, for replay at restore.
 
+A bundle's ``random.pkl`` holds them together with the library settings (settings.py): what a
+re-run depends on besides the variables it reads.
+
 Before every intercepted cell the agent takes Python's ``random`` state and, when numpy is
 imported, the state of numpy's global generator (``np.random.rand`` and friends), keyed by the
 execution's seq. A state equal to the previous one is not stored again, so memory grows only when
@@ -22,6 +25,7 @@ from typing import Any
 
 from .importwatch import WATCH
 from .payload import PayloadError, Written, read_payload, write_payload
+from .settings import LibrarySettings, SettingsHistory, from_saved
 
 # (seq, python state, numpy state): compact forms, see _python_state and _numpy_state.
 Entry = tuple[int, Any, Any]
@@ -36,12 +40,18 @@ class RandomStates:
     """
 
     def __init__(
-        self, entries: list[Entry] | None = None, imports: dict[int, Any] | None = None, final: tuple[Any, Any] | None = None
+        self,
+        entries: list[Entry] | None = None,
+        imports: dict[int, Any] | None = None,
+        final: tuple[Any, Any] | None = None,
+        settings: LibrarySettings | None = None,
     ) -> None:
         self.entries: list[Entry] = list(entries or [])
         self.imports: dict[int, Any] = dict(imports or {})
         #: (python state, numpy state) when the checkpoint was taken; None in either: not kept.
         self.final = final
+        #: The library settings kept beside the states (set by ``prepare`` and ``finish``).
+        self.settings = settings if settings is not None else LibrarySettings()
 
     def apply_final(self) -> dict[str, bool]:
         """Set the generators to their states when the checkpoint was taken (those it kept)."""
@@ -87,6 +97,10 @@ class RandomHistory(RandomStates):
     #: The intercepted execution running now (None between cells).
     current: int | None = None
 
+    def __init__(self) -> None:
+        super().__init__(settings=SettingsHistory())
+        self.settings: SettingsHistory
+
     def watch_imports(self) -> None:
         """Take numpy's state when a cell first imports ``numpy.random``."""
         WATCH.listeners.append(self._numpy_imported)
@@ -103,6 +117,7 @@ class RandomHistory(RandomStates):
     def capture(self, seq: int) -> None:
         """Record the states before execution ``seq`` (called by the pre-cell hook)."""
         self.current = seq
+        self.settings.capture(seq)
         py = _python_state()
         np_state = _numpy_state()
         entries = self.entries
@@ -123,6 +138,7 @@ class RandomHistory(RandomStates):
         last = max([last, *old.imports])
         self.entries = list(old.entries) + [e for e in self.entries if e[0] > last]
         self.imports = {**old.imports, **{k: v for k, v in self.imports.items() if k > last}}
+        self.settings.adopt(old.settings)
 
     def save(self, path: str) -> Written:
         """Write the states to ``path``, leaving out a generator nothing ever drew from.
@@ -138,7 +154,8 @@ class RandomHistory(RandomStates):
         if _never_changed([e[2] for e in entries] + list(imports.values()), np_now):
             entries, imports, np_now = [(seq, py, None) for seq, py, _ in entries], {}, None
         entries = [e for e in entries if e[1] is not None or e[2] is not None]
-        stream = pickle.dumps({"random": entries, "imports": imports, "final": (py_now, np_now)}, protocol=5)
+        saved = {"random": entries, "imports": imports, "final": (py_now, np_now), "settings": self.settings.saved()}
+        stream = pickle.dumps(saved, protocol=5)
         return write_payload(path, {"serializer": "pickle", "members": ["random"], "kind": _KIND}, stream, [])
 
 
@@ -162,7 +179,11 @@ def load_states(path: str, checksum: str | None) -> RandomStates:
     final = saved.get("final")  # absent in bundles from before it was kept
     if final is not None and (not isinstance(final, tuple) or len(final) != 2):
         raise PayloadError(f"{path} holds malformed random states")
-    return RandomStates(sorted(entries, key=lambda e: e[0]), imports, final)
+    try:
+        settings = from_saved(saved.get("settings"))
+    except ValueError as err:
+        raise PayloadError(f"{path} holds {err}") from None
+    return RandomStates(sorted(entries, key=lambda e: e[0]), imports, final, settings)
 
 
 def _python_state() -> tuple:

@@ -10,6 +10,7 @@ from typing import Any
 
 from .byvalue import add_sources, deserialize
 from .checkpoint import elapsed_ms, full_fingerprint
+from .importtimer import ImportTimer
 from .names import user_names
 from .payload import Checksum, PayloadError, read_payload
 from .randomness import RandomHistory, RandomStates, load_states
@@ -33,24 +34,26 @@ def bundle_path(directory: str, relative: str) -> str:
 
 # -- prepare -----------------------------------------------------------------------------------
 def prepare(own: RandomHistory, execution: int, random_file: str | None, checksum: str | None) -> dict:
-    """Set the random generators to their state before ``execution``.
+    """Set the library settings and the random generators to their state before ``execution``.
 
     The states come from ``random_file`` (a bundle's ``random.pkl``, read once) when given, else
-    from this kernel's own (or adopted) states. No recorded state is not an error: the re-run
-    then draws fresh numbers, and ``applied`` says so.
+    from this kernel's own (or adopted) states. No recorded random state is not an error: the
+    re-run then draws fresh numbers, and ``applied`` says so.
     """
     states = _states_of(random_file, checksum) if random_file is not None else own
+    settings = states.settings.apply(execution)
     try:
         applied = states.apply(execution)
     except LookupError as err:
-        return {"ok": True, "error": None, "applied": False, "python": False, "numpy": False, "warning": str(err)}
-    return {"ok": True, "error": None, "applied": True, **applied}
+        return {"ok": True, "error": None, "applied": False, "python": False, "numpy": False, "settings": settings, "warning": str(err)}
+    return {"ok": True, "error": None, "applied": True, "settings": settings, **applied}
 
 
 def finish_random(random_file: str, checksum: str | None) -> dict:
-    """Set the random generators to their states when the checkpoint was taken (after every
-    re-run, which set them to earlier ones), as far as the bundle kept them."""
-    return {"ok": True, "error": None, **_states_of(random_file, checksum).apply_final()}
+    """Set the library settings and the random generators to their states when the checkpoint
+    was taken (after every re-run, which set them to earlier ones), as far as the bundle kept them."""
+    states = _states_of(random_file, checksum)
+    return {"ok": True, "error": None, "settings": states.settings.apply_final(), **states.apply_final()}
 
 
 def _states_of(random_file: str, checksum: str | None) -> RandomStates:
@@ -73,17 +76,20 @@ def _load_group(namespace: dict, directory: str, group: dict) -> dict:
     }
     t0 = time.perf_counter()
     modules_before = len(sys.modules)
+    # Every import the load makes (the classes pickle names, and what their __setstate__ imports).
+    timer = ImportTimer()
     try:
-        payload = read_payload(bundle_path(directory, group["file"]), group["checksum"])
-        result["bytes"] = payload.bytes
-        if sorted(payload.header["members"]) != sorted(members):
-            raise RestoreError(f"{group['file']} holds {payload.header['members']}, not {members}")
-        try:
-            loaded = deserialize(payload.stream, payload.buffers, payload.header.get("serializer", "pickle"), namespace)
-        except Exception as err:  # noqa: BLE001 - unpickling runs arbitrary reduce functions
-            raise RestoreError(f"cannot unpickle {group['file']}: {type(err).__name__}: {err}") from None
+        with timer:
+            payload = read_payload(bundle_path(directory, group["file"]), group["checksum"])
+            result["bytes"] = payload.bytes
+            if sorted(payload.header["members"]) != sorted(members):
+                raise RestoreError(f"{group['file']} holds {payload.header['members']}, not {members}")
+            try:
+                loaded = deserialize(payload.stream, payload.buffers, payload.header.get("serializer", "pickle"), namespace)
+            except Exception as err:  # noqa: BLE001 - unpickling runs arbitrary reduce functions
+                raise RestoreError(f"cannot unpickle {group['file']}: {type(err).__name__}: {err}") from None
         values = loaded.value
-        result["importMs"] = payload.import_ms + loaded.import_ms
+        result["importMs"] = max(timer.ms, payload.import_ms + loaded.import_ms)
         # How many modules those imports loaded: the planner learns the time per module from it.
         result["modulesImported"] = max(0, len(sys.modules) - modules_before)
         if not isinstance(values, dict) or sorted(values) != sorted(members):

@@ -117,7 +117,7 @@ def test_prepare_replays_unseeded_random_draws(nb: KernelSession, target: Kernel
     rerun(target, "import random\nimport numpy as np")
     for execution, expected in ((second, expected_second), (first, expected_first), (second, expected_second)):
         answer = agent_call(target, "prepare", {"execution": execution, **bundle})
-        assert answer == {"ok": True, "error": None, "applied": True, "python": True, "numpy": True}
+        assert answer == {"ok": True, "error": None, "applied": True, "python": True, "numpy": True, "settings": False}
         rerun(target, _DRAWS)
         assert value(target, "[r, n]") == expected
 
@@ -230,6 +230,21 @@ def test_first_imports_during_a_load_are_timed_apart(nb: KernelSession, target: 
     assert answer[0]["modulesImported"] >= 1  # fractions (and what it imports)
     assert answer[1]["ok"] and answer[1]["importMs"] == 0 and answer[1]["modulesImported"] == 0
     assert value(target, "str(half)") == "1/2"
+
+
+def test_a_loads_imports_are_timed_wherever_they_happen(nb: KernelSession, tmp_path: Path) -> None:
+    """A library's module-level object (``matplotlib.rcParams``) is pickled by reference: loading
+    it imports its library from the agent's own reconstructor, not where pickle names a class.
+    That time is import time too: the cost model prices imports per module and loads per byte,
+    and counted as load time, 3 KB "took" 100 ms to load."""
+    nb.run("import matplotlib\nsettings = matplotlib.rcParams")
+    written = checkpoint(nb, tmp_path, [["settings"]])
+    with running_kernel("import-timer-target", tmp_path) as fresh:
+        assert value(fresh, "'matplotlib' in __import__('sys').modules") is False
+        group = load(fresh, tmp_path, written, [["settings"]])["groups"][0]
+        assert group["ok"] and group["modulesImported"] > 10, group
+        assert group["importMs"] >= 0.5 * group["loadMs"], group
+        assert value(fresh, "settings is __import__('matplotlib').rcParams") is True
 
 
 def _restore_in_order(
