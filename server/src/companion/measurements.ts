@@ -6,7 +6,7 @@
  * its store actually did.
  */
 import { IObservation, MeasurementLog } from '../migrate/measurementLog';
-import { IFeasiblePlan, Measurements, PreviousDecisions } from '../planner/index';
+import { IFeasiblePlan, IPlanHistory, IRunDurations, Measurements } from '../planner/index';
 
 /** The companion's measurement log: opened on first use, saved after every job. */
 export class CompanionMeasurements {
@@ -32,18 +32,18 @@ export class CompanionMeasurements {
     await this.saving;
   }
 
-  /** The decisions of the last plan made for history `key` (see `historyKey`), if any. */
-  async previous(key: string): Promise<PreviousDecisions | undefined> {
+  /** What the plans of history `key` (see `historyKey`) left: last decisions, recent cell times. */
+  async previous(key: string): Promise<IPlanHistory | undefined> {
     return (await this.open()).previous(key);
   }
 
   /**
-   * Remember the decisions of `plan` for history `key`; written with the next job's measurements
-   * (or now, with `save`: a checkpoint's plan is worth keeping at once).
+   * Remember the decisions of `plan` and the cell times of `run` for history `key`; written with
+   * the next job's measurements (or now, with `save`: a checkpoint's plan is worth keeping at once).
    */
-  async remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>, save = false): Promise<void> {
+  async remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>, run: IRunDurations, save = false): Promise<void> {
     const log = await this.open();
-    log.remember(key, plan);
+    log.remember(key, plan, run);
     if (save) {
       this.saving = this.saving.then(() => log.save());
       await this.saving;

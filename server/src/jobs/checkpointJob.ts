@@ -9,7 +9,7 @@ import type { HistoryStore } from '../ahg/store';
 import { checkpoint, ICheckpointOutcome, ICheckpointSummary, summarizeCheckpoint } from '../migrate/checkpoint';
 import { checkpointObservations } from '../migrate/measurementLog';
 import { MigrationError } from '../migrate/migrationError';
-import { historyKey, Objective } from '../planner/index';
+import { historyKey, Objective, runDurations } from '../planner/index';
 import { IS3Options, openStore } from '../storage/index';
 import { waitUntilStored } from '../companion/agentStatus';
 import { IKernelAccess } from '../companion/kernelAccess';
@@ -114,7 +114,7 @@ export async function runCheckpointJob(
   } finally {
     await store.close();
   }
-  await services.measurements.remember(key, outcome.plan);
+  await services.measurements.remember(key, outcome.plan, runDurations(stored.runId, stored.records));
   await services.measurements.record(outcome.bundle, checkpointObservations(outcome), request.s3?.endpoint);
   return { kernelId, notebook: request.notebookPath, ...summarizeCheckpoint(outcome) };
 }

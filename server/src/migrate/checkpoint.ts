@@ -8,7 +8,7 @@ import path from 'path';
 import { performance } from 'perf_hooks';
 import { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
-import { fromGraph, groupKey, IFeasiblePlan, Measurements, Objective, parseMarks, plan, Plan, PreviousDecisions } from '../planner/index';
+import { fromGraph, groupKey, IFeasiblePlan, IPlanHistory, Measurements, Objective, parseMarks, plan, Plan } from '../planner/index';
 import { AgentCalls, ICheckpointResult, IKernelChannel } from './agentCalls';
 import { MigrationError } from './migrationError';
 import { newCheckpointId } from '../bundle/checkpointId';
@@ -32,8 +32,8 @@ export interface ICheckpointOptions extends ITransferOptions {
   marks?: unknown;
   /** Measured throughputs for the cost model. */
   measurements?: Measurements;
-  /** The previous plan's decisions for this history (`historyKey`), kept within the stability margin. */
-  previous?: PreviousDecisions;
+  /** What earlier plans of this history (`historyKey`) left: decisions to keep, recent cell times. */
+  previous?: IPlanHistory;
   notebook: { path: string | null; kernelName: string | null };
   /** Says what is happening now (for progress lines and the UI). */
   onStep?: (message: string) => void;
@@ -121,7 +121,7 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     for (;;) {
       step('planning');
       const t0 = performance.now();
-      current = feasiblePlan(plan(fromGraph(graph, { objective: options.objective, measurements: options.measurements, marks, previous: options.previous })));
+      current = feasiblePlan(plan(fromGraph(graph, { objective: options.objective, measurements: options.measurements, marks, previous: options.previous, runId: options.runId })));
       planMs += performance.now() - t0;
       const toWrite = current.groups
         .map((group, index) => ({ index, members: group.members }))

@@ -11,11 +11,15 @@ import path from 'path';
 import {
   decisionsOf,
   IFeasiblePlan,
+  IPlanHistory,
+  IRunDurations,
   LOCAL_STORE,
   Measurements,
   PreviousDecisions,
+  RECENT_RUNS,
   ThroughputKind,
-  ThroughputMeter
+  ThroughputMeter,
+  withRun
 } from '../planner/index';
 import type { ICheckpointOutcome } from './checkpoint';
 
@@ -177,7 +181,7 @@ interface ILogFile {
   format: 'elastic-notebook-measurements';
   version: 2;
   observations: unknown;
-  plans?: Record<string, { decisions: PreviousDecisions }>;
+  plans?: Record<string, { decisions: PreviousDecisions; runs?: IRunDurations[] }>;
 }
 
 /** A ThroughputMeter and recent plans' decisions persisted in `<dataDir>/measurements.json`. */
@@ -185,18 +189,18 @@ export class MeasurementLog {
   private constructor(
     private readonly file: string,
     private readonly meter: ThroughputMeter,
-    private readonly plans: Map<string, PreviousDecisions>
+    private readonly plans: Map<string, IPlanHistory>
   ) {}
 
   /** A log of the file's JSON (either version; anything else starts empty). */
   static fromJSON(file: string, json: unknown): MeasurementLog {
-    const plans = new Map<string, PreviousDecisions>();
+    const plans = new Map<string, IPlanHistory>();
     const log = json as Partial<ILogFile> | null;
     if (log && typeof log === 'object' && !Array.isArray(log) && log.plans && typeof log.plans === 'object') {
       for (const [key, value] of Object.entries(log.plans)) {
         const decisions = value?.decisions;
         if (decisions && typeof decisions === 'object' && Object.values(decisions).every(d => d === 'copy' || d === 'recompute')) {
-          plans.set(key, { ...decisions });
+          plans.set(key, { decisions: { ...decisions }, runs: validRuns(value.runs) });
         }
       }
     }
@@ -235,16 +239,17 @@ export class MeasurementLog {
     }
   }
 
-  /** The decisions of the last plan remembered for history `key` (`historyKey`). */
-  previous(key: string): PreviousDecisions | undefined {
-    const decisions = this.plans.get(key);
-    return decisions ? { ...decisions } : undefined;
+  /** What the plans of history `key` (`historyKey`) left: last decisions, recent runs' cell times. */
+  previous(key: string): IPlanHistory | undefined {
+    const remembered = this.plans.get(key);
+    return remembered ? { decisions: { ...remembered.decisions }, runs: remembered.runs.map(r => ({ ...r })) } : undefined;
   }
 
-  /** Remember the decisions of `plan`, made for history `key`. */
-  remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>): void {
+  /** Remember the decisions of `plan`, made for history `key`, and the cell times of `run`. */
+  remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>, run: IRunDurations): void {
+    const runs = this.plans.get(key)?.runs ?? [];
     this.plans.delete(key);
-    this.plans.set(key, decisionsOf(plan));
+    this.plans.set(key, { decisions: decisionsOf(plan), runs: withRun(runs, run) });
     while (this.plans.size > REMEMBERED_PLANS) {
       this.plans.delete(this.plans.keys().next().value as string);
     }
@@ -253,7 +258,7 @@ export class MeasurementLog {
   /** The file's JSON. */
   toJSON(): ILogFile {
     const plans: ILogFile['plans'] = {};
-    this.plans.forEach((decisions, key) => (plans[key] = { decisions }));
+    this.plans.forEach(({ decisions, runs }, key) => (plans[key] = { decisions, runs }));
     return { ...this.meter.toJSON(), plans };
   }
 
@@ -268,4 +273,22 @@ export class MeasurementLog {
       await fs.rm(temp, { force: true }).catch(() => undefined);
     }
   }
+}
+
+/** The well-formed run entries of a stored plan (older files have none). */
+function validRuns(runs: unknown): IRunDurations[] {
+  if (!Array.isArray(runs)) {
+    return [];
+  }
+  return runs
+    .filter(
+      (r): r is IRunDurations =>
+        !!r &&
+        typeof r === 'object' &&
+        typeof r.runId === 'string' &&
+        Array.isArray(r.durationsMs) &&
+        r.durationsMs.every((d: unknown) => typeof d === 'number' && Number.isFinite(d) && d >= 0)
+    )
+    .slice(-RECENT_RUNS)
+    .map(r => ({ runId: r.runId, durationsMs: [...r.durationsMs] }));
 }

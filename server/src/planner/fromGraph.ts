@@ -6,7 +6,7 @@
 import { HistoryGraph, IVariableSnapshot } from '../ahg/index';
 import { costModel, importingMs, Measurements, RERUN_RISK_MS } from './costs';
 import { isNeverRerun, Marks, parseMarks } from './marks';
-import type { PreviousDecisions } from './stability';
+import { IPlanHistory, typicalDurationMs } from './stability';
 import type { IPlannerExecution, IPlannerGroup, IPlannerInput, Objective } from './types';
 
 /** Options of `fromGraph`. */
@@ -20,8 +20,13 @@ export interface IFromGraphOptions {
   failedReplays?: number[];
   /** Size assumed for a variable the agent did not measure, in bytes (default 1 MiB). */
   unknownSizeBytes?: number;
-  /** The previous plan's decisions for this history (`historyKey`), kept within the stability margin. */
-  previous?: PreviousDecisions;
+  /**
+   * What earlier plans of this history (`historyKey`) left: their decisions, kept within the
+   * stability margin, and recent runs' cell times, whose median prices each re-run.
+   */
+  previous?: IPlanHistory;
+  /** The run the graph is of (its own entry in `previous.runs` is not counted twice). */
+  runId?: string;
 }
 
 /** The default size of an unmeasured variable. */
@@ -45,6 +50,9 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
   // That time is fixed work (`importsMs`), which the estimate takes out of those executions'
   // re-runs (`rerunWorkMs`); no copy pays it. The decisions weigh re-runs at their whole time
   // (`rerunDecisionMs`), plus a risk for cells that made objects of libraries (`riskMs`).
+  const durations = graph.executions.map((e, position) =>
+    typicalDurationMs(e.durationMs, position, graph.executions.length, options.runId, options.previous?.runs)
+  );
   const firstLoader = new Map<string, number>();
   for (const execution of graph.executions) {
     for (const name of execution.packagesLoaded) {
@@ -62,7 +70,7 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
   }
   let importsMs = 0;
 
-  const executions: IPlannerExecution[] = graph.executions.map(execution => {
+  const executions: IPlannerExecution[] = graph.executions.map((execution, position) => {
     const depends = new Set<number>();
     const unresolved = new Set<string>();
     for (const input of execution.inputs) {
@@ -76,14 +84,15 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
         depends.add(snapshot.producedBy);
       }
     }
-    const importMs = importers.has(execution.index) ? importingMs(model, execution) : 0;
+    const durationMs = durations[position];
+    const importMs = importers.has(execution.index) ? importingMs(model, { durationMs, modulesLoaded: execution.modulesLoaded }) : 0;
     importsMs += importMs;
     const risky = execution.outputs.some(id => graph.isActive(id) && isLibraryObject(graph.snapshots[id]));
     return {
       index: execution.index,
       cellIndex: execution.cellIndex,
       cellId: execution.cellId,
-      durationMs: execution.durationMs,
+      durationMs,
       depends: [...depends].sort((a, b) => a - b),
       unresolvedInputs: [...unresolved].sort(),
       neverRerun: isNeverRerun(marks, execution),
@@ -121,7 +130,7 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
     groups,
     executions,
     ...(importsMs > 0 ? { importsMs } : {}),
-    ...(options.previous ? { previous: options.previous } : {})
+    ...(options.previous ? { previous: options.previous.decisions } : {})
   };
 }
 

@@ -19,6 +19,65 @@ export const STABILITY_MARGIN = 0.15;
 /** ... or at most this many ms more (weighted), for plans so cheap that a fraction is noise. */
 export const STABILITY_FLOOR_MS = 5;
 
+/** How many recent runs of a history lend their recorded cell times to its next plans. */
+export const RECENT_RUNS = 5;
+
+/** The time each execution of one run of a history took, as recorded, ms (by execution index). */
+export interface IRunDurations {
+  runId: string;
+  durationsMs: number[];
+}
+
+/** What the plans of a history (`historyKey`) leave for the next one. */
+export interface IPlanHistory {
+  /** The decisions of its last plan. */
+  decisions: PreviousDecisions;
+  /** Its recent runs' recorded cell times, oldest first, at most `RECENT_RUNS`. */
+  runs: IRunDurations[];
+}
+
+/** The cell times of run `runId` from its executions (or records), in order. */
+export function runDurations(runId: string, executions: ReadonlyArray<{ durationMs: number }>): IRunDurations {
+  return { runId, durationsMs: executions.map(e => e.durationMs) };
+}
+
+/**
+ * `runs` with `run` as the newest, at most `RECENT_RUNS`. It replaces an earlier entry of the same
+ * run, and one with the very same times: a restored kernel continues the checkpointed run's
+ * records under a run id of its own, and one run's times must not count twice.
+ */
+export function withRun(runs: readonly IRunDurations[], run: IRunDurations): IRunDurations[] {
+  const same = (r: IRunDurations) =>
+    r.runId === run.runId || (r.durationsMs.length === run.durationsMs.length && r.durationsMs.every((d, i) => d === run.durationsMs[i]));
+  return [...runs.filter(r => !same(r)), { runId: run.runId, durationsMs: [...run.durationsMs] }].slice(-RECENT_RUNS);
+}
+
+/**
+ * What a re-run of execution `index` is priced at: the median of the time it took in this run
+ * (`durationMs`) and in the other recent runs of the same history. The same cell's time varies
+ * between processes (on a 2-core VM a cell allocating 1.5 GB took 0.5 s to 4.1 s): one slow run
+ * must not flip decisions or move estimates by as much. Runs recorded with another number of
+ * executions (not the same history after all) are left out.
+ */
+export function typicalDurationMs(
+  durationMs: number,
+  index: number,
+  executions: number,
+  runId: string | undefined,
+  runs: readonly IRunDurations[] | undefined
+): number {
+  const samples = [durationMs];
+  for (const run of runs ?? []) {
+    const other = run.durationsMs[index];
+    if (run.runId !== runId && run.durationsMs.length === executions && Number.isFinite(other) && other >= 0) {
+      samples.push(other);
+    }
+  }
+  samples.sort((a, b) => a - b);
+  const middle = samples.length >> 1;
+  return samples.length % 2 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
+}
+
 /** Key of a group: its sorted members. */
 export const groupKey = (members: string[]): string => JSON.stringify([...members].sort());
 

@@ -369,7 +369,7 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
   const storedMeasurements: StoredMeasurements = () => measurements.forUri(locations.defaultRoot);
   const planMemory: IPlanMemory = {
     previous: key => measurements.previous(key),
-    remember: (key, plan) => measurements.remember(key, plan)
+    remember: (key, plan, run) => measurements.remember(key, plan, run)
   };
   return { router, jobs, locations, storedMeasurements, planMemory };
 }

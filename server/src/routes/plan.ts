@@ -11,13 +11,15 @@ import {
   fromGraph,
   historyKey,
   IFeasiblePlan,
+  IPlanHistory,
+  IRunDurations,
   marksSchema,
   Measurements,
   measurementsSchema,
   overrideMeasurements,
   plan,
   Plan,
-  PreviousDecisions
+  runDurations
 } from '../planner/index';
 import { describeIssues, idSchema } from '../schemas';
 
@@ -53,10 +55,10 @@ export interface IPlanRouteOptions {
   planMemory?: IPlanMemory;
 }
 
-/** Remembers the decisions of the last plan per history (`historyKey`). */
+/** Remembers per history (`historyKey`) the decisions of its last plan and its recent runs' cell times. */
 export interface IPlanMemory {
-  previous(key: string): Promise<PreviousDecisions | undefined>;
-  remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>): Promise<void>;
+  previous(key: string): Promise<IPlanHistory | undefined>;
+  remember(key: string, plan: Pick<IFeasiblePlan, 'groups'>, run: IRunDurations): Promise<void>;
 }
 
 /** What the route answers: the planner's plan, plus which kernel run it is for. */
@@ -119,11 +121,12 @@ export function planRoutes(store: HistoryStore, options: IPlanRouteOptions = {})
       objective,
       marks,
       measurements: await effectiveMeasurements(kernelId.data, measurements, options.storedMeasurements),
-      previous: await options.planMemory?.previous(key)
+      previous: await options.planMemory?.previous(key),
+      runId: run.runId
     });
     const result = plan(input);
     if (result.feasible) {
-      await options.planMemory?.remember(key, result);
+      await options.planMemory?.remember(key, result, runDurations(run.runId, run.graph.executions));
     }
     const body: PlanResponse = {
       kernelId: kernelId.data,

@@ -150,7 +150,7 @@ describe('companion measurements', () => {
         await first.record('s3://bucket/a', [{ kind: 'write', bytes: 8 * MIB, ms: 1000 }], 'http://minio:9000');
         await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4 * MIB, ms: 130 }]);
       }
-      await first.remember('history', { groups: [{ members: ['x'], decision: 'copy' } as never] }, true);
+      await first.remember('history', { groups: [{ members: ['x'], decision: 'copy' } as never] }, { runId: 'r', durationsMs: [5] }, true);
       const again = new CompanionMeasurements(dir);
       const local = (await again.forUri('/elsewhere')).throughputs?.write;
       // 30 ms per small write is latency; the 4 MiB writes are 40 MiB/s beyond it.
@@ -160,7 +160,7 @@ describe('companion measurements', () => {
       expect(s3?.rateSamples).toEqual([3, 3, 3]);
       // Another endpoint's bucket of the same name has nothing measured.
       expect((await again.forUri('s3://bucket/other', 'http://other:9000')).throughputs).toBeUndefined();
-      expect(await again.previous('history')).toEqual({ '["x"]': 'copy' });
+      expect(await again.previous('history')).toEqual({ decisions: { '["x"]': 'copy' }, runs: [{ runId: 'r', durationsMs: [5] }] });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

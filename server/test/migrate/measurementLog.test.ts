@@ -13,6 +13,7 @@ import {
   restoreWorkMs,
   storeTarget
 } from '../../src/migrate/measurementLog';
+import { RECENT_RUNS } from '../../src/planner/index';
 
 const planned: IPlannedWork = {
   copiedGroups: 2,
@@ -117,15 +118,41 @@ describe('the measurement log file', () => {
 
   test('remembers the decisions of recent plans per history, across saves, and forgets the oldest', async () => {
     const log = await MeasurementLog.open(dir);
-    log.remember('h1', { groups: [{ members: ['b', 'a'], decision: 'copy' } as never, { members: ['c'], decision: 'recompute' } as never] });
+    const run = { runId: 'r1', durationsMs: [12, 3000] };
+    log.remember('h1', { groups: [{ members: ['b', 'a'], decision: 'copy' } as never, { members: ['c'], decision: 'recompute' } as never] }, run);
     await log.save();
     const again = await MeasurementLog.open(dir);
-    expect(again.previous('h1')).toEqual({ '["a","b"]': 'copy', '["c"]': 'recompute' });
+    expect(again.previous('h1')).toEqual({ decisions: { '["a","b"]': 'copy', '["c"]': 'recompute' }, runs: [run] });
     expect(again.previous('h2')).toBeUndefined();
     for (let i = 0; i < REMEMBERED_PLANS; i++) {
-      again.remember(`k${i}`, { groups: [] });
+      again.remember(`k${i}`, { groups: [] }, { runId: 'r', durationsMs: [] });
     }
     expect(again.previous('h1')).toBeUndefined();
-    expect(again.previous(`k${REMEMBERED_PLANS - 1}`)).toEqual({});
+    expect(again.previous(`k${REMEMBERED_PLANS - 1}`)).toEqual({ decisions: {}, runs: [{ runId: 'r', durationsMs: [] }] });
   });
+
+  test("keeps the cell times of a history's recent runs: one entry per run, the newest few", async () => {
+    const log = await MeasurementLog.open(dir);
+    const plan = { groups: [{ members: ['x'], decision: 'recompute' } as never] };
+    for (let i = 0; i < RECENT_RUNS + 2; i++) {
+      log.remember('h', plan, { runId: `run${i}`, durationsMs: [i] });
+      log.remember('h', plan, { runId: `run${i}`, durationsMs: [i + 0.5] }); // the same run planned again
+    }
+    await log.save();
+    const runs = (await MeasurementLog.open(dir)).previous('h')?.runs;
+    expect(runs?.map(r => r.runId)).toEqual(Array.from({ length: RECENT_RUNS }, (_, i) => `run${i + 2}`));
+    expect(runs?.map(r => r.durationsMs[0])).toEqual(Array.from({ length: RECENT_RUNS }, (_, i) => i + 2.5));
+  });
+
+  test('reads plans saved without cell times, and drops malformed run entries', async () => {
+    const plans = {
+      old: { decisions: { '["x"]': 'copy' } },
+      bad: { decisions: { '["y"]': 'recompute' }, runs: [{ runId: 'a', durationsMs: [1, -2] }, { runId: 7 }, 'x', { runId: 'b', durationsMs: [4] }] }
+    };
+    await fs.writeFile(path.join(dir, 'measurements.json'), JSON.stringify({ format: 'elastic-notebook-measurements', version: 2, observations: [], plans }));
+    const log = await MeasurementLog.open(dir);
+    expect(log.previous('old')).toEqual({ decisions: { '["x"]': 'copy' }, runs: [] });
+    expect(log.previous('bad')).toEqual({ decisions: { '["y"]': 'recompute' }, runs: [{ runId: 'b', durationsMs: [4] }] });
+  });
+
 });

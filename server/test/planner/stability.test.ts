@@ -2,10 +2,12 @@
  * Plan stability: an unchanged history priced with noisy measurements keeps its plan; costs that
  * really change give a new plan; the explanation says which happened.
  */
+import { HistoryGraph } from '../../src/ahg/graph';
 import {
   allowedExtraMs,
   costModel,
   decisionsOf,
+  fromGraph,
   historyKey,
   IFeasiblePlan,
   IPlannerInput,
@@ -13,9 +15,13 @@ import {
   plan,
   Plan,
   PreviousDecisions,
+  RECENT_RUNS,
   STABILITY_MARGIN,
-  ThroughputMeter
+  ThroughputMeter,
+  typicalDurationMs,
+  withRun
 } from '../../src/planner/index';
+import { record } from '../companion/records';
 
 const MB = 1e6;
 
@@ -142,5 +148,67 @@ describe('plan stability', () => {
     expect(historyKey('fast-restore', ['a'])).not.toBe(historyKey('balanced', ['a']));
     expect(STABILITY_MARGIN).toBeGreaterThanOrEqual(0.1);
     expect(STABILITY_MARGIN).toBeLessThanOrEqual(0.2);
+  });
+});
+
+describe("re-runs priced by a history's recent runs", () => {
+  /** One cell making a 50 MB array (about 130 ms to copy by default) in `durationMs`. */
+  function session(durationMs: number): HistoryGraph {
+    const graph = new HistoryGraph();
+    graph.add(
+      record(0, {
+        code: 'big = make()',
+        writes: ['big'],
+        groups: [['big']],
+        durationMs,
+        variables: { big: { type: 'numpy.ndarray', size: 50 * MB, serializable: true } }
+      })
+    );
+    return graph;
+  }
+  const decision = (durationMs: number, runs?: Array<{ runId: string; durationsMs: number[] }>) =>
+    feasible(plan(fromGraph(session(durationMs), { objective: 'balanced', runId: 'now', ...(runs ? { previous: { decisions: {}, runs } } : {}) })))
+      .groups[0].decision;
+
+  it('takes the median of this run and the other recent runs of the history', () => {
+    const runs = [
+      { runId: 'a', durationsMs: [40, 1] },
+      { runId: 'b', durationsMs: [50, 1] },
+      { runId: 'now', durationsMs: [9999, 1] }, // this run planned before: counted once, as it is now
+      { runId: 'short', durationsMs: [7] } // another number of executions: not the same history
+    ];
+    expect(typicalDurationMs(400, 0, 2, 'now', runs)).toBe(50);
+    expect(typicalDurationMs(400, 0, 2, 'now', runs.slice(0, 1))).toBe(220); // two samples: their mean
+    expect(typicalDurationMs(400, 0, 2, 'now', undefined)).toBe(400);
+    const input = fromGraph(session(400), { objective: 'balanced', runId: 'now', previous: { decisions: {}, runs: [{ runId: 'a', durationsMs: [40] }, { runId: 'b', durationsMs: [60] }] } });
+    expect(input.executions[0].durationMs).toBe(60);
+    expect(input.previous).toEqual({});
+  });
+
+  it('one slow run of a cell does not flip its decision', () => {
+    expect(decision(40)).toBe('recompute');
+    expect(decision(400)).toBe('copy'); // alone, the slow run flips it
+    const usual = Array.from({ length: 4 }, (_, i) => ({ runId: `r${i}`, durationsMs: [40] }));
+    expect(decision(400, usual)).toBe('recompute');
+    // A cell that really became slow changes the decision once most recent runs say so.
+    const slower = [...usual.slice(0, 2), { runId: 'x', durationsMs: [400] }, { runId: 'y', durationsMs: [400] }];
+    expect(decision(400, slower)).toBe('copy');
+  });
+
+  it('keeps one entry per run, the newest last, at most RECENT_RUNS', () => {
+    let runs: Array<{ runId: string; durationsMs: number[] }> = [];
+    for (let i = 0; i < RECENT_RUNS + 3; i++) {
+      runs = withRun(runs, { runId: `r${i}`, durationsMs: [i] });
+    }
+    const newest = Array.from({ length: RECENT_RUNS }, (_, i) => `r${i + 3}`);
+    expect(runs.map(r => r.runId)).toEqual(newest);
+    // The same run planned again replaces its entry and becomes the newest.
+    runs = withRun(runs, { runId: newest[1], durationsMs: [-1] });
+    expect(runs.map(r => r.runId)).toEqual([...newest.filter(id => id !== newest[1]), newest[1]]);
+    expect(runs).toHaveLength(RECENT_RUNS);
+    // A restored run (another id, the checkpointed run's records) replaces the run it continues.
+    runs = withRun(runs, { runId: 'restored', durationsMs: [-1] });
+    expect(runs.map(r => r.runId)).toEqual([...newest.filter(id => id !== newest[1]), 'restored']);
+    expect(runs[runs.length - 1].durationsMs).toEqual([-1]);
   });
 });

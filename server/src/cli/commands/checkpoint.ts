@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { IExecutionRecord } from '../../ahg/types';
 import { checkpoint, formatBytes, ICheckpointSummary, summarizeCheckpoint } from '../../migrate/checkpoint';
 import { checkpointObservations, MeasurementLog } from '../../migrate/measurementLog';
-import { historyKey, MarksError, Objective, OBJECTIVES } from '../../planner/index';
+import { historyKey, MarksError, Objective, OBJECTIVES, runDurations } from '../../planner/index';
 import { marksFromNotebook } from '../../planner/notebookMarks';
 import { CliError, oneLine } from '../cliError';
 import { waitForGraph } from '../historyGraph';
@@ -81,11 +81,11 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
       notebook: { path: notebook.path, kernelName: notebook.kernelName },
       onStep: message => progress.step(message)
     });
-    return { outcome, runMs, key };
+    return { outcome, runMs, key, run: runDurations(runId, records) };
   });
-  const { outcome, runMs, key } = result;
+  const { outcome, runMs, key, run } = result;
   measured.record(store.uri, checkpointObservations(outcome));
-  measured.remember(key, outcome.plan);
+  measured.remember(key, outcome.plan, run);
   await measured.save();
   const summary = summarizeCheckpoint(outcome);
   const printed: ICheckpointResult = {
