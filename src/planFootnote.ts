@@ -15,7 +15,7 @@ export interface IPricedThroughput {
 }
 
 /** The kinds the planner prices per byte. */
-export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore';
+export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore' | 'hash';
 
 /** The parts of a plan's cost model the footnote reads; plans of older companions have fewer. */
 export interface IPricedModel {
@@ -62,7 +62,8 @@ const NOUNS: Record<PricedKind, string> = {
   read: 'transfers',
   deserialize: 'loads',
   checkpoint: 'checkpoints',
-  restore: 'restores'
+  restore: 'restores',
+  hash: 'fingerprints'
 };
 
 /** `(median of 12 transfers)`, `(from 2 transfers and the default)`, `(default)`. */
@@ -74,7 +75,7 @@ function provenance(samples: number, kind: PricedKind): string {
   return samples >= 3 ? `(median of ${samples} ${noun})` : `(${samples} ${noun} weighed with the default)`;
 }
 
-const FLAT: Record<'serialize' | 'write' | 'read' | 'deserialize', keyof IPricedModel> = {
+const FLAT: Partial<Record<PricedKind, keyof IPricedModel>> = {
   serialize: 'serializeBytesPerSec',
   write: 'writeBytesPerSec',
   read: 'readBytesPerSec',
@@ -82,7 +83,7 @@ const FLAT: Record<'serialize' | 'write' | 'read' | 'deserialize', keyof IPriced
 };
 
 /** One throughput in words, e.g. `writing to the local folder 800 MB/s (median of 12 transfers)`. */
-function transferPhrase(model: IPricedModel, kind: 'serialize' | 'write' | 'read' | 'deserialize', verb: string): string | null {
+function transferPhrase(model: IPricedModel, kind: 'serialize' | 'write' | 'read' | 'deserialize' | 'hash', verb: string): string | null {
   const t = model.throughputs?.[kind];
   if (t) {
     // The large-group number; the 1-64 MB one too when it differs much (latency-bound transfers).
@@ -92,11 +93,12 @@ function transferPhrase(model: IPricedModel, kind: 'serialize' | 'write' | 'read
     const latency = t.latencySamples > 0 ? `, ${formatLatency(t.latencyMs)} per operation ${provenance(t.latencySamples, kind)}` : '';
     return `${verb} ${formatRate(large)} ${provenance(t.rateSamples[2], kind)}${small}${latency}`;
   }
-  const flat = model[FLAT[kind]];
-  if (typeof flat !== 'number') {
+  const field = FLAT[kind];
+  const flat = field ? model[field] : undefined;
+  if (field === undefined || typeof flat !== 'number') {
     return null;
   }
-  return `${verb} ${formatRate(flat)} ${model.measured.includes(FLAT[kind]) ? '(measured)' : '(default)'}`;
+  return `${verb} ${formatRate(flat)} ${model.measured.includes(field) ? '(measured)' : '(default)'}`;
 }
 
 /** The fixed work of a checkpoint or a restore in words. */
@@ -120,7 +122,8 @@ export function pricedWith(model: IPricedModel): string {
     transferPhrase(model, 'read', `reading from ${storeName(model.store)}`),
     transferPhrase(model, 'deserialize', 'loading'),
     fixedPhrase(model, 'checkpoint'),
-    fixedPhrase(model, 'restore')
+    fixedPhrase(model, 'restore'),
+    transferPhrase(model, 'hash', 'hashing arrays to verify them')
   ].filter((p): p is string => p !== null);
   if (typeof model.rerunLatencyMs === 'number') {
     const speed = model.targetSpeed !== undefined && model.targetSpeed !== 1 ? ` at ${model.targetSpeed}x the recorded speed` : ' at their recorded time';

@@ -64,7 +64,8 @@ def checkpoint(
             while len(pending) > _WRITERS:
                 collect(pending.popleft())
         t0 = time.perf_counter()
-        prints = {name: full_fingerprint(namespace, name) for name in variables}
+        hashed = Hashed()
+        prints = {name: full_fingerprint(namespace, name, hashed) for name in variables}
         fingerprint_ms = elapsed_ms(t0)
         while pending:
             collect(pending.popleft())
@@ -84,6 +85,8 @@ def checkpoint(
         # end is what the bytes cost (the planner's write bandwidth), not the sum over groups.
         "writeMs": _span_ms(spans) + random_ms,
         "fingerprintMs": fingerprint_ms,
+        # Of the fingerprints' time: hashing array memory (the cost model prices it apart).
+        "hashed": hashed.json(),
         "totalMs": elapsed_ms(started),
     }
 
@@ -155,13 +158,28 @@ def _write_group(
     return finish
 
 
-def full_fingerprint(namespace: dict, name: str) -> dict:
+class Hashed:
+    """Buffer bytes that full fingerprints hashed whole, and the time that took (``ms``)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.ms = 0.0
+
+    def json(self) -> dict:
+        return {"bytes": self.bytes, "ms": self.ms}
+
+
+def full_fingerprint(namespace: dict, name: str, hashed: Hashed | None = None) -> dict:
     """``{"digest", "comparable"}`` of one variable, hashing every byte (not sampled) canonically
     (comparable with one taken in another process); a value that cannot be compared so has
-    ``"digest": None, "comparable": False`` and a ``reason`` (docs/checkpoint.md section 7)."""
+    ``"digest": None, "comparable": False`` and a ``reason`` (docs/checkpoint.md section 7).
+    ``hashed`` adds up the buffer hashing it did."""
     if name not in namespace:
         return {"digest": None, "comparable": False, "reason": "not defined"}
     fp = fingerprint(namespace[name], namespace, budget_bytes=_FULL, canonical=True)
+    if hashed is not None:
+        hashed.bytes += fp.buffer_bytes
+        hashed.ms += fp.buffer_ms
     if fp.reason is not None or not fp.observable:
         return {"digest": None, "comparable": False, "reason": fp.reason or "cannot be observed"}
     return {"digest": fp.digest.hex(), "comparable": True}

@@ -63,6 +63,7 @@ import copyreg
 import gc
 import hashlib
 import sys
+import time
 import types
 from array import array as _array
 from dataclasses import dataclass
@@ -114,6 +115,8 @@ _SIZED = frozenset({list, tuple, dict, set, frozenset, bytearray, str, bytes})
 # in all, read in about 0.1 ms even from cold memory): a change that spans the space between two
 # samples (1/1023 of the buffer) is always seen; a smaller one is seen if a sample covers it.
 _SAMPLES = 1024
+# Whole-hashed buffers from this size on are timed (below it the hash is cheaper than the clock).
+_TIMED_BUFFER_BYTES = 1 << 16
 _SAMPLE_BYTES = 256
 # Looking at one Python object at C speed (object arrays) costs about as much as hashing this
 # many bytes; walking one item of a Python container in Python costs about this much more.
@@ -133,6 +136,10 @@ class Fingerprint:
     # Why the digest cannot be compared with one taken in another process (None: it can, when the
     # value is observable and the digest not partial). Only canonical fingerprints look for this.
     reason: str | None = None
+    # Bytes of buffers (arrays' memory, bytes, bytearrays) hashed whole, and the time that took:
+    # the cost model prices hashing array memory apart from walking objects.
+    buffer_bytes: int = 0
+    buffer_ms: float = 0.0
 
     def same_as(self, other: "Fingerprint | None") -> bool:
         """True when nothing observable changed between ``other`` (before) and ``self`` (after)."""
@@ -196,6 +203,8 @@ class _Walker:
         self.observable = True
         self.partial = False
         self.nbytes = 0
+        self.buffer_bytes = 0
+        self.buffer_s = 0.0
         self.unlinked = 0  # > 0 while inside an immutable object whose sharing does not matter
         np = sys.modules.get("numpy")
         self.np = np
@@ -461,7 +470,13 @@ class _Walker:
         size = data.nbytes
         self.nbytes += size
         if size <= self.budget or size <= _SAMPLES * _SAMPLE_BYTES:
-            return _buffer_hash(data).hex()
+            if size < _TIMED_BUFFER_BYTES:
+                return _buffer_hash(data).hex()
+            started = time.perf_counter()
+            digest = _buffer_hash(data).hex()
+            self.buffer_s += time.perf_counter() - started
+            self.buffer_bytes += size
+            return digest
         # Too large to hash whole after this cell: sample evenly (the first sample starts the
         # buffer, the last ends it), and say so.
         self.partial = True
@@ -1125,4 +1140,6 @@ def fingerprint(
     if not walker.observable:
         # Keep the identity of the top object so aliases are still linked.
         ids = ids | {id(value)}
-    return Fingerprint(_digest(walker.parts), ids, walker.observable, walker.partial, walker.nbytes, reason)
+    return Fingerprint(
+        _digest(walker.parts), ids, walker.observable, walker.partial, walker.nbytes, reason, walker.buffer_bytes, walker.buffer_s * 1000.0
+    )

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from . import restore as _restore
-from .checkpoint import elapsed_ms
+from .checkpoint import Hashed, elapsed_ms
 from .payload import PayloadError
 from .preimport import modules_to_import, preimport
 
@@ -148,8 +148,10 @@ def run_steps(agent: Any, args: dict) -> dict:
                 _restore.finish_random(random_file, random_checksum)
             except (_restore.RestoreError, PayloadError, OSError) as err:
                 raise _restore.RestoreError(f"could not restore the random state of the checkpoint: {err}") from None
-        result["verification"] = _restore.verify(namespace, shell.user_ns_hidden, finish["fingerprints"])
+        hashed = Hashed()
+        result["verification"] = _restore.verify(namespace, shell.user_ns_hidden, finish["fingerprints"], hashed)
         result["verifyMs"] = elapsed_ms(t0)
+        result["hashed"] = hashed.json()  # of verifying: hashing array memory
         adopt = finish.get("adopt")
         if adopt:
             t0 = time.perf_counter()

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from .byvalue import add_sources, deserialize
-from .checkpoint import elapsed_ms, full_fingerprint
+from .checkpoint import Hashed, elapsed_ms, full_fingerprint
 from .importtimer import ImportTimer
 from .names import user_names
 from .payload import Checksum, PayloadError, read_payload
@@ -104,13 +104,13 @@ def _load_group(namespace: dict, directory: str, group: dict) -> dict:
 
 
 # -- verify ------------------------------------------------------------------------------------
-def verify(namespace: dict, hidden: Any, fingerprints: dict[str, dict]) -> dict:
+def verify(namespace: dict, hidden: Any, fingerprints: dict[str, dict], hashed: Hashed | None = None) -> dict:
     """Compare every variable with its checkpoint-time full fingerprint.
 
     ``ok`` is true when nothing differs, nothing is missing and nothing unexpected exists;
     variables whose value cannot be compared across processes are listed under ``notCompared``,
     with the reason of each under ``notComparedReasons`` (docs/checkpoint.md section 7), never
-    under ``differ``.
+    under ``differ``. ``hashed`` adds up the buffer hashing the comparison did.
     """
     differ, missing, reasons = [], [], {}
     t0 = time.perf_counter()
@@ -119,7 +119,7 @@ def verify(namespace: dict, hidden: Any, fingerprints: dict[str, dict]) -> dict:
             missing.append(name)
         elif not expected.get("comparable") or expected.get("digest") is None:
             reasons[name] = expected.get("reason") or "not comparable across processes"
-        elif full_fingerprint(namespace, name)["digest"] != expected["digest"]:
+        elif full_fingerprint(namespace, name, hashed)["digest"] != expected["digest"]:
             differ.append(name)
     unexpected = [name for name in user_names(namespace, hidden) if name not in fingerprints]
     return {

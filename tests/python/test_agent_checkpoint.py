@@ -298,6 +298,24 @@ def test_checkpoint_result_describes_files_and_environment(nb: KernelSession, tm
     assert not any(name.startswith("_") for name in source["modules"])
 
 
+def test_checkpoint_and_verify_say_how_much_array_memory_they_hashed(nb: KernelSession, target: KernelSession, tmp_path: Path) -> None:
+    """The cost model prices hashing arrays' memory apart from walking objects: both full
+    fingerprints (the checkpoint's and the restore's verification) report what they hashed."""
+    nb.run("import numpy as np\nbig = np.arange(2_000_000, dtype=np.float64)\nsmall = np.zeros(100)\nwords = ['a'] * 1000")
+    written = checkpoint(nb, tmp_path, [["big"], ["small"], ["words"]], variables=["big", "small", "words"])
+    # big's 16 MB, hashed whole and timed; small buffers cost less than the clock and are left out.
+    assert written["hashed"]["bytes"] == 16_000_000 and written["hashed"]["ms"] > 0, written["hashed"]
+    steps = [{"kind": "load", "groups": [
+        {"index": g["index"], "members": m, "file": g["file"], "checksum": g["checksum"]}
+        for g, m in zip(written["groups"], [["big"], ["small"], ["words"]])
+    ]}]
+    answer = agent_call(target, "restore", {"steps": steps, "dir": str(tmp_path), "random": None, "budgetMs": None,
+                                            "finish": {"fingerprints": written["fingerprints"]}})
+    assert answer["verification"]["ok"] is True, answer["verification"]
+    assert answer["hashed"]["bytes"] == 16_000_000 and answer["hashed"]["ms"] > 0
+    assert "hashed" not in answer["verification"]
+
+
 def test_bad_arguments_are_reported_not_raised(nb: KernelSession, tmp_path: Path) -> None:
     assert agent_call(nb, "nonsense")["error"].startswith("unknown call 'nonsense'")
     no_dir = agent_call(nb, "checkpoint", {"checkpointId": "x", "groups": []})

@@ -44,6 +44,12 @@ const fileInfo = z.looseObject({ file: z.string(), bytes: z.number().nonnegative
 /** A file the agent wrote: its path relative to the bundle, size and checksum. */
 export type IWrittenFile = z.infer<typeof fileInfo>;
 
+/** Buffer memory the full fingerprints hashed whole, and the time that took. */
+const hashedSchema = z.looseObject({ bytes: z.number().nonnegative().default(0), ms: z.number().nonnegative().default(0) });
+
+/** What fingerprinting a state spent hashing arrays' memory. */
+export type IHashed = z.infer<typeof hashedSchema>;
+
 export const checkpointResultSchema = z.looseObject({
   groups: z.array(
     z.looseObject({
@@ -62,7 +68,9 @@ export const checkpointResultSchema = z.looseObject({
   source: environment,
   serializeMs: z.number().nonnegative().default(0),
   /** Time the agent spent writing payload bytes to the staging folder. */
-  writeMs: z.number().nonnegative().default(0)
+  writeMs: z.number().nonnegative().default(0),
+  /** Of the fingerprints' time: hashing arrays' memory (absent from older agents). */
+  hashed: hashedSchema.optional()
 });
 
 /** What `checkpoint` answers. */
@@ -130,6 +138,8 @@ export const restoreResultSchema = z.looseObject({
   /** Present when every step ran and `finish` was given. */
   verification: verifyResultSchema.optional(),
   verifyMs: ms,
+  /** Of verifying: hashing arrays' memory. */
+  hashed: hashedSchema.optional(),
   adopted: adoptSchema.optional(),
   adoptMs: ms
 });

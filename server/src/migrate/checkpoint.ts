@@ -9,7 +9,7 @@ import { performance } from 'perf_hooks';
 import { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
 import { fromGraph, groupKey, IFeasiblePlan, IPlanHistory, Measurements, Objective, parseMarks, plan, Plan } from '../planner/index';
-import { AgentCalls, ICheckpointResult, IKernelChannel } from './agentCalls';
+import { AgentCalls, ICheckpointResult, IHashed, IKernelChannel } from './agentCalls';
 import { MigrationError } from './migrationError';
 import { newCheckpointId } from '../bundle/checkpointId';
 import { writeFileDurably } from '../durable';
@@ -49,6 +49,8 @@ export interface ICheckpointOutcome {
   /** Bytes written to the store. */
   bytes: number;
   timings: { totalMs: number; planMs: number; serializeMs: number; writeMs: number; publishMs: number; commitMs: number };
+  /** Of the fingerprints' time: hashing arrays' memory (the cost model prices it apart). */
+  hashed: IHashed;
   manifest: IBundleManifestInput;
 }
 
@@ -116,6 +118,7 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     let planMs = 0;
     let serializeMs = 0;
     let writeMs = 0;
+    const hashed: IHashed = { bytes: 0, ms: 0 };
     let agentResult: ICheckpointResult | null = null;
     let current: IFeasiblePlan;
     for (;;) {
@@ -136,6 +139,8 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
       agentResult = agentResult ?? result;
       serializeMs += result.serializeMs;
       writeMs += result.writeMs;
+      hashed.bytes += result.hashed?.bytes ?? 0;
+      hashed.ms += result.hashed?.ms ?? 0;
       const failed: string[] = [];
       for (const group of result.groups) {
         const members = current.groups[group.index]?.members;
@@ -227,6 +232,7 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
       replanned,
       bytes: published.bytes,
       timings: { totalMs: performance.now() - started, planMs, serializeMs, writeMs, publishMs: published.ms, commitMs },
+      hashed,
       manifest
     };
   } catch (err) {

@@ -21,6 +21,7 @@ import {
   ThroughputMeter,
   withRun
 } from '../planner/index';
+import type { IHashed } from './agentCalls';
 import type { ICheckpointOutcome } from './checkpoint';
 
 /** One observation: `ops` operations of `kind` on `bytes` bytes in all took `ms`. */
@@ -58,20 +59,33 @@ export function plannedWork(plan: IFeasiblePlan, durations: Array<{ durationMs: 
 
 const nonNegative = (ms: number) => Math.max(0, ms);
 
+/** Hashing arrays' memory while fingerprinting (`hashed`), when there was any. */
+function hashObservations(hashed: IHashed | undefined): IObservation[] {
+  return hashed && hashed.bytes > 0 && hashed.ms > 0 ? [{ kind: 'hash', bytes: hashed.bytes, ms: hashed.ms, ops: 1 }] : [];
+}
+
 /**
  * What a checkpoint measured: serializing (per copied group), writing (the agent's file writes
- * plus publishing, per file), and the rest of its time (planning, the full fingerprint of the
- * state, committing) over the state's bytes.
+ * plus publishing, per file), hashing arrays' memory for the full fingerprint, and the rest of
+ * its time (planning, fingerprinting the rest of the state, committing) over the rest of the
+ * state's bytes.
  */
 export function checkpointObservations(outcome: ICheckpointOutcome): IObservation[] {
   const copied = outcome.plan.groups.filter(g => g.decision === 'copy').length;
   const state = outcome.plan.groups.reduce((sum, g) => sum + g.sizeBytes, 0);
   const t = outcome.timings;
+  const hashed = outcome.hashed ?? { bytes: 0, ms: 0 };
   return [
     { kind: 'serialize', bytes: outcome.manifest.stats.payloadBytes, ms: t.serializeMs, ops: copied },
     // Publishing alone is only fsyncs for a local folder: the writes happened in the agent.
     { kind: 'write', bytes: outcome.bytes, ms: t.writeMs + t.publishMs, ops: copied + 1 },
-    { kind: 'checkpoint', bytes: state, ms: nonNegative(t.totalMs - t.serializeMs - t.writeMs - t.publishMs), ops: 1 }
+    ...hashObservations(hashed),
+    {
+      kind: 'checkpoint',
+      bytes: nonNegative(state - hashed.bytes),
+      ms: nonNegative(t.totalMs - t.serializeMs - t.writeMs - t.publishMs - hashed.ms),
+      ops: 1
+    }
   ];
 }
 
@@ -120,6 +134,8 @@ export function restoreObservations(outcome: {
   bytes: { fetched: number; loaded: number };
   timings: IObservedRestoreTimings;
   planned?: IPlannedWork;
+  /** Of verifying: hashing arrays' memory (absent from older restores). */
+  hashed?: IHashed;
 }): IObservation[] {
   const t = outcome.timings;
   const planned = outcome.planned;
@@ -140,10 +156,11 @@ export function restoreObservations(outcome: {
     if ((t.modulesImported ?? 0) > 0 && t.importMs > 0) {
       observations.push({ kind: 'import', bytes: t.modulesImported as number, ms: t.importMs, ops: 1 });
     }
-    observations.push({
+    const hashed = outcome.hashed ?? { bytes: 0, ms: 0 };
+    observations.push(...hashObservations(hashed), {
       kind: 'restore',
-      bytes: planned.stateBytes,
-      ms: nonNegative(restoreWorkMs(t) - t.fetchMs - t.rerunMs - loadMs - t.importMs),
+      bytes: nonNegative(planned.stateBytes - hashed.bytes),
+      ms: nonNegative(restoreWorkMs(t) - t.fetchMs - t.rerunMs - loadMs - t.importMs - hashed.ms),
       ops: 1
     });
   }
@@ -230,7 +247,8 @@ export class MeasurementLog {
    */
   record(uri: string, observations: IObservation[], endpoint?: string): void {
     for (const { kind, bytes, ms, ops } of observations) {
-      const on = kind === 'serialize' || kind === 'deserialize' || kind === 'rerun' || kind === 'import' ? os.hostname() : storeTarget(uri, endpoint);
+      const onHost = kind === 'serialize' || kind === 'deserialize' || kind === 'rerun' || kind === 'import' || kind === 'hash';
+      const on = onHost ? os.hostname() : storeTarget(uri, endpoint);
       try {
         this.meter.record(kind, on, bytes, ms, ops ?? 1);
       } catch {

@@ -17,7 +17,7 @@ import type { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
 import type { IFetchResult } from '../storage/store';
 import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
-import { AgentCalls, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
+import { AgentCalls, IHashed, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
 import { feasiblePlan, graphOf, groupKey } from './checkpoint';
 import { MigrationError } from './migrationError';
 import { IPlannedWork, plannedWork } from './measurementLog';
@@ -112,6 +112,8 @@ export interface IRestoreOutcome {
   timings: IRestoreTimings;
   /** Bytes fetched from the store, and payload bytes loaded into the kernel. */
   bytes: { fetched: number; loaded: number };
+  /** Of verifying: hashing arrays' memory (the cost model prices it apart). */
+  hashed: IHashed;
   /** What the carried-out plan priced, for the cost model's observations. */
   planned: IPlannedWork;
   source: IBundleManifest['source'];
@@ -412,6 +414,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
             attempts
           },
           bytes: { fetched: fetches.reduce((sum, f) => sum + f.bytes, 0), loaded: loadedBytes },
+          hashed: run.hashed,
           planned: plannedWork(current, records),
           source: manifest.source
         };

@@ -12,7 +12,7 @@
  *   request of its own, as ipykernel can run it only there, and the rest goes in the next call.
  */
 import { performance } from 'perf_hooks';
-import { AgentCalls, IFingerprint, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
+import { AgentCalls, IFingerprint, IHashed, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
 import { MigrationError } from './migrationError';
 
 /** Default time after which the agent hands back control between steps, ms. */
@@ -60,6 +60,8 @@ export interface IStepRunResult {
   /** How many modules the first imports of `importMs` loaded. */
   modulesImported: number;
   verifyMs: number;
+  /** Of verifying: hashing arrays' memory. */
+  hashed: IHashed;
   adoptMs: number;
   /** Agent calls and execute requests made. */
   roundTrips: number;
@@ -78,6 +80,7 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     importMs: 0,
     modulesImported: 0,
     verifyMs: 0,
+    hashed: { bytes: 0, ms: 0 },
     adoptMs: 0,
     roundTrips: 0
   };
@@ -142,6 +145,7 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     run.step('verifying the restored variables');
     result.verification = answer.verification;
     result.verifyMs = answer.verifyMs;
+    result.hashed = answer.hashed ?? result.hashed;
     run.step('continuing the recorded history in the restored kernel');
     if (!answer.adopted?.ok) {
       throw new MigrationError(`the restored kernel could not continue the recorded history: ${answer.adopted?.error ?? 'unknown error'}`);

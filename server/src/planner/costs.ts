@@ -17,11 +17,13 @@
  *
  * A checkpoint and a restore also pay work that no decision changes (planning, the full
  * fingerprint of every variable, publishing and committing; reading the manifest, verifying,
- * continuing the history), priced the same way over the session's total state bytes `S`, and a
- * restore imports the state's libraries (`I`, the sum of those `i`) whatever the plan:
+ * continuing the history), priced the same way over the session's state bytes `S`, of which `A`
+ * are numpy arrays' memory (fingerprints hash it at memory speed, `hash`; the rest is walked object
+ * by object, at a rate a hundred times lower per byte), and a restore imports the state's
+ * libraries (`I`, the sum of those `i`) whatever the plan:
  *
- *   migrate = cost(checkpoint, S) + sum over C of migrateMs
- *   restore = cost(restore, S) + I / targetSpeed + sum over C of restoreMs + sum over R of rerunMs
+ *   migrate = cost(checkpoint, S - A) + cost(hash, A) + sum over C of migrateMs
+ *   restore = cost(restore, S - A) + cost(hash, A) + I / targetSpeed + sum over C of restoreMs + sum over R of rerunMs
  *
  * The objective minimises `weights.migrate * migrate + weights.restore * restore`: `balanced`
  * weights both 1 (total time), `fast-migrate` weights migration 1 and restoration 0.1, `fast-restore`
@@ -39,10 +41,10 @@ export interface IObjectiveWeights {
 }
 
 /** The kinds of work the model prices per byte. */
-export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore';
+export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore' | 'hash';
 
 /** Every priced kind, in the order explanations list them. */
-export const PRICED_KINDS: readonly PricedKind[] = ['serialize', 'write', 'read', 'deserialize', 'checkpoint', 'restore'];
+export const PRICED_KINDS: readonly PricedKind[] = ['serialize', 'write', 'read', 'deserialize', 'checkpoint', 'restore', 'hash'];
 
 /** Upper bounds (exclusive) of the size classes but the last: under 1 MB, 1-64 MB, 64 MB and more. */
 export const SIZE_CLASS_BOUNDS: readonly number[] = [1e6, 64e6];
@@ -123,7 +125,9 @@ export const DEFAULT_THROUGHPUTS: Readonly<Record<PricedKind, IThroughput>> = {
   // Groups of 64 MB and more are mostly array memory read straight into place.
   deserialize: { ...flat(2, 1.5e9), bytesPerSec: [1.5e9, 1.5e9, 3e9] },
   checkpoint: { ...flat(40, 5e9), bytesPerSec: [5e9, 5e9, 10e9] },
-  restore: { ...flat(60, 5e9), bytesPerSec: [5e9, 5e9, 10e9] }
+  restore: { ...flat(60, 5e9), bytesPerSec: [5e9, 5e9, 10e9] },
+  // Full fingerprints hashing arrays' memory with xxh3: 10-15 GB/s.
+  hash: flat(0, 10e9)
 };
 
 /** The store name of a local checkpoint folder (`--store`, measurements' target). */
@@ -169,7 +173,8 @@ export const MEASURED_NAME: Record<PricedKind, string> = {
   write: 'writeBytesPerSec',
   read: 'readBytesPerSec',
   checkpoint: 'checkpointOverhead',
-  restore: 'restoreOverhead'
+  restore: 'restoreOverhead',
+  hash: 'hashBytesPerSec'
 };
 
 /** The weights of each objective. */
@@ -406,9 +411,25 @@ export function rerunMs(model: ICostModel, durationMs: number): number {
   return model.rerunLatencyMs + durationMs / model.targetSpeed;
 }
 
-/** The work of a checkpoint and of a restore that no decision changes, for `stateBytes` of state. */
-export function fixedMs(model: ICostModel, stateBytes: number): { migrateMs: number; restoreMs: number } {
-  return { migrateMs: operationMs(model, 'checkpoint', stateBytes), restoreMs: operationMs(model, 'restore', stateBytes) };
+/**
+ * The work of a checkpoint and of a restore that no decision changes, for the state of `groups`:
+ * both fingerprint all of it, hashing numpy arrays' memory (`arrayBytes`) at memory speed.
+ */
+export function fixedMs(
+  model: ICostModel,
+  groups: ReadonlyArray<Pick<IPlannerGroup, 'sizeBytes' | 'arrayBytes'>>
+): { migrateMs: number; restoreMs: number } {
+  let bytes = 0;
+  let arrays = 0;
+  for (const group of groups) {
+    bytes += group.sizeBytes;
+    arrays += Math.min(group.arrayBytes ?? 0, group.sizeBytes);
+  }
+  const hashMs = arrays > 0 ? operationMs(model, 'hash', arrays) : 0;
+  return {
+    migrateMs: operationMs(model, 'checkpoint', bytes - arrays) + hashMs,
+    restoreMs: operationMs(model, 'restore', bytes - arrays) + hashMs
+  };
 }
 
 /** The objective's cost of a migration and restoration time pair. */

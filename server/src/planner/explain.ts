@@ -21,15 +21,10 @@ export function describeExecution(execution: IPlannerExecution): string {
 
 const quoteAll = (names: string[]) => names.map(n => `'${n}'`).join(', ');
 
-/** The session's state bytes: what fingerprinting and verifying hash whatever the plan. */
-export function stateBytes(input: IPlannerInput): number {
-  return input.groups.reduce((sum, group) => sum + group.sizeBytes, 0);
-}
-
 /** Price a set of copied groups and re-run executions, with the work no decision changes. */
 export function estimate(input: IPlannerInput, copied: Iterable<number>, rerun: Iterable<number>): IEstimate {
   const model = input.costModel;
-  const fixed = fixedMs(model, stateBytes(input));
+  const fixed = fixedMs(model, input.groups);
   // The state's imports are paid by every plan: fixed work, as verifying is.
   fixed.restoreMs += importsFixedMs(model, input.importsMs);
   let migrateMs = fixed.migrateMs;

@@ -29,6 +29,9 @@ export interface IFromGraphOptions {
   runId?: string;
 }
 
+/** The type of numpy arrays, whose memory fingerprints hash at memory speed. */
+const NDARRAY = 'numpy.ndarray';
+
 /** The default size of an unmeasured variable. */
 export const UNKNOWN_SIZE_BYTES = 1 << 20;
 
@@ -107,15 +110,19 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
     const members = snapshots.map(s => s.name).sort();
     const producers = new Set<number>();
     let sizeBytes = 0;
+    let arrayBytes = 0;
     for (const s of snapshots) {
       if (s.producedBy !== null) {
         producers.add(s.producedBy);
       }
-      sizeBytes += typeof s.info?.size === 'number' ? s.info.size : unknownSize;
+      const size = typeof s.info?.size === 'number' ? s.info.size : unknownSize;
+      sizeBytes += size;
+      arrayBytes += s.info?.type === NDARRAY ? size : 0;
     }
     return {
       members,
       sizeBytes,
+      ...(arrayBytes > 0 ? { arrayBytes } : {}),
       unserializable: snapshots.filter(s => s.info?.serializable === false).map(s => s.name).sort(),
       producers: [...producers].sort((a, b) => a - b),
       external: snapshots.filter(s => s.producedBy === null).map(s => s.name).sort(),

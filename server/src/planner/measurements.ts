@@ -159,10 +159,13 @@ export class ThroughputMeter {
     const prior = defaultThroughput(kind, target).bytesPerSec;
     const medium = rates(1);
     const large = rates(2);
-    // The fixed work of a checkpoint or restore costs per byte what hashing its state costs,
-    // which depends on what the state is (a few MB of objects hash a hundred times slower per
-    // byte than large arrays): its classes never borrow each other's observations.
-    const pools = kind !== 'checkpoint' && kind !== 'restore';
+    // Classes borrow each other's observations only for work whose rate does not depend on what
+    // the bytes are (moving bytes: pickling out-of-band buffers, transfers, hashing buffers). Where
+    // the defaults set large operations apart, they are different work: loading 64 MB and more is
+    // mostly array memory read into place (a 2 GB array session loads at 4.5 GB/s, groups of a
+    // few MB of models and frames at 1.4), and the fixed work of a checkpoint or restore walks
+    // objects a hundred times slower per byte than arrays hash.
+    const pools = prior[1] === prior[2] && kind !== 'checkpoint' && kind !== 'restore';
     const mediumValues = medium.length >= MIN_SAMPLES || !pools ? medium : [...medium, ...large];
     const largeValues = large.length >= MIN_SAMPLES || !pools ? large : [...large, ...medium];
     const mediumRate = robust(mediumValues, prior[1]);
@@ -220,7 +223,8 @@ export class ThroughputMeter {
       write: store,
       read: store,
       checkpoint: store,
-      restore: store
+      restore: store,
+      hash: source
     };
     const throughputs: NonNullable<Measurements['throughputs']> = {};
     for (const kind of PRICED_KINDS) {

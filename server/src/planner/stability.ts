@@ -121,7 +121,7 @@ export interface IStability {
  */
 export function decisionsCost(input: IPlannerInput, recompute: Uint8Array, rerun: Iterable<number>): number {
   const model = input.costModel;
-  const fixed = fixedMs(model, input.groups.reduce((sum, group) => sum + group.sizeBytes, 0));
+  const fixed = fixedMs(model, input.groups);
   let cost = weighted(model, fixed.migrateMs, fixed.restoreMs + importsFixedMs(model, input.importsMs));
   input.groups.forEach((group, g) => {
     if (!recompute[g]) {

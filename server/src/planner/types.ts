@@ -17,6 +17,11 @@ export interface IPlannerGroup {
   members: string[];
   /** Estimated serialized size of the whole group in bytes. */
   sizeBytes: number;
+  /**
+   * Of `sizeBytes`, the memory of numpy arrays: fingerprinting hashes it at memory speed, while
+   * the rest is walked object by object (absent: none).
+   */
+  arrayBytes?: number;
   /** Members that looked unserializable (generators, open files, locks...): the group cannot be copied. */
   unserializable: string[];
   /** Producing executions of the members that have one (`req(g)` starts from these). */

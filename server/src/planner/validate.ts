@@ -72,6 +72,9 @@ export function validateInput(input: IPlannerInput): void {
       seen.set(name, g);
     }
     requireNonNegative(group.sizeBytes, `groups[${g}].sizeBytes`);
+    if (group.arrayBytes !== undefined) {
+      requireNonNegative(group.arrayBytes, `groups[${g}].arrayBytes`);
+    }
     for (const p of group.producers) {
       if (!isIndex(p, E)) {
         throw new PlannerInputError(`groups[${g}].producers contains ${p}, which is not an execution index`);

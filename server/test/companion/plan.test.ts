@@ -90,8 +90,7 @@ describe('the plan of the current run', () => {
     expect(plan.baselines.recomputeAll).toMatchObject({ feasible: true });
     // Re-running all three cells (60 006 ms recorded), each with its fixed cost, after the
     // restore's own fixed work (manifest, verification) over the session's state.
-    const state = plan.groups.reduce((sum: number, g: any) => sum + g.sizeBytes, 0);
-    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(fixedMs(defaults, state).restoreMs + 3 * defaults.rerunLatencyMs + 60_006, 2);
+    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(fixedMs(defaults, plan.groups).restoreMs + 3 * defaults.rerunLatencyMs + 60_006, 2);
     expect(plan.costModel.measured).toEqual([]);
   });
 
@@ -207,8 +206,7 @@ describe('measurements', () => {
     expect([...plan.costModel.measured].sort()).toEqual(['readBytesPerSec', 'targetSpeed']);
     // Re-runs are priced at the target's speed: the minute of training takes 30 s there.
     const model = costModel('balanced', { targetSpeed: 2 });
-    const state = plan.groups.reduce((sum: number, g: any) => sum + g.sizeBytes, 0);
-    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(fixedMs(model, state).restoreMs + 3 * model.rerunLatencyMs + 30_003, 2);
+    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(fixedMs(model, plan.groups).restoreMs + 3 * model.rerunLatencyMs + 30_003, 2);
   });
 });
 

@@ -16,6 +16,7 @@ describe('plan footnote', () => {
     expect(text).toContain('loading 3 GB/s (default), 1.5 GB/s for groups under 64 MB (default)');
     expect(text).toContain('re-running cells at their recorded time plus 3 ms each (default)');
     expect(text).toContain('importing libraries again 0.8 ms per module (default)');
+    expect(text).toContain('hashing arrays to verify them 10 GB/s (default)');
     expect(text).not.toMatch(/BytesPerSec|LatencyMs|[a-z][A-Z]/);
   });
 
@@ -28,6 +29,7 @@ describe('plan footnote', () => {
     for (let i = 0; i < 3; i++) {
       meter.record('checkpoint', 'local', 1000, 45);
       meter.record('import', 'host', 1500, 900 + 30 * i); // modules loaded, ms
+      meter.record('hash', 'host', 2e9, 150);
     }
     const text = pricedWith(describeModel(costModel('balanced', meter.measurements('host', 'local'))));
     expect(text).toMatch(/^Priced with: pickling 2\.\d+ GB\/s \(1 group weighed with the default\)/);
@@ -36,6 +38,7 @@ describe('plan footnote', () => {
     expect(text).toContain('45 ms of fixed work per checkpoint (median of 3 checkpoints)');
     expect(text).toContain('of fixed work per restore (default)');
     expect(text).toContain('importing libraries again 0.6 ms per module (median of 3 restores)');
+    expect(text).toContain('hashing arrays to verify them 13.3 GB/s (median of 3 fingerprints)');
     expect(text).not.toMatch(/BytesPerSec|LatencyMs/);
   });
 

@@ -6,6 +6,7 @@ import { promises as fs } from 'fs';
 import os from 'os';
 import path from 'path';
 import {
+  checkpointObservations,
   IPlannedWork,
   MeasurementLog,
   REMEMBERED_PLANS,
@@ -24,6 +25,35 @@ const planned: IPlannedWork = {
 };
 
 describe('restore observations', () => {
+  test("hashing arrays' memory while verifying is observed apart from the rest of the fixed work", () => {
+    const timings = { totalMs: 3000, fetchMs: 30, rerunMs: 140, loadMs: 200, importMs: 400, verifyMs: 90, attempts: 1, kernelStartMs: 1500, adoptMs: 5 };
+    const observations = restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings, planned, hashed: { bytes: 250e6, ms: 25 } });
+    expect(observations).toContainEqual({ kind: 'hash', bytes: 250e6, ms: 25, ops: 1 });
+    expect(observations).toContainEqual({ kind: 'restore', bytes: 50e6, ms: 3000 - 1500 - 30 - 140 - 200 - 400 - 25, ops: 1 });
+    // Nothing hashed (no arrays, or an older agent): no hash observation, the whole state is fixed work.
+    const none = restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings, planned, hashed: { bytes: 0, ms: 0 } });
+    expect(none.map(o => o.kind)).not.toContain('hash');
+    expect(none).toContainEqual({ kind: 'restore', bytes: 300e6, ms: 3000 - 1500 - 30 - 140 - 200 - 400, ops: 1 });
+  });
+
+  test("a checkpoint's array hashing is observed apart too, and never makes a time negative", () => {
+    const outcome = {
+      plan: { groups: [{ sizeBytes: 2e9, decision: 'recompute' }, { sizeBytes: 1e6, decision: 'copy' }] },
+      manifest: { stats: { payloadBytes: 1e6 } },
+      bytes: 1e6,
+      timings: { totalMs: 200, planMs: 4, serializeMs: 2, writeMs: 3, publishMs: 1, commitMs: 8 },
+      hashed: { bytes: 2e9, ms: 150 }
+    } as unknown as Parameters<typeof checkpointObservations>[0];
+    expect(checkpointObservations(outcome)).toEqual([
+      { kind: 'serialize', bytes: 1e6, ms: 2, ops: 1 },
+      { kind: 'write', bytes: 1e6, ms: 4, ops: 2 },
+      { kind: 'hash', bytes: 2e9, ms: 150, ops: 1 },
+      { kind: 'checkpoint', bytes: 1e6, ms: 200 - 2 - 3 - 1 - 150, ops: 1 }
+    ]);
+    const overlapped = { ...outcome, hashed: { bytes: 3e9, ms: 400 } } as typeof outcome;
+    expect(checkpointObservations(overlapped)[3]).toEqual({ kind: 'checkpoint', bytes: 0, ms: 0, ops: 1 });
+  });
+
   test('first imports during a load are not counted as deserializing', () => {
     const timings = { totalMs: 2000, fetchMs: 5, rerunMs: 0, loadMs: 1200, importMs: 1000, verifyMs: 10, attempts: 1 };
     const observations = restoreObservations({ bytes: { fetched: 200e6, loaded: 200e6 }, timings });
