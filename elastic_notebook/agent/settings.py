@@ -110,12 +110,16 @@ def current() -> Diff | None:
 def set_settings(diff: Diff | None) -> bool:
     """Make matplotlib's settings the defaults changed by ``diff``; True when any was changed.
 
-    No difference needs no matplotlib: it is imported only to set a difference. Keys this
-    matplotlib does not know (another version) are left out, as are values it refuses.
+    No difference needs no matplotlib: it is imported only to set a difference (and nothing is
+    set where it cannot be imported). Keys this matplotlib does not know (another version) are
+    left out, as are values it refuses.
     """
     if not diff and "matplotlib" not in sys.modules:
         return False
-    mpl = importlib.import_module("matplotlib")
+    try:
+        mpl = importlib.import_module("matplotlib")
+    except Exception:  # noqa: BLE001 - not installed here: the re-runs that plot say so themselves
+        return False
     rc, defaults = mpl.rcParams, mpl.rcParamsOrig
     diff = diff or {}
     changed = False

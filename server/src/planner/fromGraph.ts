@@ -88,7 +88,9 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
       }
     }
     const durationMs = durations[position];
-    const importMs = importers.has(execution.index) ? importingMs(model, { durationMs, modulesLoaded: execution.modulesLoaded }) : 0;
+    const importMs = importers.has(execution.index)
+      ? importingMs(model, { durationMs, modulesLoaded: execution.modulesLoaded, code: execution.code })
+      : 0;
     importsMs += importMs;
     const risky = execution.outputs.some(id => graph.isActive(id) && isLibraryObject(graph.snapshots[id]));
     return {
