@@ -9,7 +9,7 @@ import { Objective } from './plan';
 /** The command's id (the notebook toolbar's "Checkpoint session" button runs it). */
 export const CHECKPOINT_SESSION = 'elastic-notebook:checkpoint-session';
 
-/** The button's label and title (a contract: DESIGN.md section 4). */
+/** The button's label and title (a contract: docs/contracts.md). */
 export const CHECKPOINT_LABEL = 'Checkpoint session';
 
 /**

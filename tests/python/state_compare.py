@@ -1,7 +1,7 @@
 """An independent description of a kernel's user state, and an isomorphism check between two.
 
 Used by the corpus tests and the migration benchmark to decide whether a restored session is the
-same session (DESIGN.md 2.6): every user variable has an equal value, and every sharing of
+same session (docs/method.md section 6): every user variable has an equal value, and every sharing of
 objects between and inside variables is the same. It shares no code with the kernel agent.
 
 Two halves live in this file:

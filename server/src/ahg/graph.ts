@@ -100,7 +100,7 @@ export class HistoryGraph {
   }
 
   /**
-   * `req(v)` of DESIGN.md 2.2 for a set of snapshots (one snapshot, or a linked group's members):
+   * `req(v)` of docs/method.md section 2 for a set of snapshots (one snapshot, or a linked group's members):
    * their producing executions plus, recursively, the producers of every non-active snapshot those
    * executions read, in original order.
    */

@@ -1,5 +1,5 @@
 /**
- * Types of the Application History Graph (DESIGN.md 2.2) and of the execution records the kernel
+ * Types of the Application History Graph (docs/method.md section 2) and of the execution records the kernel
  * agent sends (docs/internals.md section 4).
  */
 

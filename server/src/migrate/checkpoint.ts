@@ -1,5 +1,5 @@
 /**
- * Checkpoint a recorded session into a bundle (DESIGN.md 2.4): plan, have the kernel agent write
+ * Checkpoint a recorded session into a bundle (docs/method.md section 4): plan, have the kernel agent write
  * one payload per copied group into a local staging folder, publish the payloads to the store, and
  * commit the manifest last, so that a bundle is either complete or not there at all.
  */

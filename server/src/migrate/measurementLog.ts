@@ -1,7 +1,7 @@
 /**
  * Throughputs seen on real checkpoints and restores, and the decisions of recent plans, kept in a
  * small JSON file so that the next plan prices copies with what this machine and this store
- * actually did (DESIGN.md 2.3: measured, never probed) and keeps its decisions while the costs do
+ * actually did (docs/method.md section 3: measured, never probed) and keeps its decisions while the costs do
  * not really change. A missing or damaged file only means "nothing measured yet"; a file of the
  * first format (a bare list of observations) is read as such.
  */

@@ -1,5 +1,5 @@
 /**
- * Restore a bundle into a fresh kernel (DESIGN.md 2.5): re-run the planned executions in their
+ * Restore a bundle into a fresh kernel (docs/method.md section 5): re-run the planned executions in their
  * original order with the random generators as they were, load each copied group right after the
  * execution that produced it, fall back to recomputing any group whose payload fails, verify
  * every variable against its checkpoint-time fingerprint, and let the kernel continue the
@@ -215,7 +215,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
     const adoptFiles = { dir: base.dir, history: manifest.history.file, random: manifest.random.file };
     const graph = graphOf(records);
     const marks = parseMarks(manifest.marks ?? {});
-    /** A new plan that recomputes every group without a usable payload (DESIGN.md 2.5 fallback). */
+    /** A new plan that recomputes every group without a usable payload (docs/method.md section 5 fallback). */
     const replan = (): IFeasiblePlan => {
       const neverCopy = new Set(marks.neverCopy);
       manifest.groups.forEach((g, index) => {

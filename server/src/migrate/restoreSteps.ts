@@ -1,5 +1,5 @@
 /**
- * The order of a restore (DESIGN.md 2.5): planned executions re-run in their original order, and
+ * The order of a restore (docs/method.md section 5): planned executions re-run in their original order, and
  * each copied group loaded right after the last execution that produced it, so that a re-run that
  * also rebinds or changes a copied variable is corrected at once and links stay intact. Groups
  * produced outside the recorded history are loaded first.

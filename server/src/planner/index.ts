@@ -1,5 +1,5 @@
 /**
- * The replication planner (DESIGN.md 2.3): for every active variable group, copy it or recompute
+ * The replication planner (docs/method.md section 3): for every active variable group, copy it or recompute
  * it, by an exact minimum s-t cut, with an explanation of every decision.
  *
  * Typical use in the companion:

@@ -1,5 +1,5 @@
 /**
- * The flow network of DESIGN.md 2.3 and its capacities.
+ * The flow network of docs/method.md section 3 and its capacities.
  *
  * Node layout: 0 = source, 1 = sink, `2 + g` for group g, `2 + G + e` for execution e.
  * Groups on the sink side of the cut are copied; executions on the source side are re-run.

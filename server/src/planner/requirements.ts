@@ -1,7 +1,7 @@
 /**
  * `req(g)` over the planner input: the producers of a group's members plus, transitively, the
  * `depends` of every execution reached (the producers of the non-active snapshots it read).
- * This is exactly DESIGN.md 2.2's definition, computed fresh from the input on each call.
+ * This is exactly docs/method.md section 2's definition, computed fresh from the input on each call.
  */
 import type { IPlannerInput } from './types';
 

@@ -5,7 +5,7 @@
 import { ICostModel } from './costs';
 import type { IStability, PreviousDecisions } from './stability';
 
-/** What the plan optimises (DESIGN.md 2.3). */
+/** What the plan optimises (docs/method.md section 3). */
 export type Objective = 'fast-migrate' | 'fast-restore' | 'balanced';
 
 /** The objectives, for validation and help texts. */

@@ -1,7 +1,7 @@
 /**
  * Property tests on thousands of random sessions recorded into a real HistoryGraph: every plan is
  * feasible by the AHG's own req(g), costs exactly the max-flow value of the literal network of
- * DESIGN.md 2.3, and is optimal (exhaustive search on small instances, HiGHS LP on larger ones).
+ * docs/method.md section 3, and is optimal (exhaustive search on small instances, HiGHS LP on larger ones).
  */
 import fc from 'fast-check';
 import loadHighs from 'highs';
