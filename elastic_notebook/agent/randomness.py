@@ -155,7 +155,10 @@ class RandomHistory(RandomStates):
             entries, imports, np_now = [(seq, py, None) for seq, py, _ in entries], {}, None
         entries = [e for e in entries if e[1] is not None or e[2] is not None]
         saved = {"random": entries, "imports": imports, "final": (py_now, np_now), "settings": self.settings.saved()}
-        stream = pickle.dumps(saved, protocol=5)
+        try:
+            stream = pickle.dumps(saved, protocol=5)
+        except Exception:  # noqa: BLE001 - a setting that does not pickle: keep the generators at least
+            stream = pickle.dumps({**saved, "settings": None}, protocol=5)
         return write_payload(path, {"serializer": "pickle", "members": ["random"], "kind": _KIND}, stream, [])
 
 

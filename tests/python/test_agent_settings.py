@@ -58,6 +58,15 @@ def test_settings_are_kept_as_their_difference_from_the_defaults(rc, tmp_path: P
     assert settings.current() == {}
 
 
+def test_a_setting_that_does_not_pickle_leaves_the_random_states_saved(rc, tmp_path: Path) -> None:
+    history = randomness.RandomHistory()
+    dict.__setitem__(rc, "figure.dpi", lambda: 1)  # no validator would let this in; a library might
+    history.capture(0)
+    saved = history.save(str(tmp_path / "random.pkl"))
+    states = randomness.load_states(str(tmp_path / "random.pkl"), saved.checksum)
+    assert states.settings.entries == [] and states.settings.final is None
+
+
 def test_malformed_settings_are_refused(tmp_path: Path) -> None:
     assert settings.from_saved(None).entries == []  # bundles from before settings were kept
     for bad in ({"entries": "x"}, {"entries": [(0,)]}, {"entries": [("a", {})]}, {"entries": [], "final": {1: 2}}):
