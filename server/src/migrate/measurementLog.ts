@@ -60,8 +60,8 @@ export function plannedWork(plan: IFeasiblePlan, durations: Array<{ durationMs: 
 const nonNegative = (ms: number) => Math.max(0, ms);
 
 /** Hashing arrays' memory while fingerprinting (`hashed`), when there was any. */
-function hashObservations(hashed: IHashed | undefined): IObservation[] {
-  return hashed && hashed.bytes > 0 && hashed.ms > 0 ? [{ kind: 'hash', bytes: hashed.bytes, ms: hashed.ms, ops: 1 }] : [];
+function hashObservations(hashed: IHashed): IObservation[] {
+  return hashed.bytes > 0 && hashed.ms > 0 ? [{ kind: 'hash', bytes: hashed.bytes, ms: hashed.ms, ops: 1 }] : [];
 }
 
 /**
@@ -74,7 +74,7 @@ export function checkpointObservations(outcome: ICheckpointOutcome): IObservatio
   const copied = outcome.plan.groups.filter(g => g.decision === 'copy').length;
   const state = outcome.plan.groups.reduce((sum, g) => sum + g.sizeBytes, 0);
   const t = outcome.timings;
-  const hashed = outcome.hashed ?? { bytes: 0, ms: 0 };
+  const hashed = outcome.hashed;
   return [
     { kind: 'serialize', bytes: outcome.manifest.stats.payloadBytes, ms: t.serializeMs, ops: copied },
     // Publishing alone is only fsyncs for a local folder: the writes happened in the agent.

@@ -7,6 +7,7 @@
 import { createHash } from 'crypto';
 import { copyMigrateMs, fixedMs, groupRestoreMs, importsFixedMs, rerunDecisionMs, weighted } from './costs';
 import { DecisionReason, IDecision } from './cut';
+import { median } from './measurements';
 import type { RequirementWalker } from './requirements';
 import type { IPlannerInput, Objective } from './types';
 
@@ -73,9 +74,7 @@ export function typicalDurationMs(
       samples.push(other);
     }
   }
-  samples.sort((a, b) => a - b);
-  const middle = samples.length >> 1;
-  return samples.length % 2 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
+  return median(samples);
 }
 
 /** Key of a group: its sorted members. */
