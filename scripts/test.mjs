@@ -1,5 +1,5 @@
-// `npm test [-- --only jest,pytest,ui]`: set up on first use, run every suite (jest, pytest,
-// Galata in Chromium), then print one total line `N passed, N failed[, N skipped]` and exit
+// `npm test [-- --only lint,jest,pytest,ui]`: set up on first use, run every suite (the linters,
+// jest, pytest, Galata in Chromium), then print one total line `N passed, N failed[, N skipped]` and exit
 // non-zero if anything failed or a suite could not report its results.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import { ROOT, VENV_BIN, ensureChromium, setup } from './setup.mjs';
 const onlyArg = process.argv.find(a => a.startsWith('--only'));
 const only = onlyArg
   ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : process.argv[process.argv.indexOf(onlyArg) + 1]).split(',')
-  : ['jest', 'pytest', 'ui'];
+  : ['lint', 'jest', 'pytest', 'ui'];
 
 try {
   setup();
@@ -54,6 +54,15 @@ function suite(name, cmd, args, reportFile, parse, extraEnv = {}) {
   return counts;
 }
 
+/** Run one check that reports nothing but its exit status: one test, passed or failed. */
+function check(name, cmd, args) {
+  process.stderr.write(`\n=== ${name} ===\n`);
+  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
+  const passed = result.status === 0;
+  process.stderr.write(`${name}: ${passed ? 'passed' : `failed (exit ${result.status}); \`npm run lint\` fixes most`}\n`);
+  return { passed: passed ? 1 : 0, failed: passed ? 0 : 1, skipped: 0 };
+}
+
 const parsers = {
   jest: text => {
     const r = JSON.parse(text);
@@ -87,6 +96,11 @@ const add = c => {
   totals.skipped += c.skipped;
 };
 
+if (only.includes('lint')) {
+  const bin = name => path.join(ROOT, 'node_modules', '.bin', name);
+  add(check('lint (Prettier)', bin('prettier'), ['--check', '.']));
+  add(check('lint (ESLint)', bin('eslint'), ['--max-warnings', '0', '.']));
+}
 if (only.includes('jest')) {
   const out = path.join(reports, 'jest.json');
   add(
