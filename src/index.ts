@@ -2,20 +2,20 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookCellExecutor, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { KernelBootstrapper } from './bootstrap';
-import { checkpointActions } from './checkpointActions';
-import { addCheckpointCommand } from './checkpointCommand';
-import { CheckpointsModel } from './checkpointsModel';
-import { HistoryPanel } from './components/HistoryPanel';
-import { InterceptingCellExecutor } from './executor';
-import { JobNotifier } from './jobNotifier';
-import { NotebookMarks } from './marksModel';
-import { HistoryModel } from './model';
-import { addNeverRerunCommand } from './neverRerunCommand';
-import { addNeverRerunCue } from './neverRerunCue';
-import { Objective, OBJECTIVE_LABELS } from './plan';
-import { PlanModel } from './planModel';
-import { storageSettings } from './storageSettings';
+import { KernelBootstrapper } from './kernel/bootstrap';
+import { checkpointActions } from './checkpoints/checkpointActions';
+import { addCheckpointCommand } from './checkpoints/checkpointCommand';
+import { CheckpointsModel } from './checkpoints/checkpointsModel';
+import { HistoryPanel } from './panel/HistoryPanel';
+import { InterceptingCellExecutor } from './kernel/executor';
+import { JobNotifier } from './checkpoints/jobNotifier';
+import { NotebookMarks } from './marks/marksModel';
+import { HistoryModel } from './history/historyModel';
+import { addNeverRerunCommand } from './marks/neverRerunCommand';
+import { addNeverRerunCue } from './marks/neverRerunCue';
+import { Objective, OBJECTIVE_LABELS } from './plan/plan';
+import { PlanModel } from './plan/planModel';
+import { storageSettings } from './checkpoints/storageSettings';
 import { IKernelBootstrapper } from './tokens';
 
 /** The agent loader (it depends on no notebook plugin: the notebook tracker needs the executor). */

@@ -1,10 +1,10 @@
 /**
- * The plan footnote's text (src/planFootnote.ts): numbers in words with their provenance, never
+ * The plan footnote's text (src/plan/planFootnote.ts): numbers in words with their provenance, never
  * raw field names, from what the planner really reports.
  */
 import { describeModel } from '../../src/planner/explain';
 import { costModel, ThroughputMeter } from '../../src/planner/index';
-import { formatRate, pricedWith, storeName } from '../../../src/planFootnote';
+import { formatRate, pricedWith, storeName } from '../../../src/plan/planFootnote';
 
 const MB = 1e6;
 

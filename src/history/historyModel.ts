@@ -2,9 +2,9 @@ import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { Debouncer } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import { ApiError, requestAPI } from './api';
+import { ApiError, requestAPI } from '../shared/api';
 import { IHistoryGraph } from './graph';
-import { IAgentStatus, IKernelBootstrapper } from './tokens';
+import { IAgentStatus, IKernelBootstrapper } from '../tokens';
 
 /** How long the model waits after the last recorded cell before fetching the graph. */
 const QUICK_REFRESH_MS = 300;

@@ -2,7 +2,7 @@
  * Checkpoints and jobs as the companion serves them (server/src/routes/checkpoints.ts,
  * docs/internals.md section 5): the fields the panel and the notifications show.
  */
-import { Objective } from './plan';
+import { Objective } from '../plan/plan';
 
 /** What a job does. */
 export type JobKind = 'checkpoint' | 'restore';

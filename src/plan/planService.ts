@@ -1,5 +1,5 @@
-import { requestAPI } from './api';
-import { IMarks } from './marks';
+import { requestAPI } from '../shared/api';
+import { IMarks } from '../marks/marks';
 import { Objective, PlanResponse } from './plan';
 
 /** What a plan is asked for. */

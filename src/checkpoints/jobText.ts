@@ -1,6 +1,6 @@
 /** What a job says to the user: one line for notifications and the panel, and its severity. */
 import { ICheckpointResult, IJob, IRestoreResult } from './checkpoints';
-import { formatBytes, formatMs } from './format';
+import { formatBytes, formatMs } from '../shared/format';
 
 /** How a job's message should look. */
 export type JobSeverity = 'in-progress' | 'success' | 'warning' | 'error' | 'info';

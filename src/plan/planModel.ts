@@ -2,9 +2,9 @@ import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { Debouncer } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import { ApiError } from './api';
-import { NotebookMarks } from './marksModel';
-import { HistoryModel } from './model';
+import { ApiError } from '../shared/api';
+import { NotebookMarks } from '../marks/marksModel';
+import { HistoryModel } from '../history/historyModel';
 import { Objective, PlanResponse } from './plan';
 import { fetchPlan, PlanFetcher } from './planService';
 

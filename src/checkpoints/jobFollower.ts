@@ -3,7 +3,7 @@
  * browser does; this only watches. Short outages (the companion restarting, a network hiccup)
  * are waited out; a job the companion no longer knows ends the watch with an error.
  */
-import { ApiError } from './api';
+import { ApiError } from '../shared/api';
 import { IJob } from './checkpoints';
 import { ICheckpointService } from './checkpointService';
 

@@ -3,10 +3,10 @@
  * server (server/src/routes/checkpoints.ts). The models take an `ICheckpointService` so that tests
  * can give another one.
  */
-import { requestAPI } from './api';
+import { requestAPI } from '../shared/api';
 import { ICheckpointList, ICheckpointSummary, IJob } from './checkpoints';
-import { IMarks } from './marks';
-import { Objective } from './plan';
+import { IMarks } from '../marks/marks';
+import { Objective } from '../plan/plan';
 import { IStorageSettings, s3Body, s3Query } from './storageSettings';
 
 /** What a checkpoint is asked for. */

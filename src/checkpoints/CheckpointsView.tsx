@@ -1,10 +1,10 @@
 import { PathExt } from '@jupyterlab/coreutils';
 import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
-import { describeEntry, formatTime, ICheckpointActions } from '../checkpointActions';
-import { CheckpointEntry, ICheckpointSummary, isReadable, IUnreadableCheckpoint } from '../checkpoints';
-import { CheckpointsModel } from '../checkpointsModel';
-import { formatBytes } from '../format';
+import { describeEntry, formatTime, ICheckpointActions } from './checkpointActions';
+import { CheckpointEntry, ICheckpointSummary, isReadable, IUnreadableCheckpoint } from './checkpoints';
+import { CheckpointsModel } from './checkpointsModel';
+import { formatBytes } from '../shared/format';
 import { JobView } from './JobView';
 
 /**

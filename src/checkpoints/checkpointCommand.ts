@@ -2,9 +2,9 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { CheckpointsModel } from './checkpointsModel';
-import { checkpointIcon } from './icon';
-import { marksOf } from './marks';
-import { Objective } from './plan';
+import { checkpointIcon } from '../shared/icon';
+import { marksOf } from '../marks/marks';
+import { Objective } from '../plan/plan';
 
 /** The command's id (the notebook toolbar's "Checkpoint session" button runs it). */
 export const CHECKPOINT_SESSION = 'elastic-notebook:checkpoint-session';

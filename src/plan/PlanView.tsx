@@ -1,9 +1,9 @@
 import { HTMLSelect, refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
-import { formatBytes, formatMs } from '../format';
-import { IFeasiblePlan, IGroupDecision, IInfeasiblePlan, Objective, OBJECTIVE_LABELS, PlanBaseline } from '../plan';
-import { pricedWith } from '../planFootnote';
-import { PlanModel } from '../planModel';
+import { formatBytes, formatMs } from '../shared/format';
+import { IFeasiblePlan, IGroupDecision, IInfeasiblePlan, Objective, OBJECTIVE_LABELS, PlanBaseline } from './plan';
+import { pricedWith } from './planFootnote';
+import { PlanModel } from './planModel';
 
 /**
  * The replication plan of the shown kernel: the objective selector and a refresh button, then

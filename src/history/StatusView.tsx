@@ -1,5 +1,5 @@
 import React from 'react';
-import { HistoryModel } from '../model';
+import { HistoryModel } from './historyModel';
 
 /** Whether the shown kernel records, why not, and any error talking to the server. */
 export function StatusView({ model }: { model: HistoryModel }): JSX.Element {

@@ -1,7 +1,7 @@
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React from 'react';
-import { VariableMark } from '../marks';
-import { NotebookMarks } from '../marksModel';
+import { VariableMark } from './marks';
+import { NotebookMarks } from './marksModel';
 
 /** The choices, as the selector lists them. */
 const CHOICES: Array<{ value: VariableMark; label: string }> = [

@@ -1,8 +1,8 @@
 import React from 'react';
-import { IHistoryGraph, IVariable } from '../graph';
-import { NotebookMarks } from '../marksModel';
-import { HistoryModel } from '../model';
-import { VariableMarkSelect } from './VariableMarkSelect';
+import { IHistoryGraph, IVariable } from './graph';
+import { NotebookMarks } from '../marks/marksModel';
+import { HistoryModel } from './historyModel';
+import { VariableMarkSelect } from '../marks/VariableMarkSelect';
 
 /**
  * The variable snapshots of the shown kernel: the live ones, then (under "Earlier versions") the

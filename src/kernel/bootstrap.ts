@@ -1,7 +1,7 @@
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
-import { requestAPI } from './api';
-import { IAgentStatus, IKernelBootstrapper } from './tokens';
+import { requestAPI } from '../shared/api';
+import { IAgentStatus, IKernelBootstrapper } from '../tokens';
 
 interface IState {
   promise: Promise<IAgentStatus>;

@@ -2,18 +2,18 @@ import { refreshIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
-import { ICheckpointActions } from '../checkpointActions';
-import { CheckpointsModel } from '../checkpointsModel';
-import { elasticIcon } from '../icon';
-import { NotebookMarks } from '../marksModel';
-import { HistoryModel } from '../model';
-import { PlanModel } from '../planModel';
-import { CheckpointsView } from './CheckpointsView';
-import { ExecutionsView } from './ExecutionsView';
-import { ModelView } from './ModelView';
-import { PlanView } from './PlanView';
-import { StatusView } from './StatusView';
-import { VariablesView } from './VariablesView';
+import { ICheckpointActions } from '../checkpoints/checkpointActions';
+import { CheckpointsModel } from '../checkpoints/checkpointsModel';
+import { elasticIcon } from '../shared/icon';
+import { NotebookMarks } from '../marks/marksModel';
+import { HistoryModel } from '../history/historyModel';
+import { PlanModel } from '../plan/planModel';
+import { CheckpointsView } from '../checkpoints/CheckpointsView';
+import { ExecutionsView } from '../history/ExecutionsView';
+import { ModelView } from '../history/ModelView';
+import { PlanView } from '../plan/PlanView';
+import { StatusView } from '../history/StatusView';
+import { VariablesView } from '../history/VariablesView';
 
 /** The id of the sidebar panel (and of its tab, for tests and the layout restorer). */
 export const HISTORY_PANEL_ID = 'jp-elastic-notebook';

@@ -3,7 +3,7 @@
  * each number was measured (and on how many transfers) or is a default. Pure, so that it can be
  * tested without a browser (server/test/frontend/planFootnote.test.ts).
  */
-import { formatBytes } from './format';
+import { formatBytes } from '../shared/format';
 
 /** One kind's numbers as the planner reports them (`costModel.throughputs[kind]`). */
 export interface IPricedThroughput {

@@ -1,6 +1,6 @@
 import React from 'react';
-import { IExecution } from '../graph';
-import { HistoryModel } from '../model';
+import { IExecution } from './graph';
+import { HistoryModel } from './historyModel';
 
 /** A list of variable names, or a dash for none. */
 export function names(list: string[]): string {

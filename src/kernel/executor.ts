@@ -6,7 +6,7 @@ import { KernelMessage } from '@jupyterlab/services';
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { startedKernel } from './startedKernel';
 import { interceptHeader } from './intercept';
-import { IKernelBootstrapper } from './tokens';
+import { IKernelBootstrapper } from '../tokens';
 
 /** Cells of one notebook waiting to be sent to the kernel. */
 interface ISendQueue {

@@ -1,6 +1,6 @@
 import React from 'react';
-import { IJob } from '../checkpoints';
-import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from '../jobText';
+import { IJob } from './checkpoints';
+import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from './jobText';
 
 /**
  * The latest checkpoint or restore of the shown kernel: while it runs, its current step, a

@@ -1,5 +1,5 @@
 import { Notification } from '@jupyterlab/apputils';
-import { ApiError } from './api';
+import { ApiError } from '../shared/api';
 import { askLocation, confirmDelete, confirmRestore, confirmTrust } from './checkpointDialogs';
 import { notebookName } from './checkpointNotebook';
 import { CheckpointEntry, IJob, isReadable } from './checkpoints';
