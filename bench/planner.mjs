@@ -99,18 +99,20 @@ class Session {
         replayFailed: false
       };
     });
-    const groups = [...active].sort((a, b) => a - b).map(id => {
-      const s = this.snapshots[id];
-      return {
-        members: [s.name],
-        sizeBytes: s.size,
-        unserializable: s.serializable ? [] : [s.name],
-        producers: [s.producer],
-        external: [],
-        neverCopy: [],
-        alwaysCopy: []
-      };
-    });
+    const groups = [...active]
+      .sort((a, b) => a - b)
+      .map(id => {
+        const s = this.snapshots[id];
+        return {
+          members: [s.name],
+          sizeBytes: s.size,
+          unserializable: s.serializable ? [] : [s.name],
+          producers: [s.producer],
+          external: [],
+          neverCopy: [],
+          alwaysCopy: []
+        };
+      });
     return { objective, costModel: costModel(objective, {}), groups, executions };
   }
 }
@@ -188,7 +190,10 @@ function asLp(input, caps) {
     e.depends.forEach(d => rows.push(` e${j}_${d}: y${d} - y${j} >= 0`));
   });
   const constant = input.groups.reduce((sum, _, i) => (caps.copy[i] === Infinity ? sum : sum + caps.copy[i] / 1000), 0);
-  return { lp: ['Minimize', ` obj: ${obj.join(' ')}`, 'Subject To', ...rows, 'Bounds', ...bounds, 'End'].join('\n'), constant };
+  return {
+    lp: ['Minimize', ` obj: ${obj.join(' ')}`, 'Subject To', ...rows, 'Bounds', ...bounds, 'End'].join('\n'),
+    constant
+  };
 }
 
 async function main() {
@@ -237,14 +242,25 @@ async function main() {
         row.highsMs = performance.now() - t0;
         row.highsAgrees =
           solution.Status === 'Optimal' &&
-          Math.abs(solution.ObjectiveValue + constant - result.estimate.objectiveCost) <= 1e-6 * Math.max(1, result.estimate.objectiveCost) + 0.01;
+          Math.abs(solution.ObjectiveValue + constant - result.estimate.objectiveCost) <=
+            1e-6 * Math.max(1, result.estimate.objectiveCost) + 0.01;
       }
       rows.push(row);
       process.stderr.write(`  ${shape} ${size}: ${fmtMs(row.planMs)} ms\n`);
     }
   }
 
-  const header = ['executions', 'shape', 'groups', 'plan ms (median)', 'heap MB input/plan', 'plan total', 'copy-all', 'recompute-all', 'HiGHS LP ms (ratio)'];
+  const header = [
+    'executions',
+    'shape',
+    'groups',
+    'plan ms (median)',
+    'heap MB input/plan',
+    'plan total',
+    'copy-all',
+    'recompute-all',
+    'HiGHS LP ms (ratio)'
+  ];
   const table = rows.map(r => {
     const p = r.result;
     const base = b => (b.feasible ? fmtS(b.totalMs) : 'infeasible');
@@ -257,7 +273,9 @@ async function main() {
       p.feasible ? fmtS(p.estimate.totalMs) : 'infeasible',
       p.feasible ? base(p.baselines.copyAll) : '',
       p.feasible ? base(p.baselines.recomputeAll) : '',
-      r.highsMs === undefined ? '' : `${fmtMs(r.highsMs)} (x${(r.highsMs / r.planMs).toFixed(0)})${r.highsAgrees ? '' : ' DISAGREES'}`
+      r.highsMs === undefined
+        ? ''
+        : `${fmtMs(r.highsMs)} (x${(r.highsMs / r.planMs).toFixed(0)})${r.highsAgrees ? '' : ' DISAGREES'}`
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));
@@ -271,7 +289,12 @@ async function main() {
   const slow = rows.filter(r => (r.size <= 2000 && r.planMs >= 20) || (r.size <= 200000 && r.planMs >= 1000));
   const wrong = rows.filter(r => r.highsAgrees === false);
   if (slow.length > 0 || wrong.length > 0) {
-    console.log(`\nMISSED: ${slow.map(r => `${r.shape} ${r.size}`).concat(wrong.map(r => `HiGHS disagrees on ${r.shape}`)).join(', ')}`);
+    console.log(
+      `\nMISSED: ${slow
+        .map(r => `${r.shape} ${r.size}`)
+        .concat(wrong.map(r => `HiGHS disagrees on ${r.shape}`))
+        .join(', ')}`
+    );
     process.exitCode = 1;
   }
 }

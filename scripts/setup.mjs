@@ -94,17 +94,12 @@ function pythonEnv() {
 }
 
 function npmPackages() {
-  step(
-    'npm',
-    ['package.json', 'server/package.json', 'package-lock.json'],
-    ['node_modules/.bin/tsc'],
-    () => {
-      const lock = fs.existsSync(path.join(ROOT, 'package-lock.json'));
-      run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund'], {
-        env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' }
-      });
-    }
-  );
+  step('npm', ['package.json', 'server/package.json', 'package-lock.json'], ['node_modules/.bin/tsc'], () => {
+    const lock = fs.existsSync(path.join(ROOT, 'package-lock.json'));
+    run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund'], {
+      env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' }
+    });
+  });
 }
 
 function build() {
@@ -124,7 +119,12 @@ function build() {
         ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))'],
         { encoding: 'utf8' }
       ).stdout.trim();
-      run(path.join(VENV_BIN, 'jupyter-builder'), ['build', '.', '--development=False', `--core-package-file=${path.join(staging, 'package.json')}`]);
+      run(path.join(VENV_BIN, 'jupyter-builder'), [
+        'build',
+        '.',
+        '--development=False',
+        `--core-package-file=${path.join(staging, 'package.json')}`
+      ]);
     }
   );
 }
@@ -150,10 +150,7 @@ function register() {
   }
   const confDir = path.join(VENV, 'etc', 'jupyter', 'jupyter_server_config.d');
   const conf = path.join(confDir, 'elastic_notebook.json');
-  const wanted = fs.readFileSync(
-    path.join(ROOT, 'jupyter-config', 'server-config', 'elastic_notebook.json'),
-    'utf8'
-  );
+  const wanted = fs.readFileSync(path.join(ROOT, 'jupyter-config', 'server-config', 'elastic_notebook.json'), 'utf8');
   if (!fs.existsSync(conf) || fs.readFileSync(conf, 'utf8') !== wanted) {
     fs.mkdirSync(confDir, { recursive: true });
     fs.writeFileSync(conf, wanted);
@@ -169,8 +166,7 @@ export function ensureChromium() {
   log('installing Chromium from Debian (apt-get)...');
   const asRoot = !process.getuid || process.getuid() === 0;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (...args) =>
-    asRoot ? run('apt-get', args, { env }) : run('sudo', ['apt-get', ...args], { env });
+  const apt = (...args) => (asRoot ? run('apt-get', args, { env }) : run('sudo', ['apt-get', ...args], { env }));
   apt('update', '-qq');
   apt('install', '-y', '-qq', 'chromium');
 }

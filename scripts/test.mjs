@@ -59,7 +59,9 @@ function check(name, cmd, args) {
   process.stderr.write(`\n=== ${name} ===\n`);
   const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
   const passed = result.status === 0;
-  process.stderr.write(`${name}: ${passed ? 'passed' : `failed (exit ${result.status}); \`npm run lint\` fixes most`}\n`);
+  process.stderr.write(
+    `${name}: ${passed ? 'passed' : `failed (exit ${result.status}); \`npm run lint\` fixes most`}\n`
+  );
   return { passed: passed ? 1 : 0, failed: passed ? 0 : 1, skipped: 0 };
 }
 
@@ -104,7 +106,13 @@ if (only.includes('lint')) {
 if (only.includes('jest')) {
   const out = path.join(reports, 'jest.json');
   add(
-    suite('jest', path.join(ROOT, 'node_modules', '.bin', 'jest'), ['--ci', '--json', `--outputFile=${out}`], out, parsers.jest)
+    suite(
+      'jest',
+      path.join(ROOT, 'node_modules', '.bin', 'jest'),
+      ['--ci', '--json', `--outputFile=${out}`],
+      out,
+      parsers.jest
+    )
   );
 }
 if (only.includes('pytest')) {

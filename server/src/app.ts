@@ -20,12 +20,15 @@ export interface IAppOptions {
 }
 
 /** The package version, reported by `/api/health`. */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json lies outside rootDir
 const VERSION: string = require('../package.json').version;
 
 /** An error with an HTTP status, turned into a JSON error answer. */
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
     super(message);
   }
 }
@@ -40,8 +43,7 @@ function kernelIdOf(req: Request): string {
 
 /** Wrap an async route so that errors reach the error handler. */
 const route =
-  (handler: (req: Request, res: Response) => Promise<void>) =>
-  (req: Request, res: Response, next: NextFunction) =>
+  (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
     handler(req, res).catch(next);
 
 /** Build the companion's express app (routes: docs/internals.md section 5). */
@@ -125,7 +127,9 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
   );
 
   const checkpoints = checkpointRoutes(store, { ...options.checkpoints, dataDir: options.dataDir, warn: options.warn });
-  app.use(planRoutes(store, { storedMeasurements: checkpoints.storedMeasurements, planMemory: checkpoints.planMemory }));
+  app.use(
+    planRoutes(store, { storedMeasurements: checkpoints.storedMeasurements, planMemory: checkpoints.planMemory })
+  );
   app.use(checkpoints.router);
 
   app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));

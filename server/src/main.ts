@@ -21,7 +21,9 @@ function main(): void {
   const portText = process.env.ELASTIC_NOTEBOOK_PORT || '0';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
-    process.stderr.write(`elastic-notebook companion: ELASTIC_NOTEBOOK_PORT must be 0-65535, got ${JSON.stringify(portText)}\n`);
+    process.stderr.write(
+      `elastic-notebook companion: ELASTIC_NOTEBOOK_PORT must be 0-65535, got ${JSON.stringify(portText)}\n`
+    );
     process.exit(2);
   }
   const dataDir = process.env.ELASTIC_NOTEBOOK_DATA_DIR || path.join(os.homedir(), '.elastic-notebook');

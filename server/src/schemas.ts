@@ -3,7 +3,10 @@ import { z } from 'zod';
 /** Kernel and run ids become folder and file names: allow only characters that cannot escape. */
 export const idSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 letters, digits, "_", "-" or "." and not start with "."');
+  .regex(
+    /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/,
+    'must be 1-128 letters, digits, "_", "-" or "." and not start with "."'
+  );
 
 const variableName = z.string().min(1, 'variable names cannot be empty').max(1000);
 
@@ -27,7 +30,7 @@ export const executionRecordSchema = z
     code: z.string(),
     startedAtMs: z.number(),
     durationMs: z.number().nonnegative(),
-    error: z.string({ error: 'must be null or the exception\'s one-line summary (a string)' }).nullable(),
+    error: z.string({ error: "must be null or the exception's one-line summary (a string)" }).nullable(),
     reads: z.array(variableName),
     writes: z.array(variableName),
     deletes: z.array(variableName),

@@ -13,7 +13,13 @@ import { JobView } from './JobView';
  * restorable into the shown kernel or deletable. This notebook's come first; the other notebooks'
  * are listed after them on request. Unreadable bundles are listed with why.
  */
-export function CheckpointsView({ model, actions }: { model: CheckpointsModel; actions: ICheckpointActions }): JSX.Element {
+export function CheckpointsView({
+  model,
+  actions
+}: {
+  model: CheckpointsModel;
+  actions: ICheckpointActions;
+}): JSX.Element {
   const job = model.job;
   const busy = job?.state === 'running';
   return (
@@ -64,7 +70,9 @@ function CheckpointList({
   }
   const { own, others, unreadable } = split;
   if (own.length + others.length + unreadable.length === 0) {
-    return <p className="jp-ElasticNotebook-empty">No checkpoints yet: use “Checkpoint session” in the notebook toolbar.</p>;
+    return (
+      <p className="jp-ElasticNotebook-empty">No checkpoints yet: use “Checkpoint session” in the notebook toolbar.</p>
+    );
   }
   const canRestore = model.kernel !== null && !busy;
   const shownOthers = model.showOthers ? others : [];
@@ -123,7 +131,15 @@ function CheckpointList({
   );
 }
 
-function Actions({ entry, actions, canRestore }: { entry: CheckpointEntry; actions: ICheckpointActions; canRestore: boolean }): JSX.Element {
+function Actions({
+  entry,
+  actions,
+  canRestore
+}: {
+  entry: CheckpointEntry;
+  actions: ICheckpointActions;
+  canRestore: boolean;
+}): JSX.Element {
   return (
     <div className="jp-ElasticNotebook-checkpointActions">
       {isReadable(entry) ? (
@@ -164,7 +180,9 @@ function CheckpointRow({
   actions: ICheckpointActions;
   canRestore: boolean;
 }): JSX.Element {
-  const details = [entry.notebookPath, entry.objective ? `objective ${entry.objective}` : null, entry.uri].filter(Boolean).join('\n');
+  const details = [entry.notebookPath, entry.objective ? `objective ${entry.objective}` : null, entry.uri]
+    .filter(Boolean)
+    .join('\n');
   return (
     <tr
       className={`jp-ElasticNotebook-checkpoint ${own ? 'jp-mod-own' : 'jp-mod-other'}`}
@@ -174,7 +192,9 @@ function CheckpointRow({
       title={details}
     >
       <td>
-        <div className="jp-ElasticNotebook-checkpointNotebook">{notebook ? PathExt.basename(notebook) : 'unknown notebook'}</div>
+        <div className="jp-ElasticNotebook-checkpointNotebook">
+          {notebook ? PathExt.basename(notebook) : 'unknown notebook'}
+        </div>
         <div className="jp-ElasticNotebook-checkpointTime">{formatTime(entry.createdAt)}</div>
         <Actions entry={entry} actions={actions} canRestore={canRestore} />
       </td>

@@ -28,7 +28,9 @@ export async function confirmRestore(what: string, target: string, source: IRest
     ? `${subject} was made from ${source.notebook}, not from ${target}.`
     : `${subject} does not say which notebook it was made from: it may not be ${target}'s.`;
   const result = await showDialog({
-    title: source.notebook ? 'Restore a checkpoint of another notebook?' : 'Restore a checkpoint of an unknown notebook?',
+    title: source.notebook
+      ? 'Restore a checkpoint of another notebook?'
+      : 'Restore a checkpoint of an unknown notebook?',
     body:
       `${origin} Its variables come from cells that ${target} may not have, and the panel will show ` +
       `that notebook's executions. ${restarts}`,

@@ -72,7 +72,8 @@ export const checkpointService: ICheckpointService = {
     requestAPI<ICheckpointList>(
       `checkpoints${query({ ...(storage.checkpointRoot ? { root: storage.checkpointRoot } : {}), ...s3Query(storage) })}`
     ),
-  describe: (uri, storage) => requestAPI<ICheckpointSummary>(`checkpoints/describe${query({ uri, ...s3Query(storage) })}`),
+  describe: (uri, storage) =>
+    requestAPI<ICheckpointSummary>(`checkpoints/describe${query({ uri, ...s3Query(storage) })}`),
   remove: async (uri, storage) => {
     await requestAPI(`checkpoints${query({ uri, ...s3Query(storage) })}`, { method: 'DELETE' });
   }

@@ -46,7 +46,13 @@ export class JobNotifier implements IDisposable {
       progress: running ? progress : undefined,
       actions:
         running && !job.cancelRequested
-          ? [{ label: 'Cancel', caption: 'Stop the job at its next safe point', callback: () => void this.model.cancel(job.id).catch(() => undefined) }]
+          ? [
+              {
+                label: 'Cancel',
+                caption: 'Stop the job at its next safe point',
+                callback: () => void this.model.cancel(job.id).catch(() => undefined)
+              }
+            ]
           : []
     };
     if (shown && !running) {

@@ -15,7 +15,9 @@ export function jobName(job: IJob): string {
 /** The step a running job is at, with the transfer's bytes when one is under way. */
 export function currentStep(job: IJob): string {
   const step = job.steps.length ? job.steps[job.steps.length - 1].message : 'starting';
-  const bytes = job.progress ? ` (${formatBytes(job.progress.bytesDone)} of ${formatBytes(job.progress.bytesTotal)})` : '';
+  const bytes = job.progress
+    ? ` (${formatBytes(job.progress.bytesDone)} of ${formatBytes(job.progress.bytesTotal)})`
+    : '';
   return `${step}${bytes}${job.cancelRequested ? ', cancelling…' : ''}`;
 }
 
@@ -58,7 +60,9 @@ export function jobMessage(job: IJob): string {
   if (problems.length) {
     return `Session restored, but ${problems.join(', ')} differ${problems.length === 1 ? 's' : ''} from the checkpoint.`;
   }
-  const fallback = result.fallback.length ? `; recomputed ${result.fallback.flatMap(f => f.members).join(', ')} instead of loading` : '';
+  const fallback = result.fallback.length
+    ? `; recomputed ${result.fallback.flatMap(f => f.members).join(', ')} instead of loading`
+    : '';
   return (
     `Session restored: loaded ${plural(result.loaded.length, 'variable')}, re-ran ${plural(result.rerun.length, 'execution')}` +
     `${fallback}; took ${formatMs(result.timings.totalMs)}.`

@@ -46,10 +46,7 @@ function ExecutionRows({ execution, deletes }: { execution: IExecution; deletes:
   const failed = execution.error !== null;
   return (
     <>
-      <tr
-        className={`jp-ElasticNotebook-execution${failed ? ' jp-mod-error' : ''}`}
-        title={execution.code}
-      >
+      <tr className={`jp-ElasticNotebook-execution${failed ? ' jp-mod-error' : ''}`} title={execution.code}>
         <td>{execution.index}</td>
         <td>{execution.cellIndex ?? '–'}</td>
         <td className="jp-ElasticNotebook-number">{execution.durationMs.toFixed(1)}</td>

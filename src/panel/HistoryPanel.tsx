@@ -55,7 +55,9 @@ export class HistoryPanel extends SidePanel {
     const executions = new ModelView([model.changed], () => <ExecutionsView model={model} />);
     executions.addClass('jp-ElasticNotebook-section');
     executions.title.label = 'Executions';
-    const variables = new ModelView([model.changed, marks.changed], () => <VariablesView model={model} marks={marks} />);
+    const variables = new ModelView([model.changed, marks.changed], () => (
+      <VariablesView model={model} marks={marks} />
+    ));
     variables.addClass('jp-ElasticNotebook-section');
     variables.title.label = 'Variables';
     const planView = new ModelView([plan.changed], () => <PlanView model={plan} />);

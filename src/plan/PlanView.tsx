@@ -129,7 +129,15 @@ function GroupRow({ group }: { group: IGroupDecision }): JSX.Element {
   );
 }
 
-function TotalsRow({ name, className, baseline }: { name: string; className: string; baseline: PlanBaseline }): JSX.Element {
+function TotalsRow({
+  name,
+  className,
+  baseline
+}: {
+  name: string;
+  className: string;
+  baseline: PlanBaseline;
+}): JSX.Element {
   if (!baseline.feasible) {
     return (
       <tr className={`jp-ElasticNotebook-planTotal ${className} jp-mod-impossible`}>

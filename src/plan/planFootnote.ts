@@ -83,14 +83,19 @@ const FLAT: Partial<Record<PricedKind, keyof IPricedModel>> = {
 };
 
 /** One throughput in words, e.g. `writing to the local folder 800 MB/s (median of 12 transfers)`. */
-function transferPhrase(model: IPricedModel, kind: 'serialize' | 'write' | 'read' | 'deserialize' | 'hash', verb: string): string | null {
+function transferPhrase(
+  model: IPricedModel,
+  kind: 'serialize' | 'write' | 'read' | 'deserialize' | 'hash',
+  verb: string
+): string | null {
   const t = model.throughputs?.[kind];
   if (t) {
     // The large-group number; the 1-64 MB one too when it differs much (latency-bound transfers).
     const [, medium, large] = t.bytesPerSec;
     const differs = medium > 0 && (large / medium > 1.5 || medium / large > 1.5);
     const small = differs ? `, ${formatRate(medium)} for groups under 64 MB ${provenance(t.rateSamples[1], kind)}` : '';
-    const latency = t.latencySamples > 0 ? `, ${formatLatency(t.latencyMs)} per operation ${provenance(t.latencySamples, kind)}` : '';
+    const latency =
+      t.latencySamples > 0 ? `, ${formatLatency(t.latencyMs)} per operation ${provenance(t.latencySamples, kind)}` : '';
     return `${verb} ${formatRate(large)} ${provenance(t.rateSamples[2], kind)}${small}${latency}`;
   }
   const field = FLAT[kind];
@@ -126,7 +131,10 @@ export function pricedWith(model: IPricedModel): string {
     transferPhrase(model, 'hash', 'hashing arrays to verify them')
   ].filter((p): p is string => p !== null);
   if (typeof model.rerunLatencyMs === 'number') {
-    const speed = model.targetSpeed !== undefined && model.targetSpeed !== 1 ? ` at ${model.targetSpeed}x the recorded speed` : ' at their recorded time';
+    const speed =
+      model.targetSpeed !== undefined && model.targetSpeed !== 1
+        ? ` at ${model.targetSpeed}x the recorded speed`
+        : ' at their recorded time';
     const samples = model.rerunLatencySamples ?? 0;
     phrases.push(
       `re-running cells${speed} plus ${formatLatency(model.rerunLatencyMs)} each ${samples ? `(median of ${samples} restores)` : '(default)'}`
@@ -139,6 +147,8 @@ export function pricedWith(model: IPricedModel): string {
     );
   }
   const allDefaults = model.measured.length === 0;
-  const head = allDefaults ? 'Priced with default numbers until checkpoints and restores have been measured: ' : 'Priced with: ';
+  const head = allDefaults
+    ? 'Priced with default numbers until checkpoints and restores have been measured: '
+    : 'Priced with: ';
   return `${head}${phrases.join(', ')}.`;
 }

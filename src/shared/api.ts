@@ -50,8 +50,7 @@ export async function requestAPI<T>(path: string, init: RequestInit = {}): Promi
       throw new ApiError(response.status, `${response.status}: ${body.message}`, false);
     }
     const reason = `${response.status} ${response.statusText}`.trim();
-    const hint =
-      response.status === 404 ? ' (is the elastic_notebook server extension installed and enabled?)' : '';
+    const hint = response.status === 404 ? ' (is the elastic_notebook server extension installed and enabled?)' : '';
     throw new ApiError(response.status, `${API_NAMESPACE}/${path} answered ${reason}${hint}`, false);
   }
   if (body === undefined) {

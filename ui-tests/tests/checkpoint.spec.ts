@@ -92,7 +92,7 @@ test.describe('checkpoint and restore from JupyterLab', () => {
   });
 
   test('"Restore from…" a folder outside the checkpoint folder asks for trust first', async ({ page, tmpPath }) => {
-    await openNotebook(page, tmpPath, 'elsewhere.ipynb', ["import time\ntime.sleep(0.2)\nx = [1, 2]"]);
+    await openNotebook(page, tmpPath, 'elsewhere.ipynb', ['import time\ntime.sleep(0.2)\nx = [1, 2]']);
     await page.sidebar.openTab(PANEL_ID);
     await page.notebook.run();
     const id = await kernelId(page);

@@ -81,7 +81,7 @@ test.describe('marks and the plan', () => {
     await expect(decision('b')).toHaveText('recompute');
     await expect(panel.getByLabel('Checkpoint mark of b')).toHaveValue('never-copy');
     await expect(panel.locator('.jp-ElasticNotebook-planTotal.jp-mod-copyAll')).toContainText(
-      `impossible: 'b' cannot be copied (marked "never copy")`
+      'impossible: \'b\' cannot be copied (marked "never copy")'
     );
     // The panel shows what the server plans for these marks.
     const marks = { neverRerun: { cellIds: ['cell-0'] }, neverCopy: ['b'] };
@@ -113,7 +113,7 @@ test.describe('marks and the plan', () => {
     expect(server.feasible).toBe(false);
     await expect(report.locator('.jp-ElasticNotebook-suggestions li')).toHaveText(server.infeasibility.suggestions);
     await expect(report.locator('.jp-ElasticNotebook-suggestions li')).toContainText([
-      `remove the "never copy" mark from 'a'`,
+      'remove the "never copy" mark from \'a\'',
       'unmark cell 0 ("never re-run") if re-running it is safe'
     ]);
     await expect(panel.locator('tr.jp-ElasticNotebook-planGroup')).toHaveCount(0);

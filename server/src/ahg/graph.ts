@@ -1,10 +1,4 @@
-import {
-  ICellExecution,
-  IExecutionRecord,
-  IGraphJSON,
-  IRequirement,
-  IVariableSnapshot
-} from './types';
+import { ICellExecution, IExecutionRecord, IGraphJSON, IRequirement, IVariableSnapshot } from './types';
 
 /**
  * The Application History Graph of one kernel run: a bipartite DAG of cell executions and
@@ -89,9 +83,7 @@ export class HistoryGraph {
 
   /** The active snapshots, one per live variable, in name order. */
   activeSnapshots(): IVariableSnapshot[] {
-    return [...this.live]
-      .sort()
-      .map(name => this.snapshots[this.latest.get(name) as number]);
+    return [...this.live].sort().map(name => this.snapshots[this.latest.get(name) as number]);
   }
 
   /** The active snapshot of a variable, if the variable is live. */

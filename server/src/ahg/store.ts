@@ -203,7 +203,9 @@ export class HistoryStore {
           graph.add(JSON.parse(line));
         }
       } catch (err) {
-        this.warn(`elastic-notebook: ${file}: dropping damaged records from byte ${offset} (${(err as Error).message})`);
+        this.warn(
+          `elastic-notebook: ${file}: dropping damaged records from byte ${offset} (${(err as Error).message})`
+        );
         await fs.copyFile(file, `${file}.damaged-${Date.now()}`);
         await fs.truncate(file, offset);
         return graph;

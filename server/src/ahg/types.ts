@@ -105,6 +105,12 @@ export interface IGraphJSON {
   kernelId: string;
   runId: string;
   executions: Array<Omit<ICellExecution, 'inputs' | 'outputs'> & { inputs: Array<{ name: string; version: number }> }>;
-  variables: Array<{ name: string; version: number; producedBy: number | null; active: boolean; info: IVariableInfo | null }>;
+  variables: Array<{
+    name: string;
+    version: number;
+    producedBy: number | null;
+    active: boolean;
+    info: IVariableInfo | null;
+  }>;
   groups: string[][];
 }

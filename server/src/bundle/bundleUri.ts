@@ -58,7 +58,10 @@ export function parseBundleUri(uri: string, cwd: string = process.cwd()): Bundle
     try {
       file = fileURLToPath(text);
     } catch (err) {
-      throw new BundleError('invalid-uri', `bundle URI '${uri}' is not a valid file:// URL (${(err as Error).message})`);
+      throw new BundleError(
+        'invalid-uri',
+        `bundle URI '${uri}' is not a valid file:// URL (${(err as Error).message})`
+      );
     }
     return localLocation(file);
   }

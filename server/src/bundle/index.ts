@@ -25,7 +25,7 @@ export {
   splitPayloadPath
 } from './manifest';
 export type {
-  Manifest,
+  IManifest,
   ManifestInput,
   ManifestGroup,
   IManifestFile,

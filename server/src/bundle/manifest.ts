@@ -125,10 +125,7 @@ export const manifestSchema = z
     history: z.looseObject({ ...fileInfo, records: z.number().int().nonnegative() }),
     random: z.looseObject(fileInfo),
     groups: z.array(groupSchema),
-    fingerprints: z.record(
-      z.string(),
-      z.looseObject({ digest: z.string().nullable(), comparable: z.boolean() })
-    ),
+    fingerprints: z.record(z.string(), z.looseObject({ digest: z.string().nullable(), comparable: z.boolean() })),
     stats: z.record(z.string(), z.number().nonnegative('cannot be negative'))
   })
   .superRefine((manifest, ctx) => {
@@ -210,7 +207,7 @@ export interface IManifestSource {
  * A validated manifest (docs/checkpoint.md section 2). Fields this version does not know are kept
  * at run time (and written back by a commit), but not typed.
  */
-export interface Manifest {
+export interface IManifest {
   format: typeof BUNDLE_FORMAT;
   formatVersion: number;
   checkpointId: string;
@@ -233,7 +230,7 @@ export interface Manifest {
 }
 
 /** What a writer passes to `commit` (validated there): `marks` and `source.modules` may be left out. */
-export type ManifestInput = Omit<Manifest, 'marks' | 'source'> & {
+export type ManifestInput = Omit<IManifest, 'marks' | 'source'> & {
   marks?: Record<string, unknown>;
   source: Omit<IManifestSource, 'modules'> & { modules?: Record<string, string> };
 };
@@ -247,7 +244,7 @@ export type ManifestGroup = IManifestGroup;
  * 'corrupt' for anything else that does not match, naming the first offending field. `where`
  * (the bundle URI) prefixes every message.
  */
-export function parseManifest(json: unknown, where?: string): Manifest {
+export function parseManifest(json: unknown, where?: string): IManifest {
   const at = (message: string): string => (where ? `${where}: ${message}` : message);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new BundleError('corrupt', at(`${MANIFEST_FILE} does not hold a JSON object`));
@@ -274,7 +271,7 @@ export function parseManifest(json: unknown, where?: string): Manifest {
 }
 
 /** Parse the text of manifest.json (see `parseManifest`); invalid JSON is 'corrupt'. */
-export function parseManifestText(text: string, where?: string): Manifest {
+export function parseManifestText(text: string, where?: string): IManifest {
   const at = (message: string): string => (where ? `${where}: ${message}` : message);
   if (text.trim() === '') {
     throw new BundleError('corrupt', at(`${MANIFEST_FILE} is empty`));
@@ -300,12 +297,12 @@ export function newerFormatMessage(version: number): string {
  * The text written to manifest.json: compact JSON (indenting made it a third larger, and a bundle
  * should be no larger than a whole-session dump; `elastic-notebook describe` is the readable view).
  */
-export function serializeManifest(manifest: Manifest): string {
+export function serializeManifest(manifest: IManifest): string {
   return `${JSON.stringify(manifest)}\n`;
 }
 
 /** Every payload file the manifest refers to: history, random states, then copied groups. */
-export function manifestFiles(manifest: Manifest): IManifestFile[] {
+export function manifestFiles(manifest: IManifest): IManifestFile[] {
   const files: IManifestFile[] = [
     { file: manifest.history.file, bytes: manifest.history.bytes, checksum: manifest.history.checksum },
     { file: manifest.random.file, bytes: manifest.random.bytes, checksum: manifest.random.checksum }
@@ -319,7 +316,7 @@ export function manifestFiles(manifest: Manifest): IManifestFile[] {
 }
 
 /** The checkpoint ids whose payload folders the manifest refers to (these survive garbage collection). */
-export function referencedCheckpoints(manifest: Manifest): Set<string> {
+export function referencedCheckpoints(manifest: IManifest): Set<string> {
   const ids = new Set<string>();
   for (const { file } of manifestFiles(manifest)) {
     const parts = splitPayloadPath(file);
@@ -331,12 +328,12 @@ export function referencedCheckpoints(manifest: Manifest): Set<string> {
 }
 
 /** Total payload bytes of a checkpoint: copied groups, history and random states. */
-export function payloadBytes(manifest: Manifest): number {
+export function payloadBytes(manifest: IManifest): number {
   return manifestFiles(manifest).reduce((sum, f) => sum + f.bytes, 0);
 }
 
 /** Names of the copied variables, sorted. */
-export function copiedVariables(manifest: Manifest): string[] {
+export function copiedVariables(manifest: IManifest): string[] {
   return manifest.groups
     .filter(g => g.decision === 'copy')
     .flatMap(g => g.members)

@@ -7,7 +7,10 @@ import { ICommandContext } from './notebookSession';
  * The store for a bundle URI given on the command line (a folder path or s3://bucket/prefix),
  * closed by the cleanup stack when the command ends.
  */
-export async function openBundleStore(uri: string, { cleanup }: Pick<ICommandContext, 'cleanup'>): Promise<IBundleStore> {
+export async function openBundleStore(
+  uri: string,
+  { cleanup }: Pick<ICommandContext, 'cleanup'>
+): Promise<IBundleStore> {
   let store: IBundleStore;
   try {
     store = openStore(uri);

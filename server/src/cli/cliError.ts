@@ -3,7 +3,10 @@
  * `elastic-notebook: <message>`, and the process exits with `exitCode`.
  */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -3,7 +3,12 @@ import { HistoryGraph } from './historyGraph';
 /** Left-aligned columns separated by two spaces. */
 function columns(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map(row => row[c].length)));
-  return rows.map(row => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  return rows.map(row =>
+    row
+      .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd()
+  );
 }
 
 const list = (items: string[]) => (items.length ? items.join(', ') : '-');
@@ -24,7 +29,12 @@ export function formatGraph(graph: HistoryGraph): string {
   ]);
   const variables = columns([
     ['variable', 'version', 'produced by', 'active'],
-    ...graph.variables.map(v => [v.name, String(v.version), v.producedBy === null ? '-' : `#${v.producedBy}`, v.active ? 'yes' : 'no'])
+    ...graph.variables.map(v => [
+      v.name,
+      String(v.version),
+      v.producedBy === null ? '-' : `#${v.producedBy}`,
+      v.active ? 'yes' : 'no'
+    ])
   ]);
   const groups = graph.groups.map(group => `{${group.join(', ')}}`).join(' ');
   return [

@@ -15,7 +15,10 @@ export interface IJupyterServer {
 
 /** A problem reaching or using a Jupyter server; `transient` ones may go away while it starts. */
 export class ServerProblem extends CliError {
-  constructor(message: string, readonly transient = false) {
+  constructor(
+    message: string,
+    readonly transient = false
+  ) {
     super(message);
   }
 }

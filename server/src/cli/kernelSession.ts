@@ -45,7 +45,9 @@ async function chooseKernel(settings: ServerConnection.ISettings, wanted: string
     return wanted;
   }
   if (!specs.default || !specs.kernelspecs[specs.default]) {
-    throw new CliError(`the Jupyter server has no kernel ${wanted ? `named ${wanted} and no default kernel` : 'to start'}`);
+    throw new CliError(
+      `the Jupyter server has no kernel ${wanted ? `named ${wanted} and no default kernel` : 'to start'}`
+    );
   }
   return specs.default;
 }
@@ -210,10 +212,16 @@ export class KernelSession {
       allow_stdin: false,
       stop_on_error: false
     });
-    const reply = (await this.guard(future.done, timeoutMs, `evaluating ${label} timed out`)) as KernelMessage.IExecuteReplyMsg;
+    const reply = (await this.guard(
+      future.done,
+      timeoutMs,
+      `evaluating ${label} timed out`
+    )) as KernelMessage.IExecuteReplyMsg;
     const value = (reply.content as { user_expressions?: Record<string, any> }).user_expressions?.value;
     if (!value || value.status !== 'ok') {
-      throw new CliError(`evaluating ${label} in the kernel failed: ${value?.ename ?? 'no result'} ${value?.evalue ?? ''}`.trim());
+      throw new CliError(
+        `evaluating ${label} in the kernel failed: ${value?.ename ?? 'no result'} ${value?.evalue ?? ''}`.trim()
+      );
     }
     return String(value.data?.['text/plain'] ?? '');
   }
@@ -277,7 +285,11 @@ export class KernelSession {
     const seconds = timeoutMs ? timeoutMs / 1000 : 0;
     let reply: KernelMessage.IExecuteReplyMsg;
     try {
-      reply = (await this.guard(future.done, timeoutMs, `${this.activity} took longer than ${seconds} s (--timeout)`)) as KernelMessage.IExecuteReplyMsg;
+      reply = (await this.guard(
+        future.done,
+        timeoutMs,
+        `${this.activity} took longer than ${seconds} s (--timeout)`
+      )) as KernelMessage.IExecuteReplyMsg;
     } catch (err) {
       if (!this.failure) {
         // Timed out: stop the cell so that a kept or reused kernel is not left busy.
@@ -297,7 +309,9 @@ export class KernelSession {
     const waits: Array<Promise<T>> = [promise, this.failed];
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs) {
-      waits.push(new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new CliError(timeoutMessage)), timeoutMs))));
+      waits.push(
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new CliError(timeoutMessage)), timeoutMs)))
+      );
     }
     return Promise.race(waits).finally(() => clearTimeout(timer));
   }

@@ -43,7 +43,11 @@ export async function freePort(): Promise<number> {
 /** The last non-empty line of a log file, to explain why a server did not start. */
 function lastLogLine(file: string): string {
   try {
-    const lines = fs.readFileSync(file, 'utf8').split('\n').map(line => line.trim()).filter(Boolean);
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .map(line => line.trim())
+      .filter(Boolean);
     return lines[lines.length - 1] ?? 'no output';
   } catch {
     return 'no output';

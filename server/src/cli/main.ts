@@ -17,9 +17,20 @@ export function createProgram(context: ICommandContext): Command {
     .exitOverride()
     .configureOutput({
       // Usage errors become the CLI's one-line error format.
-      outputError: (text, write) => write(`elastic-notebook: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`)
+      outputError: (text, write) =>
+        write(
+          `elastic-notebook: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`
+        )
     });
-  for (const command of [recordCommand(context), checkpointCommand(context), restoreCommand(context), ...catalogCommands(context)]) {
+  for (const command of [
+    recordCommand(context),
+    checkpointCommand(context),
+    restoreCommand(context),
+    ...catalogCommands(context)
+  ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   return program;

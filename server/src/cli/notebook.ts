@@ -29,7 +29,8 @@ const multilineString = z.union([z.string(), z.array(z.string())]);
 /** The parts of nbformat 4 the CLI relies on; everything else passes through unchecked. */
 const notebookSchema = z.object({
   nbformat: z.literal(4, {
-    error: issue => (issue.input === undefined ? 'no nbformat field' : `nbformat must be 4, got ${JSON.stringify(issue.input)}`)
+    error: issue =>
+      issue.input === undefined ? 'no nbformat field' : `nbformat must be 4, got ${JSON.stringify(issue.input)}`
   }),
   metadata: z.object({ kernelspec: z.object({ name: z.string().min(1) }).optional() }).optional(),
   cells: z.array(

@@ -49,7 +49,11 @@ export interface ICommandServer {
  * Connect to the server given with --server, or start a private one rooted at `rootDir`; a
  * private server is registered with the cleanup stack (stopped on success, failure and Ctrl-C).
  */
-export async function openServer(rootDir: string, options: ISessionOptions, { cleanup, progress }: ICommandContext): Promise<ICommandServer> {
+export async function openServer(
+  rootDir: string,
+  options: ISessionOptions,
+  { cleanup, progress }: ICommandContext
+): Promise<ICommandServer> {
   if (options.server) {
     progress.step(`connecting to ${options.server}`);
     const server = await connectServer(options.server, options.token ?? '');
@@ -99,7 +103,10 @@ export async function openAgentKernel(
 
 /** Leave `kernel` (and a private server) running for the user; what goes into the JSON. */
 export async function keepKernel(kernel: IAgentKernel, server: ICommandServer): Promise<IKeptKernel> {
-  const kept: IKeptKernel = { kernelId: kernel.session.kernelId, connectionFile: await kernel.session.connectionFile() };
+  const kept: IKeptKernel = {
+    kernelId: kernel.session.kernelId,
+    connectionFile: await kernel.session.connectionFile()
+  };
   kernel.forget();
   kernel.session.detach();
   const local = server.keep();

@@ -28,7 +28,11 @@ export class CheckpointLocations {
    * @param dataDir The companion's data folder.
    * @param baseDir Folder relative paths are resolved against (the Jupyter server's root folder).
    */
-  constructor(configuredRoot: string, dataDir: string, readonly baseDir: string) {
+  constructor(
+    configuredRoot: string,
+    dataDir: string,
+    readonly baseDir: string
+  ) {
     const root = configuredRoot.trim() || path.join(dataDir, 'checkpoints');
     this.defaultRoot = parseBundleUri(root, baseDir).uri;
   }

@@ -32,7 +32,10 @@ export class InternalClient {
    * @param baseUrl The Jupyter server's URL with its base path (`http://127.0.0.1:8888/`).
    * @param secret The shared secret the routes require.
    */
-  constructor(baseUrl: string, private readonly secret: string) {
+  constructor(
+    baseUrl: string,
+    private readonly secret: string
+  ) {
     this.base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     // Keep-alive: a restore makes one request per re-run execution.
     this.agent =
@@ -89,7 +92,9 @@ export class InternalClient {
               reject(new InternalRouteError(status, parsed.error));
             } else {
               const hint = status === 404 ? ' (is the elastic_notebook server extension up to date?)' : '';
-              reject(new InternalRouteError(status, `${url.pathname} answered ${status} ${text.slice(0, 120)}${hint}`.trim()));
+              reject(
+                new InternalRouteError(status, `${url.pathname} answered ${status} ${text.slice(0, 120)}${hint}`.trim())
+              );
             }
           });
         }
@@ -98,7 +103,12 @@ export class InternalClient {
         if (err.name === 'AbortError') {
           reject(err);
         } else {
-          reject(new InternalRouteError(0, `cannot reach the Jupyter server at ${this.base.origin}: ${err.code ?? err.message}`));
+          reject(
+            new InternalRouteError(
+              0,
+              `cannot reach the Jupyter server at ${this.base.origin}: ${err.code ?? err.message}`
+            )
+          );
         }
       });
       request.end(payload);

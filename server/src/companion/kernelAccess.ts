@@ -40,7 +40,9 @@ export function jupyterKernelAccess(client: InternalClient): IKernelAccess {
         throw kernelProblem(err, kernelId, 'loading the agent');
       }
       if (reply.status !== 'ok') {
-        throw new MigrationError(`loading the agent into the kernel failed: ${reply.ename ?? reply.status}: ${reply.evalue ?? ''}`.trim());
+        throw new MigrationError(
+          `loading the agent into the kernel failed: ${reply.ename ?? reply.status}: ${reply.evalue ?? ''}`.trim()
+        );
       }
     }
   };

@@ -90,14 +90,21 @@ export function internalKernelChannel(client: InternalClient, kernelId: string):
       );
       const value = reply.user_expressions?.value;
       if (!value || value.status !== 'ok') {
-        const reason = value ? `${value.ename ?? 'error'}: ${firstLine(value.evalue ?? '')}` : `the request ended ${reply.status}`;
+        const reason = value
+          ? `${value.ename ?? 'error'}: ${firstLine(value.evalue ?? '')}`
+          : `the request ended ${reply.status}`;
         throw new MigrationError(`evaluating ${label} in the kernel failed: ${reason}`);
       }
       return String(value.data?.['text/plain'] ?? '');
     },
 
     async runSilently(code: string): Promise<string | null> {
-      const reply = await executeIn(client, kernelId, { code, silent: true, store_history: false }, 'replaying an execution');
+      const reply = await executeIn(
+        client,
+        kernelId,
+        { code, silent: true, store_history: false },
+        'replaying an execution'
+      );
       if (reply.status === 'error') {
         return `${reply.ename ?? 'Error'}: ${firstLine(reply.evalue ?? '')}`;
       }

@@ -81,7 +81,9 @@ export async function runCheckpointJob(
   });
   const stored = await services.history.records(kernelId);
   if (!stored || stored.runId !== run.runId) {
-    throw new MigrationError('the kernel was restarted while the checkpoint started: run your cells again, then checkpoint');
+    throw new MigrationError(
+      'the kernel was restarted while the checkpoint started: run your cells again, then checkpoint'
+    );
   }
 
   const store = openStore(request.uri, { cwd: services.baseDir, s3: request.s3 });
@@ -89,7 +91,10 @@ export async function runCheckpointJob(
   const createdHere = localFolder !== null && !(await exists(localFolder));
   let outcome: ICheckpointOutcome;
   // The same code run in the same order keeps its last plan unless the costs really changed.
-  const key = historyKey(request.objective, stored.records.map(r => r.code));
+  const key = historyKey(
+    request.objective,
+    stored.records.map(r => r.code)
+  );
   try {
     outcome = await checkpoint({
       channel,

@@ -100,9 +100,7 @@ export class JobRegistry {
   private prune(): void {
     const retainMs = this.options.retainMs ?? 60 * 60 * 1000;
     const now = Date.now();
-    const finished = [...this.jobs.values()]
-      .filter(job => job.finishedAt !== null)
-      .sort((a, b) => b.seq - a.seq);
+    const finished = [...this.jobs.values()].filter(job => job.finishedAt !== null).sort((a, b) => b.seq - a.seq);
     finished.forEach((job, index) => {
       if (index >= (this.options.maxFinished ?? 100) || now - job.finishedAt!.getTime() > retainMs) {
         this.jobs.delete(job.id);

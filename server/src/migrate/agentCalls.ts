@@ -45,7 +45,10 @@ const fileInfo = z.looseObject({ file: z.string(), bytes: z.number().nonnegative
 export type IWrittenFile = z.infer<typeof fileInfo>;
 
 /** Buffer memory the full fingerprints hashed whole, and the time that took. */
-const hashedSchema = z.looseObject({ bytes: z.number().nonnegative().default(0), ms: z.number().nonnegative().default(0) });
+const hashedSchema = z.looseObject({
+  bytes: z.number().nonnegative().default(0),
+  ms: z.number().nonnegative().default(0)
+});
 
 /** What fingerprinting a state spent hashing arrays' memory. */
 export type IHashed = z.infer<typeof hashedSchema>;
@@ -123,7 +126,12 @@ export type IImportsResult = z.infer<typeof importsResultSchema>;
 
 const ms = z.number().nonnegative().default(0);
 const stepResult = z.discriminatedUnion('kind', [
-  z.looseObject({ kind: z.literal('rerun'), execution: z.number().int().nonnegative(), error: z.string().nullable(), ms }),
+  z.looseObject({
+    kind: z.literal('rerun'),
+    execution: z.number().int().nonnegative(),
+    error: z.string().nullable(),
+    ms
+  }),
   z.looseObject({ kind: z.literal('load'), groups: z.array(loadAnswer), ms })
 ]);
 
@@ -168,7 +176,9 @@ function callExpression(name: string, args: unknown): string {
 function decodeAnswer(name: string, text: string): unknown {
   const match = /^'([A-Za-z0-9+/=]*)'$/.exec(text.trim());
   if (!match) {
-    throw new MigrationError(`the kernel agent answered ${name} with ${text.slice(0, 80)} instead of an encoded result`);
+    throw new MigrationError(
+      `the kernel agent answered ${name} with ${text.slice(0, 80)} instead of an encoded result`
+    );
   }
   try {
     return JSON.parse(Buffer.from(match[1], 'base64').toString('utf8'));
@@ -185,7 +195,10 @@ async function callAgent<T extends z.ZodType>(
   schema: T,
   timeoutMs?: number
 ): Promise<z.output<T>> {
-  const answer = decodeAnswer(name, await channel.evaluate(callExpression(name, args), timeoutMs, `the agent call ${name}`));
+  const answer = decodeAnswer(
+    name,
+    await channel.evaluate(callExpression(name, args), timeoutMs, `the agent call ${name}`)
+  );
   const parsed = schema.safeParse(answer);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -220,7 +233,9 @@ export class AgentCalls {
   async prepare(execution: number, states: { dir: string; random: string; checksum: string }): Promise<void> {
     const result = await callAgent(this.channel, 'prepare', { execution, ...states }, okSchema);
     if (!result.ok) {
-      throw new MigrationError(`could not restore the random state before execution ${execution}: ${result.error ?? 'unknown error'}`);
+      throw new MigrationError(
+        `could not restore the random state before execution ${execution}: ${result.error ?? 'unknown error'}`
+      );
     }
   }
 
@@ -267,7 +282,9 @@ export class AgentCalls {
   async adopt(args: { dir: string; history: string; random: string }): Promise<number> {
     const result = await callAgent(this.channel, 'adopt', args, adoptSchema);
     if (!result.ok) {
-      throw new MigrationError(`the restored kernel could not continue the recorded history: ${result.error ?? 'unknown error'}`);
+      throw new MigrationError(
+        `the restored kernel could not continue the recorded history: ${result.error ?? 'unknown error'}`
+      );
     }
     return result.records ?? 0;
   }

@@ -8,7 +8,17 @@ import path from 'path';
 import { performance } from 'perf_hooks';
 import { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
-import { fromGraph, groupKey, IFeasiblePlan, IPlanHistory, Measurements, Objective, parseMarks, plan, Plan } from '../planner/index';
+import {
+  fromGraph,
+  groupKey,
+  IFeasiblePlan,
+  IPlanHistory,
+  Measurements,
+  Objective,
+  parseMarks,
+  plan,
+  Plan
+} from '../planner/index';
 import { AgentCalls, ICheckpointResult, IHashed, IKernelChannel } from './agentCalls';
 import { MigrationError } from './migrationError';
 import { newCheckpointId } from '../bundle/checkpointId';
@@ -48,7 +58,14 @@ export interface ICheckpointOutcome {
   replanned: Array<{ members: string[]; reason: string }>;
   /** Bytes written to the store. */
   bytes: number;
-  timings: { totalMs: number; planMs: number; serializeMs: number; writeMs: number; publishMs: number; commitMs: number };
+  timings: {
+    totalMs: number;
+    planMs: number;
+    serializeMs: number;
+    writeMs: number;
+    publishMs: number;
+    commitMs: number;
+  };
   /** Of the fingerprints' time: hashing arrays' memory (the cost model prices it apart). */
   hashed: IHashed;
   manifest: IBundleManifestInput;
@@ -94,7 +111,9 @@ export { groupKey };
 export function feasiblePlan(result: Plan): IFeasiblePlan {
   if (!result.feasible) {
     const { message, suggestions } = result.infeasibility;
-    throw new MigrationError(`no checkpoint plan exists: ${message}${suggestions.length ? ` ${suggestions.join(' ')}` : ''}`);
+    throw new MigrationError(
+      `no checkpoint plan exists: ${message}${suggestions.length ? ` ${suggestions.join(' ')}` : ''}`
+    );
   }
   return result;
 }
@@ -124,7 +143,17 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     for (;;) {
       step('planning');
       const t0 = performance.now();
-      current = feasiblePlan(plan(fromGraph(graph, { objective: options.objective, measurements: options.measurements, marks, previous: options.previous, runId: options.runId })));
+      current = feasiblePlan(
+        plan(
+          fromGraph(graph, {
+            objective: options.objective,
+            measurements: options.measurements,
+            marks,
+            previous: options.previous,
+            runId: options.runId
+          })
+        )
+      );
       planMs += performance.now() - t0;
       const toWrite = current.groups
         .map((group, index) => ({ index, members: group.members }))
@@ -196,7 +225,10 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     const files = [...groups.filter(g => g.file).map(g => g.file as string), historyFile, randomFile];
 
     step(`writing the bundle to ${options.store.uri}`);
-    const published = await options.store.publish(checkpointId, files, { onProgress: options.onProgress, signal: options.signal });
+    const published = await options.store.publish(checkpointId, files, {
+      onProgress: options.onProgress,
+      signal: options.signal
+    });
     const t1 = performance.now();
     const payloadBytes = groups.reduce((sum, g) => sum + g.bytes, 0);
     const manifest: IBundleManifestInput = {
@@ -231,7 +263,14 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
       plan: current,
       replanned,
       bytes: published.bytes,
-      timings: { totalMs: performance.now() - started, planMs, serializeMs, writeMs, publishMs: published.ms, commitMs },
+      timings: {
+        totalMs: performance.now() - started,
+        planMs,
+        serializeMs,
+        writeMs,
+        publishMs: published.ms,
+        commitMs
+      },
       hashed,
       manifest
     };

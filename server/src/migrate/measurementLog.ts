@@ -142,7 +142,12 @@ export function restoreObservations(outcome: {
   const loadMs = nonNegative(t.kernelStartMs !== undefined ? t.loadMs : t.loadMs - t.importMs);
   const observations: IObservation[] = [
     { kind: 'read', bytes: outcome.bytes.fetched, ms: t.fetchMs, ops: planned ? planned.copiedGroups + 1 : 1 },
-    { kind: 'deserialize', bytes: outcome.bytes.loaded, ms: loadMs, ops: planned ? Math.max(planned.copiedGroups, 1) : 1 }
+    {
+      kind: 'deserialize',
+      bytes: outcome.bytes.loaded,
+      ms: loadMs,
+      ops: planned ? Math.max(planned.copiedGroups, 1) : 1
+    }
   ];
   // A restore that fell back started over: its times mix two attempts.
   if (planned && t.attempts <= 1) {
@@ -186,7 +191,10 @@ export function storeTarget(uri: string, endpoint?: string, env: NodeJS.ProcessE
     return LOCAL_STORE;
   }
   const chosen = [endpoint, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL].find(e => e && e.trim() !== '');
-  const host = chosen?.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+  const host = chosen
+    ?.trim()
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/+$/, '');
   return host ? `s3://${host}/${s3[1]}` : `s3://${s3[1]}`;
 }
 
@@ -216,7 +224,11 @@ export class MeasurementLog {
     if (log && typeof log === 'object' && !Array.isArray(log) && log.plans && typeof log.plans === 'object') {
       for (const [key, value] of Object.entries(log.plans)) {
         const decisions = value?.decisions;
-        if (decisions && typeof decisions === 'object' && Object.values(decisions).every(d => d === 'copy' || d === 'recompute')) {
+        if (
+          decisions &&
+          typeof decisions === 'object' &&
+          Object.values(decisions).every(d => d === 'copy' || d === 'recompute')
+        ) {
           plans.set(key, { decisions: { ...decisions }, runs: validRuns(value.runs) });
         }
       }
@@ -247,7 +259,8 @@ export class MeasurementLog {
    */
   record(uri: string, observations: IObservation[], endpoint?: string): void {
     for (const { kind, bytes, ms, ops } of observations) {
-      const onHost = kind === 'serialize' || kind === 'deserialize' || kind === 'rerun' || kind === 'import' || kind === 'hash';
+      const onHost =
+        kind === 'serialize' || kind === 'deserialize' || kind === 'rerun' || kind === 'import' || kind === 'hash';
       const on = onHost ? os.hostname() : storeTarget(uri, endpoint);
       try {
         this.meter.record(kind, on, bytes, ms, ops ?? 1);
@@ -260,7 +273,9 @@ export class MeasurementLog {
   /** What the plans of history `key` (`historyKey`) left: last decisions, recent runs' cell times. */
   previous(key: string): IPlanHistory | undefined {
     const remembered = this.plans.get(key);
-    return remembered ? { decisions: { ...remembered.decisions }, runs: remembered.runs.map(r => ({ ...r })) } : undefined;
+    return remembered
+      ? { decisions: { ...remembered.decisions }, runs: remembered.runs.map(r => ({ ...r })) }
+      : undefined;
   }
 
   /** Remember the decisions of `plan`, made for history `key`, and the cell times of `run`. */

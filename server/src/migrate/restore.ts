@@ -17,7 +17,15 @@ import type { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
 import type { IFetchResult } from '../storage/store';
 import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
-import { AgentCalls, IHashed, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
+import {
+  AgentCalls,
+  IHashed,
+  IImportsRequest,
+  IImportsResult,
+  IKernelChannel,
+  IRestoreCallStep,
+  IVerification
+} from './agentCalls';
 import { feasiblePlan, graphOf, groupKey } from './checkpoint';
 import { MigrationError } from './migrationError';
 import { IPlannedWork, plannedWork } from './measurementLog';
@@ -126,7 +134,9 @@ async function readHistory(dir: string, manifest: IBundleManifest): Promise<IExe
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new MigrationError(`the bundle's history file ${manifest.history.file} cannot be read: ${(err as Error).message}`);
+    throw new MigrationError(
+      `the bundle's history file ${manifest.history.file} cannot be read: ${(err as Error).message}`
+    );
   }
   const [algorithm, expected] = manifest.history.checksum.split(':');
   const actual = algorithm === 'sha256' ? createHash('sha256').update(text).digest('hex') : null;
@@ -150,7 +160,11 @@ function readersOf(graph: HistoryGraph, members: string[]): number[] {
 
 /** The cost numbers a plan was made with, to replan with the same model. */
 function measurementsOf(planned: IFeasiblePlan): Measurements {
-  const { weights: _weights, measured: _measured, ...numbers } = planned.costModel as unknown as Record<string, unknown>;
+  const {
+    weights: _weights,
+    measured: _measured,
+    ...numbers
+  } = planned.costModel as unknown as Record<string, unknown>;
   return numbers as Measurements;
 }
 
@@ -199,7 +213,9 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
       fallback.push({ members: g.members, reason: `payload ${g.file} is missing from the bundle or incomplete` });
     }
   });
-  const copiedFiles = manifest.groups.filter(g => g.decision === 'copy' && g.file && !missing.has(g.file)).map(g => g.file as string);
+  const copiedFiles = manifest.groups
+    .filter(g => g.decision === 'copy' && g.file && !missing.has(g.file))
+    .map(g => g.file as string);
   const fetches: IFetchResult[] = [];
   const fetchOf = async (files: string[], transfer: ITransferOptions): Promise<IFetchResult> => {
     const fetched = await options.store.fetch(manifest, files, transfer);
@@ -223,8 +239,14 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           g.members.forEach(m => neverCopy.add(m));
         }
       });
-      const replanMarks = { ...marks, neverCopy: [...neverCopy].sort(), alwaysCopy: marks.alwaysCopy.filter(m => !neverCopy.has(m)) };
-      return feasiblePlan(plan(fromGraph(graph, { objective, measurements: measurementsOf(current), marks: replanMarks })));
+      const replanMarks = {
+        ...marks,
+        neverCopy: [...neverCopy].sort(),
+        alwaysCopy: marks.alwaysCopy.filter(m => !neverCopy.has(m))
+      };
+      return feasiblePlan(
+        plan(fromGraph(graph, { objective, measurements: measurementsOf(current), marks: replanMarks }))
+      );
     };
     if (unusable.size > 0) {
       step(`recomputing instead of loading: ${fallback.map(f => f.members.join(', ')).join('; ')}`);
@@ -270,7 +292,11 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
     }
     if (fetchedOutcome.status === 'rejected' || options.signal?.aborted) {
       await firstOutcome.value.kernel.close().catch(() => undefined);
-      throw options.signal?.aborted ? new MigrationError('the restore was cancelled') : fetchedOutcome.status === 'rejected' ? fetchedOutcome.reason : null;
+      throw options.signal?.aborted
+        ? new MigrationError('the restore was cancelled')
+        : fetchedOutcome.status === 'rejected'
+          ? fetchedOutcome.reason
+          : null;
     }
     const fetched = fetchedOutcome.value;
     let attempts = 0;
@@ -293,13 +319,19 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           const manifestIndex = manifestIndexOf.get(groupKey(group.members)) ?? -1;
           const entry = manifest.groups[manifestIndex];
           if (!entry?.file || !entry.checksum) {
-            throw new MigrationError(`the plan copies ${group.members.join(', ')} but the bundle has no payload for it`);
+            throw new MigrationError(
+              `the plan copies ${group.members.join(', ')} but the bundle has no payload for it`
+            );
           }
           copied.set(index, { entry, manifestIndex });
         });
         const order = restoreSteps(
           current.rerun,
-          [...copied].map(([index, { entry }]) => ({ index, producedBy: entry.producedBy, readBy: readersOf(graph, entry.members) }))
+          [...copied].map(([index, { entry }]) => ({
+            index,
+            producedBy: entry.producedBy,
+            readBy: readersOf(graph, entry.members)
+          }))
         );
         const messages: string[] = [];
         let reruns = 0;
@@ -307,7 +339,9 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           if (s.kind === 'rerun') {
             reruns += 1;
             const execution = records[s.execution];
-            messages.push(`re-running execution ${s.execution} (cell ${execution.cellIndex ?? '?'}), ${reruns} of ${current.rerun.length}`);
+            messages.push(
+              `re-running execution ${s.execution} (cell ${execution.cellIndex ?? '?'}), ${reruns} of ${current.rerun.length}`
+            );
             return { kind: 'rerun', execution: s.execution, code: execution.code };
           }
           const groups = s.groups.map(index => {
@@ -376,7 +410,9 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
               });
             }
             await kernel.close().catch(() => undefined);
-            step(`recomputing what did not load as checkpointed: ${mismatched.map(m => m.members.join(', ')).join('; ')}`);
+            step(
+              `recomputing what did not load as checkpointed: ${mismatched.map(m => m.members.join(', ')).join('; ')}`
+            );
             current = retry;
             continue;
           }

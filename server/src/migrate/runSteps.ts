@@ -12,7 +12,16 @@
  *   request of its own, as ipykernel can run it only there, and the rest goes in the next call.
  */
 import { performance } from 'perf_hooks';
-import { AgentCalls, IFingerprint, IHashed, IImportsRequest, IImportsResult, IKernelChannel, IRestoreCallStep, IVerification } from './agentCalls';
+import {
+  AgentCalls,
+  IFingerprint,
+  IHashed,
+  IImportsRequest,
+  IImportsResult,
+  IKernelChannel,
+  IRestoreCallStep,
+  IVerification
+} from './agentCalls';
 import { MigrationError } from './migrationError';
 
 /** Default time after which the agent hands back control between steps, ms. */
@@ -117,7 +126,13 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
         for (const group of done.groups) {
           firstImports += group.importMs;
           result.modulesImported += group.modulesImported;
-          result.loads.push({ index: group.index, ok: group.ok, error: group.error ?? null, importMs: group.importMs, bytes: group.bytes });
+          result.loads.push({
+            index: group.index,
+            ok: group.ok,
+            error: group.error ?? null,
+            importMs: group.importMs,
+            bytes: group.bytes
+          });
         }
         result.importMs += firstImports;
         result.loadMs += Math.max(0, done.ms - firstImports);
@@ -148,7 +163,9 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     result.hashed = answer.hashed ?? result.hashed;
     run.step('continuing the recorded history in the restored kernel');
     if (!answer.adopted?.ok) {
-      throw new MigrationError(`the restored kernel could not continue the recorded history: ${answer.adopted?.error ?? 'unknown error'}`);
+      throw new MigrationError(
+        `the restored kernel could not continue the recorded history: ${answer.adopted?.error ?? 'unknown error'}`
+      );
     }
     result.adoptMs = answer.adoptMs;
     return result;

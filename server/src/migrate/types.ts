@@ -2,4 +2,4 @@
  * The bundle layer's types as checkpoint and restore use them (server/src/bundle, server/src/storage).
  */
 export type { IBundleStore as IMigrationStore, ITransferOptions } from '../storage/store';
-export type { Manifest as IBundleManifest, ManifestInput as IBundleManifestInput } from '../bundle/manifest';
+export type { IManifest as IBundleManifest, ManifestInput as IBundleManifestInput } from '../bundle/manifest';

@@ -44,7 +44,15 @@ export interface IObjectiveWeights {
 export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore' | 'hash';
 
 /** Every priced kind, in the order explanations list them. */
-export const PRICED_KINDS: readonly PricedKind[] = ['serialize', 'write', 'read', 'deserialize', 'checkpoint', 'restore', 'hash'];
+export const PRICED_KINDS: readonly PricedKind[] = [
+  'serialize',
+  'write',
+  'read',
+  'deserialize',
+  'checkpoint',
+  'restore',
+  'hash'
+];
 
 /** Upper bounds (exclusive) of the size classes but the last: under 1 MB, 1-64 MB, 64 MB and more. */
 export const SIZE_CLASS_BOUNDS: readonly number[] = [1e6, 64e6];
@@ -159,7 +167,9 @@ export const DEFAULT_COSTS = {
 } as const;
 
 /** The flat field that overrides every size class of a kind (the API's first form). */
-const FLAT_FIELD: Partial<Record<PricedKind, 'serializeBytesPerSec' | 'deserializeBytesPerSec' | 'writeBytesPerSec' | 'readBytesPerSec'>> = {
+const FLAT_FIELD: Partial<
+  Record<PricedKind, 'serializeBytesPerSec' | 'deserializeBytesPerSec' | 'writeBytesPerSec' | 'readBytesPerSec'>
+> = {
   serialize: 'serializeBytesPerSec',
   deserialize: 'deserializeBytesPerSec',
   write: 'writeBytesPerSec',
@@ -216,10 +226,16 @@ export const measurementsSchema = z
     restoreOverheadMs: nonnegative.optional(),
     store: z.string().max(500).optional(),
     throughputs: z
-      .object(Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputSchema.optional()])) as Record<PricedKind, z.ZodOptional<typeof throughputSchema>>)
+      .object(
+        Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputSchema.optional()])) as Record<
+          PricedKind,
+          z.ZodOptional<typeof throughputSchema>
+        >
+      )
       .strict()
       .optional(),
-    weights: z.object({ migrate: z.number().finite().nonnegative(), restore: z.number().finite().nonnegative() })
+    weights: z
+      .object({ migrate: z.number().finite().nonnegative(), restore: z.number().finite().nonnegative() })
       .refine(w => w.migrate + w.restore > 0, 'weights cannot both be 0')
       .optional()
   })
@@ -297,7 +313,10 @@ export function costModel(objective: Objective, measurements: Measurements = {})
   if (!weights) {
     throw new RangeError(`unknown objective '${objective}': use fast-migrate, fast-restore or balanced`);
   }
-  const throughputs = Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputOf(kind, m)])) as Record<PricedKind, IThroughput>;
+  const throughputs = Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputOf(kind, m)])) as Record<
+    PricedKind,
+    IThroughput
+  >;
   const measured = new Set<string>();
   // A flat field counts as measured unless the per-class numbers of its kind (which carry their
   // own sample counts, and win) were given too, as in a plan's model given back to replan.
@@ -376,7 +395,10 @@ export function groupRestoreMs(model: ICostModel, group: Pick<IPlannerGroup, 'si
  * more than the whole execution took (a cell that imports numpy and then computes for seconds is
  * not seconds of importing).
  */
-export function importingMs(model: ICostModel, execution: { durationMs: number; modulesLoaded: number; code?: string }): number {
+export function importingMs(
+  model: ICostModel,
+  execution: { durationMs: number; modulesLoaded: number; code?: string }
+): number {
   if (execution.modulesLoaded > 0 && execution.code !== undefined && onlyImports(execution.code)) {
     return execution.durationMs;
   }

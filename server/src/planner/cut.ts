@@ -93,7 +93,11 @@ export function decide(
     } else if (caps.copy[g] === Infinity) {
       recompute[g] = 1;
       reasons[g] = DecisionReason.CannotCopy;
-      walker.walk(input.groups[g].producers, e => (paid[e] = 1), e => paid[e] === 1);
+      walker.walk(
+        input.groups[g].producers,
+        e => (paid[e] = 1),
+        e => paid[e] === 1
+      );
     } else {
       free.push(g);
     }
@@ -101,7 +105,11 @@ export function decide(
 
   // Executions still to be priced: needed by an undecided group and not already paid.
   const needed: number[] = [];
-  walker.walkGroups(free, e => needed.push(e), e => paid[e] === 1);
+  walker.walkGroups(
+    free,
+    e => needed.push(e),
+    e => paid[e] === 1
+  );
 
   // Components over groups (ids 0..G-1) and executions (ids G + e).
   const parent = new Int32Array(G + E);

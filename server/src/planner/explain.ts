@@ -3,12 +3,29 @@
  * baselines priced by the same model, and, when no finite plan exists, which variables and
  * executions cause it and what the user can do.
  */
-import { copyMigrateMs, fixedMs, groupRestoreMs, ICostModel, importsFixedMs, rerunDecisionMs, rerunMs, rerunWorkMs, weighted } from './costs';
+import {
+  copyMigrateMs,
+  fixedMs,
+  groupRestoreMs,
+  ICostModel,
+  importsFixedMs,
+  rerunDecisionMs,
+  rerunMs,
+  rerunWorkMs,
+  weighted
+} from './costs';
 import { DecisionReason, IDecision } from './cut';
 import type { ICapacities } from './network';
 import { RequirementWalker } from './requirements';
 import { IStability, STABILITY_FLOOR_MS, STABILITY_MARGIN } from './stability';
-import type { IBaseline, IEstimate, IGroupExplanation, IInfeasibility, IPlannerExecution, IPlannerInput } from './types';
+import type {
+  IBaseline,
+  IEstimate,
+  IGroupExplanation,
+  IInfeasibility,
+  IPlannerExecution,
+  IPlannerInput
+} from './types';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -273,7 +290,9 @@ export function infeasibility(
       } else if (execution.replayFailed) {
         suggest(`fix ${describeExecution(execution)} so that it replays, then checkpoint again`);
       } else if (execution.nondeterministic) {
-        suggest(`seed the generator created in ${describeExecution(execution)} (for example np.random.default_rng(0)) and re-run the notebook`);
+        suggest(
+          `seed the generator created in ${describeExecution(execution)} (for example np.random.default_rng(0)) and re-run the notebook`
+        );
       } else {
         suggest(`define ${quoteAll(execution.unresolvedInputs)} in a recorded cell and re-run the cells that use it`);
       }
@@ -283,7 +302,9 @@ export function infeasibility(
     );
   }
   const names = [...variables].sort();
-  suggestions.unshift(`delete ${names.length > 1 ? 'the variables' : 'the variable'} before checkpointing: del ${names.join(', ')}`);
+  suggestions.unshift(
+    `delete ${names.length > 1 ? 'the variables' : 'the variable'} before checkpointing: del ${names.join(', ')}`
+  );
   return {
     variables: names,
     executions: [...executions].sort((a, b) => a - b),

@@ -125,9 +125,15 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
       members,
       sizeBytes,
       ...(arrayBytes > 0 ? { arrayBytes } : {}),
-      unserializable: snapshots.filter(s => s.info?.serializable === false).map(s => s.name).sort(),
+      unserializable: snapshots
+        .filter(s => s.info?.serializable === false)
+        .map(s => s.name)
+        .sort(),
       producers: [...producers].sort((a, b) => a - b),
-      external: snapshots.filter(s => s.producedBy === null).map(s => s.name).sort(),
+      external: snapshots
+        .filter(s => s.producedBy === null)
+        .map(s => s.name)
+        .sort(),
       neverCopy: members.filter(m => neverCopy.has(m)),
       alwaysCopy: members.filter(m => alwaysCopy.has(m))
     };
@@ -144,7 +150,16 @@ export function fromGraph(graph: HistoryGraph, options: IFromGraphOptions): IPla
 }
 
 /** Packages whose values a re-run reproduces exactly (plain data, arrays, frames). */
-const DATA_PACKAGES = new Set(['builtins', 'numpy', 'pandas', '__main__', 'collections', 'datetime', 'decimal', 'fractions']);
+const DATA_PACKAGES = new Set([
+  'builtins',
+  'numpy',
+  'pandas',
+  '__main__',
+  'collections',
+  'datetime',
+  'decimal',
+  'fractions'
+]);
 
 /**
  * Whether `snapshot` holds an object of a library (a fitted model, a figure...), as opposed to

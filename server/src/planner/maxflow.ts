@@ -115,7 +115,10 @@ export function minCut(network: FlowNetwork, source: number, sink: number): IMin
   if (source === sink) {
     throw new RangeError(`source and sink must differ, both are ${source}`);
   }
-  for (const [role, node] of [['source', source], ['sink', sink]] as const) {
+  for (const [role, node] of [
+    ['source', source],
+    ['sink', sink]
+  ] as const) {
     if (!Number.isInteger(node) || node < 0 || node >= n) {
       throw new RangeError(`${role} ${node} is not in 0..${n - 1}`);
     }

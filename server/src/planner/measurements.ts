@@ -5,7 +5,16 @@
  * of recent observations, so that one slow or cold transfer does not move a price. Nothing here
  * probes: it only remembers what checkpoints and restores reported.
  */
-import { DEFAULT_COSTS, defaultThroughput, IThroughput, Measurements, PRICED_KINDS, PricedKind, sizeClass, SizeClass } from './costs';
+import {
+  DEFAULT_COSTS,
+  defaultThroughput,
+  IThroughput,
+  Measurements,
+  PRICED_KINDS,
+  PricedKind,
+  sizeClass,
+  SizeClass
+} from './costs';
 
 /**
  * What an observation was made on: a priced kind, the fixed cost of re-running an execution, or
@@ -114,8 +123,14 @@ export class ThroughputMeter {
    * per store). An observation of no operation, or of no time, says nothing and is not kept.
    */
   record(kind: ThroughputKind, target: string, bytes: number, ms: number, ops = 1): void {
-    if (!(Number.isFinite(bytes) && bytes >= 0) || !(Number.isFinite(ms) && ms >= 0) || !(Number.isFinite(ops) && ops >= 0)) {
-      throw new RangeError(`throughput observation needs finite bytes, ms and ops >= 0, got ${bytes} bytes in ${ms} ms (${ops} ops)`);
+    if (
+      !(Number.isFinite(bytes) && bytes >= 0) ||
+      !(Number.isFinite(ms) && ms >= 0) ||
+      !(Number.isFinite(ops) && ops >= 0)
+    ) {
+      throw new RangeError(
+        `throughput observation needs finite bytes, ms and ops >= 0, got ${bytes} bytes in ${ms} ms (${ops} ops)`
+      );
     }
     if (ops === 0 || ms === 0) {
       return;
@@ -138,7 +153,9 @@ export class ThroughputMeter {
   latency(kind: PricedKind | 'rerun', target: string): { ms: number; samples: number } {
     const prior = kind === 'rerun' ? DEFAULT_COSTS.rerunLatencyMs : defaultThroughput(kind, target).latencyMs;
     const rateGuess = kind === 'rerun' ? Infinity : defaultThroughput(kind, target).bytesPerSec[1];
-    const values = this.list(kind, target, 0).map(o => Math.max(MIN_MS, o.ms / o.ops - (1000 * o.bytes) / o.ops / rateGuess));
+    const values = this.list(kind, target, 0).map(o =>
+      Math.max(MIN_MS, o.ms / o.ops - (1000 * o.bytes) / o.ops / rateGuess)
+    );
     return { ms: robust(values, Math.max(MIN_MS, prior)), samples: values.length };
   }
 
@@ -191,7 +208,10 @@ export class ThroughputMeter {
     const modules = kept.reduce((sum, o) => sum + o.bytes, 0);
     const ratio = Math.max(MIN_MS, kept.reduce((sum, o) => sum + o.ms, 0) / modules);
     // One ratio per kept restore, so that `robust` weighs in the default as for any other number.
-    return { ms: robust(new Array(Math.min(kept.length, MIN_SAMPLES)).fill(ratio), DEFAULT_COSTS.importMsPerModule), samples: kept.length };
+    return {
+      ms: robust(new Array(Math.min(kept.length, MIN_SAMPLES)).fill(ratio), DEFAULT_COSTS.importMsPerModule),
+      samples: kept.length
+    };
   }
 
   /** Whether anything of `kind` was observed on `target`. */

@@ -46,7 +46,10 @@ export function capacities(input: IPlannerInput): ICapacities {
   const rerun = new Float64Array(input.executions.length);
   input.executions.forEach((execution, e) => {
     const runnable =
-      !execution.neverRerun && !execution.replayFailed && !execution.nondeterministic && execution.unresolvedInputs.length === 0;
+      !execution.neverRerun &&
+      !execution.replayFailed &&
+      !execution.nondeterministic &&
+      execution.unresolvedInputs.length === 0;
     rerun[e] = runnable ? toUnits(weighted(model, 0, rerunDecisionMs(model, execution))) : Infinity;
   });
   return { copy, mustCopy, rerun };

@@ -49,7 +49,11 @@ export class RequirementWalker {
   }
 
   /** Walk the closure of the producers of several groups at once (see `walk`). */
-  walkGroups(groups: Iterable<number>, visit: (execution: number) => void, stop?: (execution: number) => boolean): void {
+  walkGroups(
+    groups: Iterable<number>,
+    visit: (execution: number) => void,
+    stop?: (execution: number) => boolean
+  ): void {
     const all = this.input.groups;
     function* producers(): Iterable<number> {
       for (const g of groups) {

@@ -49,7 +49,8 @@ export function runDurations(runId: string, executions: ReadonlyArray<{ duration
  */
 export function withRun(runs: readonly IRunDurations[], run: IRunDurations): IRunDurations[] {
   const same = (r: IRunDurations) =>
-    r.runId === run.runId || (r.durationsMs.length === run.durationsMs.length && r.durationsMs.every((d, i) => d === run.durationsMs[i]));
+    r.runId === run.runId ||
+    (r.durationsMs.length === run.durationsMs.length && r.durationsMs.every((d, i) => d === run.durationsMs[i]));
   return [...runs.filter(r => !same(r)), { runId: run.runId, durationsMs: [...run.durationsMs] }].slice(-RECENT_RUNS);
 }
 
@@ -81,7 +82,9 @@ export function typicalDurationMs(
 export const groupKey = (members: string[]): string => JSON.stringify([...members].sort());
 
 /** The decisions of a plan, for the next plan of the same history. */
-export function decisionsOf(plan: { groups: Array<{ members: string[]; decision: 'copy' | 'recompute' }> }): PreviousDecisions {
+export function decisionsOf(plan: {
+  groups: Array<{ members: string[]; decision: 'copy' | 'recompute' }>;
+}): PreviousDecisions {
   const decisions: PreviousDecisions = {};
   plan.groups.forEach(group => (decisions[groupKey(group.members)] = group.decision));
   return decisions;
@@ -166,7 +169,10 @@ export function keepPrevious(
   const bestCostMs = decisionsCost(input, best.recompute, best.rerun);
   const allowedMs = allowedExtraMs(bestCostMs);
   if (differing === 0) {
-    return { decision: best, stability: { kept: false, differing: 0, previousCostMs: bestCostMs, bestCostMs, allowedMs } };
+    return {
+      decision: best,
+      stability: { kept: false, differing: 0, previousCostMs: bestCostMs, bestCostMs, allowedMs }
+    };
   }
   const recomputed: number[] = [];
   recompute.forEach((r, g) => r && recomputed.push(g));

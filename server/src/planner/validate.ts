@@ -33,7 +33,13 @@ export function validateInput(input: IPlannerInput): void {
     throw new PlannerInputError(`objective '${input.objective}' is not one of ${OBJECTIVES.join(', ')}`);
   }
   const model = input.costModel;
-  for (const field of ['serializeBytesPerSec', 'deserializeBytesPerSec', 'writeBytesPerSec', 'readBytesPerSec', 'targetSpeed'] as const) {
+  for (const field of [
+    'serializeBytesPerSec',
+    'deserializeBytesPerSec',
+    'writeBytesPerSec',
+    'readBytesPerSec',
+    'targetSpeed'
+  ] as const) {
     if (!(Number.isFinite(model[field]) && model[field] > 0)) {
       throw new PlannerInputError(`costModel.${field} must be a finite number > 0, got ${model[field]}`);
     }
@@ -67,7 +73,9 @@ export function validateInput(input: IPlannerInput): void {
     for (const name of group.members) {
       const other = seen.get(name);
       if (other !== undefined) {
-        throw new PlannerInputError(`variable '${name}' is in groups[${other}] and groups[${g}]; linked groups must not overlap`);
+        throw new PlannerInputError(
+          `variable '${name}' is in groups[${other}] and groups[${g}]; linked groups must not overlap`
+        );
       }
       seen.set(name, g);
     }

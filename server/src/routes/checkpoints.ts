@@ -87,7 +87,9 @@ export const checkpointRequestSchema = z
     /** The root for a new bundle; empty or absent: the configured root. */
     root: z.string().max(4096).optional(),
     objective: z
-      .enum(['fast-migrate', 'fast-restore', 'balanced'], { error: 'must be "fast-migrate", "fast-restore" or "balanced"' })
+      .enum(['fast-migrate', 'fast-restore', 'balanced'], {
+        error: 'must be "fast-migrate", "fast-restore" or "balanced"'
+      })
       .default('balanced'),
     marks: marksSchema.optional(),
     /** The notebook's path relative to the Jupyter root (JupyterLab's `context.path`). */
@@ -118,7 +120,10 @@ const uriQuerySchema = listQuerySchema.omit({ root: true }).extend({ uri: uriSch
 /** An error the app's error handler answers as `{error}` with this status. */
 class RequestError extends Error {
   readonly expose = true;
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
     super(message);
   }
 }
@@ -161,10 +166,7 @@ function s3Options(s3: { endpoint?: string; region?: string } | undefined): IS3O
 /** Errors whose message a failed job shows as it is. */
 function isExpected(err: unknown): boolean {
   return (
-    err instanceof MigrationError ||
-    isBundleError(err) ||
-    err instanceof MarksError ||
-    err instanceof PlannerInputError
+    err instanceof MigrationError || isBundleError(err) || err instanceof MarksError || err instanceof PlannerInputError
   );
 }
 
@@ -183,9 +185,10 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
 
   /** Wrap an async handler; bundle errors become their HTTP status. */
   const route =
-    (handler: (req: Request, res: Response) => Promise<void>) =>
-    (req: Request, res: Response, next: NextFunction) =>
-      handler(req, res).catch(err => next(isBundleError(err) ? new RequestError(statusOf(err.code), err.message) : err));
+    (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
+      handler(req, res).catch(err =>
+        next(isBundleError(err) ? new RequestError(statusOf(err.code), err.message) : err)
+      );
 
   /**
    * The kernel id and body of a kernel route, validated (400), with the kernel access; null after
@@ -199,7 +202,9 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
     const kernelId = parse(idSchema, req.params.kernelId, 'kernelId');
     const body = parse(schema, req.body ?? {});
     if (!options.kernels) {
-      res.status(503).json({ error: options.kernelsUnavailable ?? "the companion cannot reach the Jupyter server's kernels" });
+      res
+        .status(503)
+        .json({ error: options.kernelsUnavailable ?? "the companion cannot reach the Jupyter server's kernels" });
       return null;
     }
     return { kernelId, body, kernels: options.kernels };
@@ -222,7 +227,10 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
   const bundleBusy = (res: Response, uri: string): boolean => {
     const busy = jobs.usingBundle(uri);
     if (busy) {
-      res.status(409).json({ error: `a ${busy.kind} of kernel ${busy.kernelId} is using ${uri}; wait for it or cancel it`, jobId: busy.id });
+      res.status(409).json({
+        error: `a ${busy.kind} of kernel ${busy.kernelId} is using ${uri}; wait for it or cancel it`,
+        jobId: busy.id
+      });
     }
     return Boolean(busy);
   };
@@ -238,7 +246,9 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
       // Whether anything was recorded is the agent's to say: its last records may still be on
       // their way here, and the job waits for them.
       const { kernelId, body, kernels } = valid;
-      const uri = body.uri ? locations.bundle(body.uri) : locations.newBundle(locations.root(body.root), body.notebookPath);
+      const uri = body.uri
+        ? locations.bundle(body.uri)
+        : locations.newBundle(locations.root(body.root), body.notebookPath);
       if (bundleBusy(res, uri)) {
         return;
       }
@@ -252,7 +262,9 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
         kernelName: body.kernelName ?? null,
         s3: s3Options(body.s3)
       };
-      startJob(res, () => jobs.start('checkpoint', kernelId, uri, context => runCheckpointJob(services, request, context)));
+      startJob(res, () =>
+        jobs.start('checkpoint', kernelId, uri, context => runCheckpointJob(services, request, context))
+      );
     })
   );
 
@@ -296,7 +308,10 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
     const id = parse(idSchema, req.params.jobId, 'jobId');
     const job = jobs.get(id);
     if (!job) {
-      throw new RequestError(404, `no job ${id} (finished jobs are forgotten after an hour, and when the companion restarts)`);
+      throw new RequestError(
+        404,
+        `no job ${id} (finished jobs are forgotten after an hour, and when the companion restarts)`
+      );
     }
     return job;
   };
@@ -356,7 +371,10 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
       if (bundleBusy(res, uri)) {
         return;
       }
-      const store = openStore(uri, { cwd: baseDir, s3: s3Options({ endpoint: query.s3Endpoint, region: query.s3Region }) });
+      const store = openStore(uri, {
+        cwd: baseDir,
+        s3: s3Options({ endpoint: query.s3Endpoint, region: query.s3Region })
+      });
       try {
         await store.delete();
       } finally {
@@ -373,4 +391,3 @@ export function checkpointRoutes(history: HistoryStore, options: ICheckpointRout
   };
   return { router, jobs, locations, storedMeasurements, planMemory };
 }
-

@@ -70,7 +70,10 @@ export type PlanResponse = Plan & { kernelId: string; runId: string; executions:
  */
 class RequestError extends Error {
   readonly expose = true;
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
     super(message);
   }
 }
@@ -116,7 +119,10 @@ export function planRoutes(store: HistoryStore, options: IPlanRouteOptions = {})
     }
     const { objective, marks, measurements } = parsed.data;
     // The same code run in the same order keeps its last plan unless the costs really changed.
-    const key = historyKey(objective, run.graph.executions.map(e => e.code));
+    const key = historyKey(
+      objective,
+      run.graph.executions.map(e => e.code)
+    );
     const input = fromGraph(run.graph, {
       objective,
       marks,

@@ -7,7 +7,7 @@ import type { BundleLocation } from '../bundle/bundleUri';
 import { checkpointTime, isCheckpointId } from '../bundle/checkpointId';
 import { BundleError, errorMessage, isBundleError } from '../bundle/errors';
 import {
-  Manifest,
+  IManifest,
   ManifestInput,
   manifestFiles,
   parseManifest,
@@ -61,7 +61,7 @@ export abstract class BaseStore implements IBundleStore {
   abstract stagingDir(checkpointId: string): Promise<string>;
   abstract publish(checkpointId: string, files: string[], options?: ITransferOptions): Promise<ITransferResult>;
   abstract abandon(checkpointId: string): Promise<void>;
-  abstract fetch(manifest: Manifest, files: string[], options?: ITransferOptions): Promise<IFetchResult>;
+  abstract fetch(manifest: IManifest, files: string[], options?: ITransferOptions): Promise<IFetchResult>;
   abstract delete(): Promise<void>;
   abstract listChildren(): Promise<string[]>;
   abstract child(name: string): IBundleStore;
@@ -80,7 +80,7 @@ export abstract class BaseStore implements IBundleStore {
   /** Called once the manifest of `checkpointId` is committed (drop staging state). */
   protected async afterCommit(_checkpointId: string): Promise<void> {}
 
-  async readManifest(): Promise<Manifest> {
+  async readManifest(): Promise<IManifest> {
     return parseManifestText(await this.readManifestText(), this.uri);
   }
 
@@ -110,12 +110,12 @@ export abstract class BaseStore implements IBundleStore {
     return { checkpointId: id, ...(await this.collectGarbage(referencedCheckpoints(manifest), previous)) };
   }
 
-  async missingFiles(manifest: Manifest): Promise<string[]> {
+  async missingFiles(manifest: IManifest): Promise<string[]> {
     return (await this.payloadProblems(manifest)).map(p => p.file);
   }
 
   /** Payload files of `manifest` that are missing from the store or have another size. */
-  protected async payloadProblems(manifest: Manifest): Promise<IPayloadProblem[]> {
+  protected async payloadProblems(manifest: IManifest): Promise<IPayloadProblem[]> {
     const sizes = new Map<string, Map<string, number>>();
     for (const id of referencedCheckpoints(manifest)) {
       sizes.set(id, await this.folderSizes(id));
@@ -165,14 +165,16 @@ export abstract class BaseStore implements IBundleStore {
         await this.removeFolder(id);
         result.removed.push(id);
       } catch (err) {
-        result.warnings.push(`could not remove the payloads of checkpoint ${id} from ${this.uri}: ${errorMessage(err)}`);
+        result.warnings.push(
+          `could not remove the payloads of checkpoint ${id} from ${this.uri}: ${errorMessage(err)}`
+        );
       }
     }
     return result;
   }
 
   /** Validate a manifest to commit; a malformed one is the caller's bug ('invalid'). */
-  protected validateForCommit(input: ManifestInput): Manifest {
+  protected validateForCommit(input: ManifestInput): IManifest {
     try {
       return parseManifest(input, `manifest to commit to ${this.uri}`);
     } catch (err) {
@@ -211,11 +213,14 @@ export abstract class BaseStore implements IBundleStore {
   }
 
   /** Check bundle-relative payload paths to fetch, and give the size the manifest records for each. */
-  protected fetchList(manifest: Manifest, files: string[]): { file: string; bytes: number | null }[] {
+  protected fetchList(manifest: IManifest, files: string[]): { file: string; bytes: number | null }[] {
     const recorded = new Map(manifestFiles(manifest).map(f => [f.file, f.bytes]));
     return [...new Set(files)].map(file => {
       if (splitPayloadPath(file) === null) {
-        throw new BundleError('invalid', `'${file}' is not a payload path (expected payloads/<checkpointId>/<file name>)`);
+        throw new BundleError(
+          'invalid',
+          `'${file}' is not a payload path (expected payloads/<checkpointId>/<file name>)`
+        );
       }
       return { file, bytes: recorded.get(file) ?? null };
     });

@@ -3,7 +3,7 @@
  * A root is a folder or S3 prefix whose direct sub-folders (sub-prefixes) may be bundles.
  */
 import { BundleErrorCode, errorMessage, isBundleError } from '../bundle/errors';
-import { copiedVariables, Manifest, payloadBytes } from '../bundle/manifest';
+import { copiedVariables, IManifest, payloadBytes } from '../bundle/manifest';
 import { IOpenStoreOptions, openStore } from './openStore';
 import { IBundleStore } from './store';
 import { mapPool } from './transfer';
@@ -55,11 +55,11 @@ export interface ICheckpointDescription extends ICheckpointSummary {
   /** Whether every payload is present: a restore can load everything it planned to. */
   complete: boolean;
   /** The whole manifest. */
-  manifest: Manifest;
+  manifest: IManifest;
 }
 
 /** The summary of a manifest read from `uri`. */
-export function summarize(uri: string, manifest: Manifest): ICheckpointSummary {
+export function summarize(uri: string, manifest: IManifest): ICheckpointSummary {
   const objective = manifest.plan.objective;
   return {
     uri,
@@ -81,7 +81,10 @@ export function summarize(uri: string, manifest: Manifest): ICheckpointSummary {
  * without a manifest are not bundles and are skipped. Throws `BundleError` 'not-found' when a
  * local root does not exist (an S3 prefix without objects is simply empty).
  */
-export async function listCheckpoints(rootUri: string, options: IOpenStoreOptions = {}): Promise<CheckpointListEntry[]> {
+export async function listCheckpoints(
+  rootUri: string,
+  options: IOpenStoreOptions = {}
+): Promise<CheckpointListEntry[]> {
   const root = openStore(rootUri, options);
   try {
     const names = await root.listChildren();
@@ -101,7 +104,10 @@ export async function listCheckpoints(rootUri: string, options: IOpenStoreOption
  * The checkpoint at `uri` in detail, with a check that its payloads are all in the store. Throws
  * like `IBundleStore.readManifest` ('not-found', 'corrupt', 'newer-format', 'io').
  */
-export async function describeCheckpoint(uri: string, options: IOpenStoreOptions = {}): Promise<ICheckpointDescription> {
+export async function describeCheckpoint(
+  uri: string,
+  options: IOpenStoreOptions = {}
+): Promise<ICheckpointDescription> {
   const store = openStore(uri, options);
   try {
     const manifest = await store.readManifest();

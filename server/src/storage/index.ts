@@ -19,9 +19,4 @@ export type { IS3Options, IS3Credentials, IResolvedS3Config } from './s3Config';
 export { openStore } from './openStore';
 export type { IOpenStoreOptions } from './openStore';
 export { listCheckpoints, describeCheckpoint, summarize } from './catalog';
-export type {
-  ICheckpointSummary,
-  IUnreadableCheckpoint,
-  CheckpointListEntry,
-  ICheckpointDescription
-} from './catalog';
+export type { ICheckpointSummary, IUnreadableCheckpoint, CheckpointListEntry, ICheckpointDescription } from './catalog';

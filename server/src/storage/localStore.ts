@@ -9,7 +9,7 @@ import path from 'path';
 import { childLocation, ILocalLocation } from '../bundle/bundleUri';
 import { checkpointTime } from '../bundle/checkpointId';
 import { BundleError, errorMessage } from '../bundle/errors';
-import { MANIFEST_FILE, Manifest, PAYLOADS_DIR } from '../bundle/manifest';
+import { MANIFEST_FILE, IManifest, PAYLOADS_DIR } from '../bundle/manifest';
 import { syncPath, writeFileDurably } from '../durable';
 import { BaseStore } from './baseStore';
 import { IFetchResult, IStoreOptions, ITransferOptions, ITransferResult } from './store';
@@ -86,7 +86,7 @@ export class LocalStore extends BaseStore {
     }
   }
 
-  async fetch(manifest: Manifest, files: string[], options: ITransferOptions = {}): Promise<IFetchResult> {
+  async fetch(manifest: IManifest, files: string[], options: ITransferOptions = {}): Promise<IFetchResult> {
     const list = this.fetchList(manifest, files);
     throwIfCancelled(options.signal, `reading checkpoint ${manifest.checkpointId} from ${this.uri}`);
     const started = now();

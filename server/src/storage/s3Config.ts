@@ -69,7 +69,8 @@ export function resolveS3Config(options: IS3Options = {}, env: NodeJS.ProcessEnv
       throw new BundleError('invalid', `the S3 endpoint '${endpoint}' is not an http:// or https:// URL`);
     }
   }
-  const region = nonEmpty(options.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
+  const region =
+    nonEmpty(options.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
   let credentials = options.credentials;
   if (credentials === undefined) {
     const key = nonEmpty(env.AWS_ACCESS_KEY_ID);

@@ -23,7 +23,7 @@ import { Readable, Transform } from 'stream';
 import { pipeline } from 'stream/promises';
 import { childLocation, IS3Location, s3Key } from '../bundle/bundleUri';
 import { BundleError, errorMessage } from '../bundle/errors';
-import { MANIFEST_FILE, Manifest, PAYLOADS_DIR, splitPayloadPath } from '../bundle/manifest';
+import { MANIFEST_FILE, IManifest, PAYLOADS_DIR, splitPayloadPath } from '../bundle/manifest';
 import { BaseStore } from './baseStore';
 import { createS3Client, IResolvedS3Config, IS3Options, MIN_PART_SIZE, resolveS3Config } from './s3Config';
 import { IFetchResult, IStoreOptions, ITransferOptions, ITransferResult } from './store';
@@ -90,7 +90,9 @@ export class S3Store extends BaseStore {
     try {
       dir = await fs.mkdtemp(path.join(this.tempDir, `elastic-notebook-${checkpointId}-`));
     } catch (err) {
-      throw new BundleError('io', `cannot create a staging folder in ${this.tempDir}: ${errorMessage(err)}`, { cause: err });
+      throw new BundleError('io', `cannot create a staging folder in ${this.tempDir}: ${errorMessage(err)}`, {
+        cause: err
+      });
     }
     this.staging.set(checkpointId, dir);
     this.startWriting(checkpointId);
@@ -171,7 +173,7 @@ export class S3Store extends BaseStore {
     }
   }
 
-  async fetch(manifest: Manifest, files: string[], options: ITransferOptions = {}): Promise<IFetchResult> {
+  async fetch(manifest: IManifest, files: string[], options: ITransferOptions = {}): Promise<IFetchResult> {
     const list = this.fetchList(manifest, files);
     const what = `downloading checkpoint ${manifest.checkpointId} from ${this.uri}`;
     throwIfCancelled(options.signal, what);
@@ -441,7 +443,12 @@ export class S3Store extends BaseStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })
+        new ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          ContinuationToken: token
+        })
       );
       for (const common of page.CommonPrefixes ?? []) {
         const name = common.Prefix?.slice(prefix.length).replace(/\/$/, '');
@@ -510,11 +517,16 @@ export class S3Store extends BaseStore {
     if (name === 'AbortError') {
       return new BundleError('cancelled', `${what} was cancelled`, { cause: err });
     } else if (name === 'NoSuchBucket') {
-      return new BundleError('not-found', `${what}: the bucket '${this.location.bucket}' does not exist at ${endpoint}`, {
-        cause: err
-      });
+      return new BundleError(
+        'not-found',
+        `${what}: the bucket '${this.location.bucket}' does not exist at ${endpoint}`,
+        {
+          cause: err
+        }
+      );
     } else if (name === 'CredentialsProviderError') {
-      message = 'no S3 credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or configure an AWS profile)';
+      message =
+        'no S3 credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or configure an AWS profile)';
     } else if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
       message = `access denied by ${endpoint} (${name}); check the S3 credentials and the bucket's permissions`;
     } else if (code !== undefined && NETWORK_CODE.test(code)) {

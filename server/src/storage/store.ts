@@ -22,7 +22,7 @@
  * in one atomic step, is what makes a bundle exist.
  */
 import type { BundleLocation } from '../bundle/bundleUri';
-import type { Manifest, ManifestInput } from '../bundle/manifest';
+import type { IManifest, ManifestInput } from '../bundle/manifest';
 
 /** Progress and cancellation of a transfer. */
 export interface ITransferOptions {
@@ -104,7 +104,7 @@ export interface IBundleStore {
    * The committed manifest. `BundleError` 'not-found' (no bundle), 'corrupt' (invalid JSON or
    * schema), 'newer-format', 'io'; messages name the bundle URI.
    */
-  readManifest(): Promise<Manifest>;
+  readManifest(): Promise<IManifest>;
 
   /**
    * Make the bundle-relative `files` of `manifest` readable in a local folder. Local: the bundle
@@ -112,10 +112,10 @@ export interface IBundleStore {
    * 'not-found' (the bundle was overwritten meanwhile, or is damaged), a size different from the
    * manifest's record 'corrupt'.
    */
-  fetch(manifest: Manifest, files: string[], options?: ITransferOptions): Promise<IFetchResult>;
+  fetch(manifest: IManifest, files: string[], options?: ITransferOptions): Promise<IFetchResult>;
 
   /** Payload files `manifest` refers to that are missing from the store or have another size. */
-  missingFiles(manifest: Manifest): Promise<string[]>;
+  missingFiles(manifest: IManifest): Promise<string[]>;
 
   /**
    * Delete the bundle: the manifest first (so that the bundle stops existing at once), then its

@@ -5,7 +5,16 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { askKernel, errorLine, requireBuiltCli, runCli, sharedTestServer, startCli, tempDir, writeNotebook } from './helpers';
+import {
+  askKernel,
+  errorLine,
+  requireBuiltCli,
+  runCli,
+  sharedTestServer,
+  startCli,
+  tempDir,
+  writeNotebook
+} from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -37,10 +46,13 @@ describe('checkpoint and restore through a running server', () => {
     json.metadata.elastic_notebook = { neverCopy: ['noise'] };
     fs.writeFileSync(file, JSON.stringify(json));
     const bundle = path.join(shared.root, 'bundles', 'first');
-    const made = await runCli(['checkpoint', 'session.ipynb', '--out', bundle, '--json', '--keep-kernel', ...shared.args()], {
-      cwd: shared.root,
-      env: env()
-    });
+    const made = await runCli(
+      ['checkpoint', 'session.ipynb', '--out', bundle, '--json', '--keep-kernel', ...shared.args()],
+      {
+        cwd: shared.root,
+        env: env()
+      }
+    );
     expect(made.stderr).toBe('');
     expect(made.code).toBe(0);
     const out = JSON.parse(made.stdout);
@@ -63,7 +75,10 @@ describe('checkpoint and restore through a running server', () => {
     expect(manifest.formatVersion).toBe(1);
     expect(manifest.checkpointId).toBe(out.checkpointId);
 
-    const restored = await runCli(['restore', bundle, '--json', '--keep-kernel', ...shared.args()], { cwd: shared.root, env: env() });
+    const restored = await runCli(['restore', bundle, '--json', '--keep-kernel', ...shared.args()], {
+      cwd: shared.root,
+      env: env()
+    });
     expect(restored.stderr).toBe('');
     expect(restored.code).toBe(0);
     const back = JSON.parse(restored.stdout);
@@ -75,9 +90,9 @@ describe('checkpoint and restore through a running server', () => {
     expect(back.timings.totalMs).toBeGreaterThan(0);
     const ask = (expression: string) => askKernel(back.connectionFile, expression);
     // Values, sharing inside and across variables, functions reading live globals, randomness.
-    expect(await ask('(float(base.sum()), view.base is base, rows[0] is base and rows[1] is base, label, float(total))')).toBe(
-      "(499999500000.0, True, True, 'run-2', 999999000003.0)"
-    );
+    expect(
+      await ask('(float(base.sum()), view.base is base, rows[0] is base and rows[1] is base, label, float(total))')
+    ).toBe("(499999500000.0, True, True, 'run-2', 999999000003.0)");
     expect(await ask('float((globals().__setitem__("offset", 10), scaled(0))[1])')).toBe('10.0');
     // Unseeded randomness gives the very numbers of the original session, copied or re-run.
     const original = await askKernel(out.connectionFile, 'noise.tolist()');
@@ -90,14 +105,20 @@ describe('checkpoint and restore through a running server', () => {
   });
 
   test('a second checkpoint to the same bundle replaces the first and drops its payloads', async () => {
-    writeNotebook(path.join(shared.root, 'twice.ipynb'), ['import numpy as np\nbig = np.ones(500_000)', 'small = [1, 2, 3]']);
+    writeNotebook(path.join(shared.root, 'twice.ipynb'), [
+      'import numpy as np\nbig = np.ones(500_000)',
+      'small = [1, 2, 3]'
+    ]);
     const bundle = path.join(shared.root, 'bundles', 'twice');
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const run = await runCli(['checkpoint', 'twice.ipynb', '--out', bundle, '--json', '--objective', 'fast-restore', ...shared.args()], {
-        cwd: shared.root,
-        env: env()
-      });
+      const run = await runCli(
+        ['checkpoint', 'twice.ipynb', '--out', bundle, '--json', '--objective', 'fast-restore', ...shared.args()],
+        {
+          cwd: shared.root,
+          env: env()
+        }
+      );
       expect(run.code).toBe(0);
       ids.push(JSON.parse(run.stdout).checkpointId);
     }
@@ -110,7 +131,11 @@ describe('checkpoint and restore through a running server', () => {
     fs.mkdirSync(path.join(root, 'not-a-bundle'), { recursive: true });
     const listed = JSON.parse((await runCli(['list', root, '--json'])).stdout);
     const entry = listed.checkpoints.find((c: any) => c.uri === bundle);
-    expect(entry).toMatchObject({ checkpointId: ids[1], error: null, notebookPath: path.join(fs.realpathSync(shared.root), 'twice.ipynb') });
+    expect(entry).toMatchObject({
+      checkpointId: ids[1],
+      error: null,
+      notebookPath: path.join(fs.realpathSync(shared.root), 'twice.ipynb')
+    });
     expect(listed.checkpoints.some((c: any) => c.uri.endsWith('not-a-bundle'))).toBe(false);
     const described = JSON.parse((await runCli(['describe', bundle, '--json'])).stdout);
     expect(described.complete).toBe(true);
@@ -135,7 +160,16 @@ describe('a checkpoint killed at any moment', () => {
       'parts = [big[:10], big[10:20]]\nbig_sum = float(big.sum())'
     ]);
     const bundle = path.join(shared.root, 'bundles', 'killed');
-    const args = ['checkpoint', 'killed.ipynb', '--out', bundle, '--json', '--objective', 'fast-restore', ...shared.args()];
+    const args = [
+      'checkpoint',
+      'killed.ipynb',
+      '--out',
+      bundle,
+      '--json',
+      '--objective',
+      'fast-restore',
+      ...shared.args()
+    ];
     const first = await runCli(args, { cwd: shared.root, env: env() });
     expect(first.code).toBe(0);
     const firstId = JSON.parse(first.stdout).checkpointId;
@@ -143,7 +177,7 @@ describe('a checkpoint killed at any moment', () => {
     // A fixed pseudo-random sequence of kill times across the whole run (start-up, cells,
     // serialization, upload, commit).
     let seed = 12345;
-    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 6; i++) {
       const run = startCli(args, { cwd: shared.root, env: env() });
       await new Promise(resolve => setTimeout(resolve, 300 + next() * 5000));
@@ -183,7 +217,9 @@ describe('clear failures', () => {
     const none = await runCli(['restore', dir, '--json'], { env: env() });
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
-    expect(errorLine(none)).toMatch(new RegExp(`no (checkpoint|bundle).*${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    expect(errorLine(none)).toMatch(
+      new RegExp(`no (checkpoint|bundle).*${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`)
+    );
     fs.writeFileSync(
       path.join(dir, 'manifest.json'),
       JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 99, checkpointId: 'x' })

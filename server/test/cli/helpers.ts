@@ -127,7 +127,10 @@ export class TestJupyterServer {
   private child: ChildProcess | null = null;
   port = 0;
 
-  constructor(readonly rootDir: string, private readonly extraArgs: string[] = []) {}
+  constructor(
+    readonly rootDir: string,
+    private readonly extraArgs: string[] = []
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/`;
@@ -157,9 +160,14 @@ export class TestJupyterServer {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) {
-        throw new Error(`jupyter server exited: ${fs.readFileSync(path.join(state, 'server.log'), 'utf8').slice(-2000)}`);
+        throw new Error(
+          `jupyter server exited: ${fs.readFileSync(path.join(state, 'server.log'), 'utf8').slice(-2000)}`
+        );
       }
-      const status = await this.get(probePath).then(r => r.status, () => 0);
+      const status = await this.get(probePath).then(
+        r => r.status,
+        () => 0
+      );
       if (status === 200) {
         return this;
       }

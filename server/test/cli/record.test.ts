@@ -194,7 +194,9 @@ describe('record against a running server (--server/--token)', () => {
       'w = {"v": v}\nw["twice"] = [v, v]',
       'w["twice"].append(v * 6)\ndel v'
     ]);
-    const run = await runCli(['record', path.join('sub', 'deeper', 'n.ipynb'), '--json', ...serverArgs()], { cwd: shared.root });
+    const run = await runCli(['record', path.join('sub', 'deeper', 'n.ipynb'), '--json', ...serverArgs()], {
+      cwd: shared.root
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const graph = JSON.parse(run.stdout);
@@ -204,7 +206,12 @@ describe('record against a running server (--server/--token)', () => {
       { index: 2, cell: 2, reads: ['v'], writes: ['w'], deletes: [], error: null },
       { index: 3, cell: 3, reads: ['v', 'w'], writes: ['w'], deletes: ['v'], error: null }
     ]);
-    expect(graph.variables.filter((v: any) => v.active).map((v: any) => v.name).sort()).toEqual(['here', 'os', 'w']);
+    expect(
+      graph.variables
+        .filter((v: any) => v.active)
+        .map((v: any) => v.name)
+        .sort()
+    ).toEqual(['here', 'os', 'w']);
     const sessions = await shared.server.get('api/sessions').then(r => r.json());
     expect(sessions).toEqual([]);
     const kernels = await shared.server.get('api/kernels').then(r => r.json());
@@ -237,7 +244,9 @@ describe('record against a running server (--server/--token)', () => {
 
   test('--stop-on-error stops at the first cell that raises, prints the graph so far and exits 1', async () => {
     writeNotebook(path.join(shared.root, 'stops.ipynb'), ['a = 1', 'a / 0', 'b = 2']);
-    const run = await runCli(['record', 'stops.ipynb', '--json', '--stop-on-error', ...serverArgs()], { cwd: shared.root });
+    const run = await runCli(['record', 'stops.ipynb', '--json', '--stop-on-error', ...serverArgs()], {
+      cwd: shared.root
+    });
     expect(run.code).toBe(1);
     expect(errorLine(run)).toBe('cell 1 raised ZeroDivisionError: division by zero; stopped there (--stop-on-error)');
     expect(summary(JSON.parse(run.stdout)).map((e: any) => [e.cell, e.error])).toEqual([
@@ -265,7 +274,9 @@ describe('record against a running server (--server/--token)', () => {
 
   test('--keep-kernel leaves the kernel running on the given server', async () => {
     writeNotebook(path.join(shared.root, 'keep.ipynb'), ['import numpy as np\narr = np.arange(5)', 'arr *= 2']);
-    const run = await runCli(['record', 'keep.ipynb', '--json', '--keep-kernel', ...serverArgs()], { cwd: shared.root });
+    const run = await runCli(['record', 'keep.ipynb', '--json', '--keep-kernel', ...serverArgs()], {
+      cwd: shared.root
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);

@@ -4,7 +4,16 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { TestJupyterServer, errorLine, freePort, requireBuiltCli, runCli, sharedTestServer, tempDir, writeNotebook } from './helpers';
+import {
+  TestJupyterServer,
+  errorLine,
+  freePort,
+  requireBuiltCli,
+  runCli,
+  sharedTestServer,
+  tempDir,
+  writeNotebook
+} from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -36,14 +45,23 @@ describe('bad input', () => {
 
   test('a file that is not JSON', async () => {
     fs.writeFileSync(path.join(dir, 'bad.ipynb'), '{not json');
-    expect(await failure(['record', 'bad.ipynb'], { cwd: dir })).toMatch(/^bad\.ipynb is not a notebook \(not JSON: .+\)$/);
+    expect(await failure(['record', 'bad.ipynb'], { cwd: dir })).toMatch(
+      /^bad\.ipynb is not a notebook \(not JSON: .+\)$/
+    );
   });
 
   test('JSON that is not an nbformat 4 notebook', async () => {
     fs.writeFileSync(path.join(dir, 'old.ipynb'), JSON.stringify({ nbformat: 3, worksheets: [] }));
-    expect(await failure(['record', 'old.ipynb'], { cwd: dir })).toBe('old.ipynb is not a notebook (nbformat: nbformat must be 4, got 3)');
-    fs.writeFileSync(path.join(dir, 'cells.ipynb'), JSON.stringify({ nbformat: 4, cells: [{ cell_type: 'code', source: 5 }] }));
-    expect(await failure(['record', 'cells.ipynb'], { cwd: dir })).toMatch(/^cells\.ipynb is not a notebook \(cells\.0\.source: .+\)$/);
+    expect(await failure(['record', 'old.ipynb'], { cwd: dir })).toBe(
+      'old.ipynb is not a notebook (nbformat: nbformat must be 4, got 3)'
+    );
+    fs.writeFileSync(
+      path.join(dir, 'cells.ipynb'),
+      JSON.stringify({ nbformat: 4, cells: [{ cell_type: 'code', source: 5 }] })
+    );
+    expect(await failure(['record', 'cells.ipynb'], { cwd: dir })).toMatch(
+      /^cells\.ipynb is not a notebook \(cells\.0\.source: .+\)$/
+    );
   });
 
   test('usage errors', async () => {
@@ -60,7 +78,11 @@ test('--version prints the package version and succeeds', async () => {
   const expected = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
   for (const flag of ['--version', '-V']) {
     const run = await runCli([flag]);
-    expect({ code: run.code, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({ code: 0, stdout: expected, stderr: '' });
+    expect({ code: run.code, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({
+      code: 0,
+      stdout: expected,
+      stderr: ''
+    });
   }
 });
 
@@ -92,7 +114,9 @@ describe('servers that cannot be used', () => {
   });
 
   test('a server without the Elastic Notebook extension', async () => {
-    const plain = await new TestJupyterServer(dir, ['--ServerApp.jpserver_extensions=elastic_notebook=False']).start('api/status');
+    const plain = await new TestJupyterServer(dir, ['--ServerApp.jpserver_extensions=elastic_notebook=False']).start(
+      'api/status'
+    );
     try {
       expect(await failure(['record', nb, '--server', plain.url, '--token', plain.token])).toBe(
         `the Jupyter server at ${plain.url} does not have the Elastic Notebook extension enabled`
@@ -115,12 +139,15 @@ describe('failures on a working server', () => {
 
   test('a wrong token, and a missing one', async () => {
     writeNotebook(path.join(shared.root, 'z.ipynb'), ['x = 1']);
-    expect(await failure(['record', 'z.ipynb', '--server', shared.server.url, '--token', 'wrong'], { cwd: shared.root })).toBe(
-      `the Jupyter server at ${shared.server.url} rejected the token`
-    );
-    expect(await failure(['record', 'z.ipynb', '--server', shared.server.url], { cwd: shared.root, env: { JUPYTER_TOKEN: '' } })).toBe(
-      `the Jupyter server at ${shared.server.url} needs a token: pass --token`
-    );
+    expect(
+      await failure(['record', 'z.ipynb', '--server', shared.server.url, '--token', 'wrong'], { cwd: shared.root })
+    ).toBe(`the Jupyter server at ${shared.server.url} rejected the token`);
+    expect(
+      await failure(['record', 'z.ipynb', '--server', shared.server.url], {
+        cwd: shared.root,
+        env: { JUPYTER_TOKEN: '' }
+      })
+    ).toBe(`the Jupyter server at ${shared.server.url} needs a token: pass --token`);
   });
 
   test('a notebook outside the server root', async () => {
@@ -131,7 +158,12 @@ describe('failures on a working server', () => {
   });
 
   test('the kernel dying mid-run', async () => {
-    writeNotebook(path.join(shared.root, 'dies.ipynb'), ['x = 1', { markdown: 'next: exit' }, 'import os\nos._exit(1)', 'y = 2']);
+    writeNotebook(path.join(shared.root, 'dies.ipynb'), [
+      'x = 1',
+      { markdown: 'next: exit' },
+      'import os\nos._exit(1)',
+      'y = 2'
+    ]);
     expect(await failure(['record', 'dies.ipynb', '--json', ...serverArgs()], { cwd: shared.root })).toBe(
       'the kernel died while running cell 2'
     );

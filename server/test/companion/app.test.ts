@@ -59,20 +59,72 @@ describe('validation: a malformed request gets 400 with a precise message', () =
   const cases: Array<[string, unknown, string]> = [
     ['a list instead of an object', [1], 'request body: Invalid input: expected object, received array'],
     ['missing runId', { records: [] }, 'runId: Invalid input: expected string, received undefined'],
-    ['runId with a slash', { runId: '../x', records: [] }, 'runId: must be 1-128 letters, digits, "_", "-" or "." and not start with "."'],
+    [
+      'runId with a slash',
+      { runId: '../x', records: [] },
+      'runId: must be 1-128 letters, digits, "_", "-" or "." and not start with "."'
+    ],
     ['records not a list', { runId: 'r', records: 5 }, 'records: Invalid input: expected array, received number'],
-    ['negative seq', { runId: 'r', records: [{ ...record(0), seq: -1 }] }, 'records.0.seq: Too small: expected number to be >=0'],
-    ['fractional seq', { runId: 'r', records: [{ ...record(0), seq: 0.5 }] }, 'records.0.seq: Invalid input: expected int, received number'],
-    ['durationMs a string', { runId: 'r', records: [{ ...record(0), durationMs: 'slow' }] }, 'records.0.durationMs: Invalid input: expected number, received string'],
-    ['reads not strings', { runId: 'r', records: [{ ...record(0), reads: [1] }] }, 'records.0.reads.0: Invalid input: expected string, received number'],
-    ['empty variable name', { runId: 'r', records: [{ ...record(0), writes: [''] }] }, 'records.0.writes.0: variable names cannot be empty'],
-    ['missing code', { runId: 'r', records: [{ ...record(0), code: undefined }] }, 'records.0.code: Invalid input: expected string, received undefined'],
-    ['error not string or null', { runId: 'r', records: [{ ...record(0), error: 3 }] }, "records.0.error: must be null or the exception's one-line summary (a string)"],
-    ['empty group', { runId: 'r', records: [record(0, { groups: [[]] })] }, 'records.0.groups.0: a group cannot be empty'],
-    ['variable in two groups', { runId: 'r', records: [record(0, { groups: [['a'], ['a']] })] }, 'records.0.groups.1.0: a is in more than one group'],
-    ['seq gap inside a batch', { runId: 'r', records: [record(0), record(2)] }, "records.1.seq: seq must follow the previous record's (1), got 2"],
-    ['size negative', { runId: 'r', records: [record(0, { variables: { x: { size: -1 } } })] }, 'records.0.variables.x.size: Too small: expected number to be >=0'],
-    ['needsFullCheck not a list', { runId: 'r', records: [record(0, { needsFullCheck: 'x' as any })] }, 'records.0.needsFullCheck: Invalid input: expected array, received string']
+    [
+      'negative seq',
+      { runId: 'r', records: [{ ...record(0), seq: -1 }] },
+      'records.0.seq: Too small: expected number to be >=0'
+    ],
+    [
+      'fractional seq',
+      { runId: 'r', records: [{ ...record(0), seq: 0.5 }] },
+      'records.0.seq: Invalid input: expected int, received number'
+    ],
+    [
+      'durationMs a string',
+      { runId: 'r', records: [{ ...record(0), durationMs: 'slow' }] },
+      'records.0.durationMs: Invalid input: expected number, received string'
+    ],
+    [
+      'reads not strings',
+      { runId: 'r', records: [{ ...record(0), reads: [1] }] },
+      'records.0.reads.0: Invalid input: expected string, received number'
+    ],
+    [
+      'empty variable name',
+      { runId: 'r', records: [{ ...record(0), writes: [''] }] },
+      'records.0.writes.0: variable names cannot be empty'
+    ],
+    [
+      'missing code',
+      { runId: 'r', records: [{ ...record(0), code: undefined }] },
+      'records.0.code: Invalid input: expected string, received undefined'
+    ],
+    [
+      'error not string or null',
+      { runId: 'r', records: [{ ...record(0), error: 3 }] },
+      "records.0.error: must be null or the exception's one-line summary (a string)"
+    ],
+    [
+      'empty group',
+      { runId: 'r', records: [record(0, { groups: [[]] })] },
+      'records.0.groups.0: a group cannot be empty'
+    ],
+    [
+      'variable in two groups',
+      { runId: 'r', records: [record(0, { groups: [['a'], ['a']] })] },
+      'records.0.groups.1.0: a is in more than one group'
+    ],
+    [
+      'seq gap inside a batch',
+      { runId: 'r', records: [record(0), record(2)] },
+      "records.1.seq: seq must follow the previous record's (1), got 2"
+    ],
+    [
+      'size negative',
+      { runId: 'r', records: [record(0, { variables: { x: { size: -1 } } })] },
+      'records.0.variables.x.size: Too small: expected number to be >=0'
+    ],
+    [
+      'needsFullCheck not a list',
+      { runId: 'r', records: [record(0, { needsFullCheck: 'x' as any })] },
+      'records.0.needsFullCheck: Invalid input: expected array, received string'
+    ]
   ];
   test.each(cases)('%s', async (_name, body, message) => {
     const app = open();
@@ -109,7 +161,12 @@ describe('validation: a malformed request gets 400 with a precise message', () =
     for (const id of ['..', '.hidden', 'a%2F..%2Fb', '..%2F..%2Fetc', 'x'.repeat(129)]) {
       const response = await get(app, `/api/kernels/${id}/graph`);
       expect([response.status, response.body]).toEqual([400, { error: message }]);
-      const ingest = await post(app, { runId: 'r', records: [record(0)] }, id, ingestToken(SECRET, decodeURIComponent(id)));
+      const ingest = await post(
+        app,
+        { runId: 'r', records: [record(0)] },
+        id,
+        ingestToken(SECRET, decodeURIComponent(id))
+      );
       expect([ingest.status, ingest.body]).toEqual([400, { error: message }]);
     }
     const sync = await get(app, `/api/kernels/${KERNEL}/sync?runId=..`);
@@ -135,7 +192,11 @@ describe('validation: a malformed request gets 400 with a precise message', () =
 describe('ingest, graph and persistence', () => {
   test('the graph is served with the documented fields', async () => {
     const app = open();
-    const steps = records([[[], ['x']], [['x'], ['x']], [['x'], ['y']]]);
+    const steps = records([
+      [[], ['x']],
+      [['x'], ['x']],
+      [['x'], ['y']]
+    ]);
     expect((await post(app, { runId: 'run1', records: steps })).body).toEqual({ nextSeq: 3 });
     const graph = (await get(app, `/api/kernels/${KERNEL}/graph`)).body;
     expect(graph.runId).toBe('run1');
@@ -144,7 +205,10 @@ describe('ingest, graph and persistence', () => {
       [1, ['x'], ['x']],
       [2, ['x'], ['y']]
     ]);
-    expect(graph.variables.filter((v: any) => v.active).map((v: any) => `${v.name}@${v.version}`)).toEqual(['x@1', 'y@0']);
+    expect(graph.variables.filter((v: any) => v.active).map((v: any) => `${v.name}@${v.version}`)).toEqual([
+      'x@1',
+      'y@0'
+    ]);
     fs.writeFileSync(path.join(dataDir, 'ahg', 'notes.txt'), 'a stray file is not a kernel');
     const listing = (await get(app, '/api/kernels')).body;
     expect(listing).toEqual([{ kernelId: KERNEL, runId: 'run1', executions: 3, updatedAt: expect.any(String) }]);
@@ -154,8 +218,22 @@ describe('ingest, graph and persistence', () => {
   test('the raw records of the current run are served in seq order, and survive a companion restart', async () => {
     const app = open();
     expect((await get(app, `/api/kernels/${KERNEL}/records`)).status).toBe(404);
-    expect((await post(app, { runId: 'old', records: records([[[], ['a']], [['a'], ['b']]]) })).status).toBe(200);
-    const batch = records([[[], ['x']], [['x'], ['y']], [['y'], ['x']]]);
+    expect(
+      (
+        await post(app, {
+          runId: 'old',
+          records: records([
+            [[], ['a']],
+            [['a'], ['b']]
+          ])
+        })
+      ).status
+    ).toBe(200);
+    const batch = records([
+      [[], ['x']],
+      [['x'], ['y']],
+      [['y'], ['x']]
+    ]);
     expect((await post(app, { runId: 'r1', records: batch.slice(0, 2) })).status).toBe(200);
     expect((await post(app, { runId: 'r1', records: batch.slice(2) })).status).toBe(200);
     for (const served of [app, open()]) {
@@ -168,7 +246,11 @@ describe('ingest, graph and persistence', () => {
 
   test('a gap gets 409 with nextSeq; resending from there works; duplicates are ignored', async () => {
     const app = open();
-    const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
+    const steps = records([
+      [[], ['a']],
+      [['a'], ['b']],
+      [['b'], ['c']]
+    ]);
     await post(app, { runId: 'r', records: steps.slice(0, 1) });
     const gap = await post(app, { runId: 'r', records: steps.slice(2) });
     expect(gap.status).toBe(409);
@@ -195,15 +277,29 @@ describe('ingest, graph and persistence', () => {
   test('batches for different kernels posted at once all land in their own kernel', async () => {
     const app = open();
     const kernels = ['ka', 'kb', 'kc'];
-    const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
+    const steps = records([
+      [[], ['a']],
+      [['a'], ['b']],
+      [['b'], ['c']]
+    ]);
     const answers = await Promise.all(
-      kernels.flatMap(k => [post(app, { runId: 'r', records: steps.slice(0, 2) }, k), post(app, { runId: 'r', records: steps }, k)])
+      kernels.flatMap(k => [
+        post(app, { runId: 'r', records: steps.slice(0, 2) }, k),
+        post(app, { runId: 'r', records: steps }, k)
+      ])
     );
     // Whichever batch of a kernel came first, the other overlaps it and stores only what is new.
     expect(answers.map(a => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     for (const k of kernels) {
-      expect((await get(app, `/api/kernels/${k}/graph`)).body.executions.map((e: any) => e.writes)).toEqual([['a'], ['b'], ['c']]);
-      const lines = fs.readFileSync(path.join(dataDir, 'ahg', k, 'r.jsonl'), 'utf8').trim().split('\n');
+      expect((await get(app, `/api/kernels/${k}/graph`)).body.executions.map((e: any) => e.writes)).toEqual([
+        ['a'],
+        ['b'],
+        ['c']
+      ]);
+      const lines = fs
+        .readFileSync(path.join(dataDir, 'ahg', k, 'r.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
       expect(lines.map(l => JSON.parse(l).seq)).toEqual([0, 1, 2]);
     }
   });
@@ -211,7 +307,15 @@ describe('ingest, graph and persistence', () => {
   test('a gap on a new run gets 409 and does not replace the current run', async () => {
     const app = open();
     await post(app, { runId: 'old', records: records([[[], ['a']]]) });
-    const gap = await post(app, { runId: 'new', records: [records([[[], ['a']], [['a'], ['b']]])[1]] });
+    const gap = await post(app, {
+      runId: 'new',
+      records: [
+        records([
+          [[], ['a']],
+          [['a'], ['b']]
+        ])[1]
+      ]
+    });
     expect([gap.status, gap.body]).toEqual([409, { error: 'expected seq 0, got 1', nextSeq: 0 }]);
     expect((await get(app, `/api/kernels/${KERNEL}/graph`)).body.runId).toBe('old');
     expect(fs.existsSync(path.join(dataDir, 'ahg', KERNEL, 'new.jsonl'))).toBe(false);
@@ -228,7 +332,12 @@ describe('ingest, graph and persistence', () => {
     await post(app, { runId: 'r', records: [step] });
     const graph = (await get(open(), `/api/kernels/${KERNEL}/graph`)).body; // replayed from disk
     expect(graph.executions[0].needsFullCheck).toEqual(['big']);
-    expect(graph.variables[0].info).toEqual({ type: 'numpy.ndarray', size: 80_000_000, serializable: true, needsFullCheck: true });
+    expect(graph.variables[0].info).toEqual({
+      type: 'numpy.ndarray',
+      size: 80_000_000,
+      serializable: true,
+      needsFullCheck: true
+    });
   });
 
   test('without a current-run marker (crash right after a new log), the newest run is current', async () => {
@@ -244,7 +353,13 @@ describe('ingest, graph and persistence', () => {
   test('a new run (kernel restart) becomes current; a restart of the companion loses nothing', async () => {
     let app = open();
     await post(app, { runId: 'first', records: records([[[], ['a']]]) });
-    await post(app, { runId: 'second', records: records([[[], ['b']], [['b'], ['c']]]) });
+    await post(app, {
+      runId: 'second',
+      records: records([
+        [[], ['b']],
+        [['b'], ['c']]
+      ])
+    });
     app = open(); // a new process on the same folder
     const graph = (await get(app, `/api/kernels/${KERNEL}/graph`)).body;
     expect(graph.runId).toBe('second');
@@ -254,7 +369,11 @@ describe('ingest, graph and persistence', () => {
 
   test('a truncated last line (crash mid-write) is dropped with a warning, and appends continue', async () => {
     let app = open();
-    const steps = records([[[], ['a']], [['a'], ['b']], [['b'], ['c']]]);
+    const steps = records([
+      [[], ['a']],
+      [['a'], ['b']],
+      [['b'], ['c']]
+    ]);
     await post(app, { runId: 'r', records: steps.slice(0, 2) });
     const file = path.join(dataDir, 'ahg', KERNEL, 'r.jsonl');
     const goodBytes = fs.statSync(file).size;
@@ -262,7 +381,9 @@ describe('ingest, graph and persistence', () => {
     app = open();
     expect((await get(app, `/api/kernels/${KERNEL}/sync?runId=r`)).body).toEqual({ nextSeq: 2 });
     expect(fs.statSync(file).size).toBe(goodBytes);
-    expect(warnings).toEqual([`elastic-notebook: ${file}: dropping damaged records from byte ${goodBytes} (incomplete last line)`]);
+    expect(warnings).toEqual([
+      `elastic-notebook: ${file}: dropping damaged records from byte ${goodBytes} (incomplete last line)`
+    ]);
     expect(fs.readdirSync(path.dirname(file)).some(f => f.startsWith('r.jsonl.damaged-'))).toBe(true);
     expect((await post(app, { runId: 'r', records: steps.slice(2) })).body).toEqual({ nextSeq: 3 });
     app = open();

@@ -104,7 +104,13 @@ describe('checkpoint', () => {
     expect(started.body.uri.startsWith(`${root}/My-Analysis-`)).toBe(true);
 
     const job = await finished(app, started.body.jobId);
-    expect(job).toMatchObject({ kind: 'checkpoint', kernelId: KERNEL, state: 'done', error: null, uri: started.body.uri });
+    expect(job).toMatchObject({
+      kind: 'checkpoint',
+      kernelId: KERNEL,
+      state: 'done',
+      error: null,
+      uri: started.body.uri
+    });
     const messages = job.steps.map((s: any) => s.message);
     expect(messages[0]).toBe('waiting until every recorded execution is stored');
     expect(messages).toContain('planning');
@@ -246,7 +252,10 @@ describe('checkpoint', () => {
   test('a relative root is resolved against the Jupyter root', async () => {
     const app = open();
     await recordSession(app);
-    const started = await api(app).post(`/api/kernels/${KERNEL}/checkpoints`, { root: 'mine', notebookPath: 'a.ipynb' });
+    const started = await api(app).post(`/api/kernels/${KERNEL}/checkpoints`, {
+      root: 'mine',
+      notebookPath: 'a.ipynb'
+    });
     expect(started.body.uri.startsWith(path.join(dataDir, 'mine', 'a-'))).toBe(true);
     expect((await finished(app, started.body.jobId)).state).toBe('done');
     const listed = await api(app).get('/api/checkpoints?root=mine');
@@ -300,8 +309,13 @@ describe('checkpoint', () => {
     await gate.reached;
     const second = await api(app).post(`/api/kernels/${KERNEL}/checkpoints`, {});
     expect(second.status).toBe(409);
-    expect(second.body).toEqual({ error: expect.stringMatching(/a checkpoint is already running for kernel/), jobId: first.body.jobId });
-    const restore = await api(app).post(`/api/kernels/${KERNEL}/restore`, { uri: path.join(dataDir, 'checkpoints', 'x') });
+    expect(second.body).toEqual({
+      error: expect.stringMatching(/a checkpoint is already running for kernel/),
+      jobId: first.body.jobId
+    });
+    const restore = await api(app).post(`/api/kernels/${KERNEL}/restore`, {
+      uri: path.join(dataDir, 'checkpoints', 'x')
+    });
     expect(restore.status).toBe(409);
     // The bundle being written cannot be deleted meanwhile.
     const deleted = await api(app).delete(`/api/checkpoints?uri=${encodeURIComponent(first.body.uri)}`);
@@ -337,7 +351,9 @@ describe('checkpoint', () => {
       warn: () => undefined,
       checkpoints: { kernels: null, kernelsUnavailable: 'no Jupyter URL' }
     }).app;
-    const response = await api(app).post(`/api/kernels/${KERNEL}/restore`, { uri: path.join(dataDir, 'checkpoints', 'b') });
+    const response = await api(app).post(`/api/kernels/${KERNEL}/restore`, {
+      uri: path.join(dataDir, 'checkpoints', 'b')
+    });
     expect(response.status).toBe(503);
     expect(response.body).toEqual({ error: 'no Jupyter URL' });
   });
@@ -363,7 +379,11 @@ describe('restore', () => {
     const job = await finished(app, started.body.jobId);
     expect(job.state).toBe('done');
     expect(kernel.restarts).toBe(1);
-    expect(Object.fromEntries(kernel.namespace)).toEqual({ model: { weights: [1, 2, 3] }, big: [0, 0, 0, 0], label: 'trained' });
+    expect(Object.fromEntries(kernel.namespace)).toEqual({
+      model: { weights: [1, 2, 3] },
+      big: [0, 0, 0, 0],
+      label: 'trained'
+    });
     expect(job.result).toMatchObject({
       kernelId: KERNEL,
       bundle: uri,
@@ -375,7 +395,9 @@ describe('restore', () => {
     expect(job.result.rerun).toEqual(expect.arrayContaining([1]));
     expect(kernel.adopted).toBe(3);
     const messages = job.steps.map((s: any) => s.message);
-    expect(messages.indexOf('restarting the kernel')).toBeLessThan(messages.indexOf('loading the agent into the restarted kernel'));
+    expect(messages.indexOf('restarting the kernel')).toBeLessThan(
+      messages.indexOf('loading the agent into the restarted kernel')
+    );
     expect(messages).toContain('verifying the restored variables');
   });
 
@@ -396,7 +418,9 @@ describe('restore', () => {
   test('a missing bundle fails the job without touching the kernel', async () => {
     const app = open();
     kernels.kernel(KERNEL);
-    const started = await api(app).post(`/api/kernels/${KERNEL}/restore`, { uri: path.join(dataDir, 'checkpoints', 'none') });
+    const started = await api(app).post(`/api/kernels/${KERNEL}/restore`, {
+      uri: path.join(dataDir, 'checkpoints', 'none')
+    });
     const job = await finished(app, started.body.jobId);
     expect(job.state).toBe('failed');
     expect(job.error).toMatch(/none/);
@@ -442,7 +466,10 @@ describe('restore', () => {
 describe('listing, describing, deleting and jobs', () => {
   test('an empty or missing default root lists nothing; another missing root is a 404', async () => {
     const app = open();
-    expect((await api(app).get('/api/checkpoints')).body).toEqual({ root: path.join(dataDir, 'checkpoints'), checkpoints: [] });
+    expect((await api(app).get('/api/checkpoints')).body).toEqual({
+      root: path.join(dataDir, 'checkpoints'),
+      checkpoints: []
+    });
     const missing = await api(app).get(`/api/checkpoints?root=${encodeURIComponent(path.join(dataDir, 'nope'))}`);
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/nope/);
@@ -455,7 +482,9 @@ describe('listing, describing, deleting and jobs', () => {
     fs.writeFileSync(path.join(broken, 'manifest.json'), '{not json');
     fs.mkdirSync(path.join(dataDir, 'checkpoints', 'not-a-bundle'));
     const listed = await api(app).get('/api/checkpoints');
-    expect(listed.body.checkpoints).toEqual([expect.objectContaining({ uri: broken, code: 'corrupt', error: expect.stringContaining(broken) })]);
+    expect(listed.body.checkpoints).toEqual([
+      expect.objectContaining({ uri: broken, code: 'corrupt', error: expect.stringContaining(broken) })
+    ]);
     const described = await api(app).get(`/api/checkpoints/describe?uri=${encodeURIComponent(broken)}`);
     expect(described.status).toBe(422);
     const none = encodeURIComponent(path.join(dataDir, 'checkpoints', 'none'));

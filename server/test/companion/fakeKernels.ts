@@ -74,7 +74,10 @@ export class FakeKernel {
 
   /** Run `name = <JSON>` lines; resolves with the error summary of a `raise X` line, else null. */
   run(code: string): string | null {
-    for (const line of code.split('\n').map(l => l.trim()).filter(Boolean)) {
+    for (const line of code
+      .split('\n')
+      .map(l => l.trim())
+      .filter(Boolean)) {
       if (line.startsWith('await ')) {
         continue; // top-level await: only a request of its own can run it (see restoreSteps)
       }
@@ -97,7 +100,11 @@ export class FakeKernel {
         if (expression === STATUS_EXPRESSION) {
           this.calls.push('status');
           await this.onStatus?.();
-          return encode(this.agentLoaded ? { active: true, runId: this.runId, recorded: this.recorded, acknowledged: this.recorded } : { active: false });
+          return encode(
+            this.agentLoaded
+              ? { active: true, runId: this.runId, recorded: this.recorded, acknowledged: this.recorded }
+              : { active: false }
+          );
         }
         const match = /\.call\("(\w+)", '([A-Za-z0-9+/=]*)'\)$/.exec(expression);
         if (!match) {
@@ -134,10 +141,18 @@ export class FakeKernel {
 
   private verify(fingerprints: Record<string, { digest: string }>): unknown {
     const expected = fingerprints;
-    const differ = Object.keys(expected).filter(n => this.namespace.has(n) && this.fingerprint(n).digest !== expected[n].digest);
+    const differ = Object.keys(expected).filter(
+      n => this.namespace.has(n) && this.fingerprint(n).digest !== expected[n].digest
+    );
     const missing = Object.keys(expected).filter(n => !this.namespace.has(n));
     const unexpected = [...this.namespace.keys()].filter(n => !(n in expected));
-    return { ok: !differ.length && !missing.length && !unexpected.length, differ, missing, unexpected, notCompared: [] };
+    return {
+      ok: !differ.length && !missing.length && !unexpected.length,
+      differ,
+      missing,
+      unexpected,
+      notCompared: []
+    };
   }
 
   private adopt(args: { dir: string; history: string }): { ok: boolean; records: number } {
@@ -169,7 +184,15 @@ export class FakeKernel {
       }
     }
     const verification = this.verify(args.finish.fingerprints);
-    return { ok: true, steps, stopped: null, verification, verifyMs: 1, adopted: this.adopt(args.finish.adopt), adoptMs: 1 };
+    return {
+      ok: true,
+      steps,
+      stopped: null,
+      verification,
+      verifyMs: 1,
+      adopted: this.adopt(args.finish.adopt),
+      adoptMs: 1
+    };
   }
 
   private fingerprint(name: string): { digest: string; comparable: boolean } {
@@ -186,7 +209,16 @@ export class FakeKernel {
           const data = JSON.stringify(Object.fromEntries(group.members.map(m => [m, this.namespace.get(m)])));
           const file = `g${group.index}.pkl`;
           fs.writeFileSync(path.join(args.stagingDir, file), data);
-          return { index: group.index, ok: true, error: null, file, bytes: Buffer.byteLength(data), checksum: sha(data), serializer: 'pickle', serializeMs: 1 };
+          return {
+            index: group.index,
+            ok: true,
+            error: null,
+            file,
+            bytes: Buffer.byteLength(data),
+            checksum: sha(data),
+            serializer: 'pickle',
+            serializeMs: 1
+          };
         });
         const random = 'random-states';
         fs.writeFileSync(path.join(args.stagingDir, 'random.pkl'), random);

@@ -14,7 +14,11 @@ const req = (graph: HistoryGraph, name: string) => graph.requiredExecutions([gra
 
 describe('HistoryGraph', () => {
   test('every write makes a new version; only the latest of a live variable is active', () => {
-    const graph = build([[[], ['x']], [['x'], ['x']], [['x'], ['y']]]);
+    const graph = build([
+      [[], ['x']],
+      [['x'], ['x']],
+      [['x'], ['y']]
+    ]);
     expect(versions(graph, 'x')).toEqual([
       [0, 0, false],
       [1, 1, true]
@@ -24,19 +28,31 @@ describe('HistoryGraph', () => {
   });
 
   test('a deleted variable has no active snapshot; writing it again revives it', () => {
-    const graph = build([[[], ['x']], [[], [], ['x']], [[], ['x']]]);
+    const graph = build([
+      [[], ['x']],
+      [[], [], ['x']],
+      [[], ['x']]
+    ]);
     expect(versions(graph, 'x')).toEqual([
       [0, 0, false],
       [1, 2, true]
     ]);
-    const deleted = build([[[], ['x']], [[], [], ['x']]]);
+    const deleted = build([
+      [[], ['x']],
+      [[], [], ['x']]
+    ]);
     expect(deleted.activeSnapshot('x')).toBeUndefined();
     expect(deleted.activeSnapshots()).toEqual([]);
   });
 
   test('req of a chain re-runs the producers of non-active inputs only', () => {
     // 0: a = load(); 1: b = f(a); 2: a = g(a) (a's first version is no longer active); 3: c = h(b)
-    const graph = build([[[], ['a']], [['a'], ['b']], [['a'], ['a']], [['b'], ['c']]]);
+    const graph = build([
+      [[], ['a']],
+      [['a'], ['b']],
+      [['a'], ['a']],
+      [['b'], ['c']]
+    ]);
     expect(req(graph, 'c')).toEqual({ executions: [3], unresolved: [] }); // b is active: present anyway
     expect(req(graph, 'b')).toEqual({ executions: [0, 1], unresolved: [] }); // needs a@0, not active
     expect(req(graph, 'a')).toEqual({ executions: [0, 2], unresolved: [] });
@@ -54,7 +70,12 @@ describe('HistoryGraph', () => {
   });
 
   test('re-executions of the same cell chain their versions', () => {
-    const graph = build([[[], ['n']], [['n'], ['n']], [['n'], ['n']], [['n'], ['n']]]);
+    const graph = build([
+      [[], ['n']],
+      [['n'], ['n']],
+      [['n'], ['n']],
+      [['n'], ['n']]
+    ]);
     expect(req(graph, 'n')).toEqual({ executions: [0, 1, 2, 3], unresolved: [] });
     expect(graph.activeSnapshot('n')!.version).toBe(3);
   });
@@ -77,7 +98,11 @@ describe('HistoryGraph', () => {
   });
 
   test('reading a deleted name means an unrecorded execution made it again: a new external version', () => {
-    const graph = build([[[], ['x']], [[], [], ['x']], [['x'], ['y'], [], [['x'], ['y']]]]);
+    const graph = build([
+      [[], ['x']],
+      [[], [], ['x']],
+      [['x'], ['y'], [], [['x'], ['y']]]
+    ]);
     expect(versions(graph, 'x')).toEqual([
       [0, 0, false],
       [1, null, true]
@@ -94,7 +119,10 @@ describe('HistoryGraph', () => {
   });
 
   test('a later record changes the answer of req (nothing is cached)', () => {
-    const graph = build([[[], ['a']], [['a'], ['b']]]);
+    const graph = build([
+      [[], ['a']],
+      [['a'], ['b']]
+    ]);
     expect(req(graph, 'b')).toEqual({ executions: [1], unresolved: [] });
     graph.add(record(2, { reads: ['a'], writes: ['a'], groups: [['a'], ['b']] }));
     expect(req(graph, 'b')).toEqual({ executions: [0, 1], unresolved: [] });
@@ -115,9 +143,19 @@ describe('HistoryGraph', () => {
   });
 
   test('toJSON has the documented fields', () => {
-    const graph = build([[[], ['x']], [['x'], ['y']]]);
+    const graph = build([
+      [[], ['x']],
+      [['x'], ['y']]
+    ]);
     const json = graph.toJSON('k', 'r');
-    expect(json.executions[1]).toMatchObject({ index: 1, cellIndex: 1, reads: ['x'], writes: ['y'], deletes: [], error: null });
+    expect(json.executions[1]).toMatchObject({
+      index: 1,
+      cellIndex: 1,
+      reads: ['x'],
+      writes: ['y'],
+      deletes: [],
+      error: null
+    });
     expect(json.executions[1].inputs).toEqual([{ name: 'x', version: 0 }]);
     expect(json.variables).toEqual([
       { name: 'x', version: 0, producedBy: 0, active: true, info: null },

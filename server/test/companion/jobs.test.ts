@@ -20,7 +20,12 @@ describe('jobs', () => {
       return { answer: 42 };
     });
     await gate.reached;
-    expect(job.toJSON()).toMatchObject({ state: 'running', progress: { bytesDone: 5, bytesTotal: 10 }, result: null, finishedAt: null });
+    expect(job.toJSON()).toMatchObject({
+      state: 'running',
+      progress: { bytesDone: 5, bytesTotal: 10 },
+      result: null,
+      finishedAt: null
+    });
     expect(job.toJSON().steps.map(s => s.message)).toEqual(['one']);
     gate.release();
     await jobs.settled();
@@ -53,7 +58,10 @@ describe('jobs', () => {
 
   test('unexpected errors are logged and shown as internal errors', async () => {
     const warnings: string[] = [];
-    const jobs = new JobRegistry({ warn: m => warnings.push(m), isExpected: err => (err as Error).message === 'expected' });
+    const jobs = new JobRegistry({
+      warn: m => warnings.push(m),
+      isExpected: err => (err as Error).message === 'expected'
+    });
     const a = jobs.start('checkpoint', 'k1', '/a', async () => {
       throw new Error('expected');
     });
@@ -121,9 +129,13 @@ describe('checkpoint locations', () => {
     const locations = new CheckpointLocations('', data, jupyterRoot);
     const now = new Date('2026-11-21T10:15:00Z');
     expect(locations.newBundle(locations.defaultRoot, 'dir/Sales report (v2).ipynb', now)).toMatch(
-      new RegExp(`^${path.join(data, 'checkpoints').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/Sales-report-v2-20261121T101500Z-[0-9a-f]{8}$`)
+      new RegExp(
+        `^${path.join(data, 'checkpoints').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/Sales-report-v2-20261121T101500Z-[0-9a-f]{8}$`
+      )
     );
-    expect(locations.newBundle('s3://bucket/team', null, now)).toMatch(/^s3:\/\/bucket\/team\/session-20261121T101500Z-[0-9a-f]{8}$/);
+    expect(locations.newBundle('s3://bucket/team', null, now)).toMatch(
+      /^s3:\/\/bucket\/team\/session-20261121T101500Z-[0-9a-f]{8}$/
+    );
     expect(bundleStem('..ipynb')).toBe('session');
     expect(bundleStem('x'.repeat(200) + '.ipynb')).toHaveLength(80);
   });
@@ -150,7 +162,12 @@ describe('companion measurements', () => {
         await first.record('s3://bucket/a', [{ kind: 'write', bytes: 8 * MIB, ms: 1000 }], 'http://minio:9000');
         await first.record('/data/checkpoints/a', [{ kind: 'write', bytes: 4 * MIB, ms: 130 }]);
       }
-      await first.remember('history', { groups: [{ members: ['x'], decision: 'copy' } as never] }, { runId: 'r', durationsMs: [5] }, true);
+      await first.remember(
+        'history',
+        { groups: [{ members: ['x'], decision: 'copy' } as never] },
+        { runId: 'r', durationsMs: [5] },
+        true
+      );
       const again = new CompanionMeasurements(dir);
       const local = (await again.forUri('/elsewhere')).throughputs?.write;
       // 30 ms per small write is latency; the 4 MiB writes are 40 MiB/s beyond it.
@@ -160,7 +177,10 @@ describe('companion measurements', () => {
       expect(s3?.rateSamples).toEqual([3, 3, 3]);
       // Another endpoint's bucket of the same name has nothing measured.
       expect((await again.forUri('s3://bucket/other', 'http://other:9000')).throughputs).toBeUndefined();
-      expect(await again.previous('history')).toEqual({ decisions: { '["x"]': 'copy' }, runs: [{ runId: 'r', durationsMs: [5] }] });
+      expect(await again.previous('history')).toEqual({
+        decisions: { '["x"]': 'copy' },
+        runs: [{ runId: 'r', durationsMs: [5] }]
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -29,7 +29,11 @@ beforeEach(async () => {
     let text = '';
     req.on('data', chunk => (text += chunk));
     req.on('end', () => {
-      seen.push({ url: req.url ?? '', secret: req.headers['x-elastic-notebook-secret'] as string, body: JSON.parse(text || 'null') });
+      seen.push({
+        url: req.url ?? '',
+        secret: req.headers['x-elastic-notebook-secret'] as string,
+        body: JSON.parse(text || 'null')
+      });
       const action = (req.url ?? '').split('/').pop() ?? '';
       const [status, body] = answers[action] ?? [404, { error: 'no such route' }];
       res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -82,11 +86,13 @@ describe('the kernel channel', () => {
   test('a failed expression names the agent call and the Python error', async () => {
     answers.execute = [
       200,
-      reply({ user_expressions: { value: { status: 'error', ename: 'KeyError', evalue: "'_elastic_notebook_agent'\nmore" } } })
+      reply({
+        user_expressions: { value: { status: 'error', ename: 'KeyError', evalue: "'_elastic_notebook_agent'\nmore" } }
+      })
     ];
     const client = new InternalClient(base, 's');
     const channel = jupyterKernelAccess(client).channel('k');
-    const call = `__import__('sys').modules['_elastic_notebook_agent'].call("load", 'e30=')`;
+    const call = "__import__('sys').modules['_elastic_notebook_agent'].call(\"load\", 'e30=')";
     await expect(channel.evaluate(call, undefined, 'the agent call load')).rejects.toThrow(
       new MigrationError("evaluating the agent call load in the kernel failed: KeyError: '_elastic_notebook_agent'")
     );
@@ -112,11 +118,15 @@ describe('the kernel channel', () => {
     const client = new InternalClient(base, 's');
     const channel = jupyterKernelAccess(client).channel('k');
     answers.execute = [404, { error: "no running kernel with id 'k'" }];
-    await expect(channel.runSilently('x')).rejects.toThrow('kernel k is not running any more (while replaying an execution)');
+    await expect(channel.runSilently('x')).rejects.toThrow(
+      'kernel k is not running any more (while replaying an execution)'
+    );
     answers.execute = [502, { error: 'kernel k died or was restarted before it answered' }];
     await expect(channel.evaluate('x')).rejects.toThrow('the kernel died or was restarted while evaluating x');
     answers.execute = [401, { error: 'missing or wrong X-Elastic-Notebook-Secret' }];
-    await expect(channel.evaluate('x')).rejects.toThrow('evaluating x failed: missing or wrong X-Elastic-Notebook-Secret');
+    await expect(channel.evaluate('x')).rejects.toThrow(
+      'evaluating x failed: missing or wrong X-Elastic-Notebook-Secret'
+    );
     client.close();
   });
 
@@ -151,7 +161,9 @@ describe('restart and bootstrap', () => {
       '/jupyter/elastic-notebook/internal/kernels/k/bootstrap'
     ]);
     answers.bootstrap = [200, reply({ status: 'error', ename: 'ImportError', evalue: 'no agent' })];
-    await expect(access.bootstrap('k')).rejects.toThrow('loading the agent into the kernel failed: ImportError: no agent');
+    await expect(access.bootstrap('k')).rejects.toThrow(
+      'loading the agent into the kernel failed: ImportError: no agent'
+    );
     answers.restart = [404, { error: 'gone' }];
     await expect(access.restart('k')).rejects.toThrow('kernel k is not running any more (while restarting the kernel)');
     client.close();
@@ -160,10 +172,17 @@ describe('restart and bootstrap', () => {
 
 describe('the agent status', () => {
   test('is decoded from base64 JSON; anything else is an error', async () => {
-    const encoded = Buffer.from(JSON.stringify({ active: true, runId: 'r', recorded: 2, acknowledged: 1 })).toString('base64');
-    const channel = { evaluate: async (e: string) => (e === STATUS_EXPRESSION ? `'${encoded}'` : ''), runSilently: async () => null };
+    const encoded = Buffer.from(JSON.stringify({ active: true, runId: 'r', recorded: 2, acknowledged: 1 })).toString(
+      'base64'
+    );
+    const channel = {
+      evaluate: async (e: string) => (e === STATUS_EXPRESSION ? `'${encoded}'` : ''),
+      runSilently: async () => null
+    };
     expect(await agentStatus(channel)).toEqual({ active: true, runId: 'r', recorded: 2, acknowledged: 1 });
     const garbled = { evaluate: async () => "'not base64 json'", runSilently: async () => null };
-    await expect(agentStatus(garbled)).rejects.toThrow("the kernel answered the agent status request with 'not base64 json'");
+    await expect(agentStatus(garbled)).rejects.toThrow(
+      "the kernel answered the agent status request with 'not base64 json'"
+    );
   });
 });

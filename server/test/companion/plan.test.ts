@@ -80,7 +80,12 @@ describe('the plan of the current run', () => {
     const big = plan.groups.find((g: any) => g.members[0] === 'big');
     // Priced with the default costs (nothing measured yet): a 5 ms cell plus the fixed cost of a re-run.
     const defaults = costModel('balanced', { store: 'local' });
-    expect(big).toMatchObject({ sizeBytes: 100 * MB, recomputable: true, recomputeCostMs: rerunMs(defaults, 5), requiredExecutions: 1 });
+    expect(big).toMatchObject({
+      sizeBytes: 100 * MB,
+      recomputable: true,
+      recomputeCostMs: rerunMs(defaults, 5),
+      requiredExecutions: 1
+    });
     // Write out and read back 100 MB.
     expect(big.copyCostMs).toBeCloseTo(copyMigrateMs(defaults, 100 * MB) + copyRestoreMs(defaults, 100 * MB), 2);
     expect(big.copyCostMs).toBeGreaterThan(big.recomputeCostMs * 10);
@@ -90,7 +95,10 @@ describe('the plan of the current run', () => {
     expect(plan.baselines.recomputeAll).toMatchObject({ feasible: true });
     // Re-running all three cells (60 006 ms recorded), each with its fixed cost, after the
     // restore's own fixed work (manifest, verification) over the session's state.
-    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(fixedMs(defaults, plan.groups).restoreMs + 3 * defaults.rerunLatencyMs + 60_006, 2);
+    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(
+      fixedMs(defaults, plan.groups).restoreMs + 3 * defaults.rerunLatencyMs + 60_006,
+      2
+    );
     expect(plan.costModel.measured).toEqual([]);
   });
 
@@ -132,7 +140,10 @@ describe('marks change the decisions', () => {
     const plan = (await planOf(app, { marks: { neverCopy: ['model'], alwaysCopy: ['summary'] } })).body;
     expect(decisions(plan)).toEqual({ model: 'recompute', big: 'recompute', summary: 'copy' });
     expect(plan.rerun).toEqual([0, 1]);
-    expect(plan.baselines.copyAll).toEqual({ feasible: false, reason: `'model' cannot be copied (marked "never copy")` });
+    expect(plan.baselines.copyAll).toEqual({
+      feasible: false,
+      reason: '\'model\' cannot be copied (marked "never copy")'
+    });
   });
 
   test('contradictory marks make an infeasible plan: 200 with the report and its suggestions', async () => {
@@ -150,7 +161,7 @@ describe('marks change the decisions', () => {
     expect(report.message).toMatch(/^No checkpoint plan can restore this session: 'model' can be neither copied/);
     expect(report.suggestions).toEqual([
       'delete the variable before checkpointing: del model',
-      `remove the "never copy" mark from 'model'`,
+      'remove the "never copy" mark from \'model\'',
       'unmark cell 0 ("never re-run") if re-running it is safe'
     ]);
   });
@@ -200,13 +211,22 @@ describe('measurements', () => {
   test('a companion that stores measurements plans with them', async () => {
     const store = new HistoryStore(dataDir, () => undefined);
     await store.ingest(KERNEL, 'r', session());
-    const app = express().use(planRoutes(store, { storedMeasurements: () => ({ targetSpeed: 4, readBytesPerSec: 1e9 }) }));
-    const plan = (await request(app).post(`/api/kernels/${KERNEL}/plan`).send({ measurements: { targetSpeed: 2 } })).body;
+    const app = express().use(
+      planRoutes(store, { storedMeasurements: () => ({ targetSpeed: 4, readBytesPerSec: 1e9 }) })
+    );
+    const plan = (
+      await request(app)
+        .post(`/api/kernels/${KERNEL}/plan`)
+        .send({ measurements: { targetSpeed: 2 } })
+    ).body;
     expect(plan.costModel).toMatchObject({ targetSpeed: 2, readBytesPerSec: 1e9 });
     expect([...plan.costModel.measured].sort()).toEqual(['readBytesPerSec', 'targetSpeed']);
     // Re-runs are priced at the target's speed: the minute of training takes 30 s there.
     const model = costModel('balanced', { targetSpeed: 2 });
-    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(fixedMs(model, plan.groups).restoreMs + 3 * model.rerunLatencyMs + 30_003, 2);
+    expect(plan.baselines.recomputeAll.restoreMs).toBeCloseTo(
+      fixedMs(model, plan.groups).restoreMs + 3 * model.rerunLatencyMs + 30_003,
+      2
+    );
   });
 });
 
@@ -216,14 +236,22 @@ describe('bad requests', () => {
     ['an unknown objective', { objective: 'cheap' }, 'objective: must be "fast-migrate", "fast-restore" or "balanced"'],
     ['an unknown field', { objectve: 'balanced' }, 'request body: Unrecognized key: "objectve"'],
     ['marks not an object', { marks: 'none' }, 'marks: Invalid input: expected object, received string'],
-    ['a cell index that is not a position', { marks: { neverRerun: { cellIndices: [-1] } } }, 'marks.neverRerun.cellIndices.0: Too small: expected number to be >=0'],
+    [
+      'a cell index that is not a position',
+      { marks: { neverRerun: { cellIndices: [-1] } } },
+      'marks.neverRerun.cellIndices.0: Too small: expected number to be >=0'
+    ],
     ['an empty variable name', { marks: { neverCopy: [''] } }, 'marks.neverCopy.0: variable names cannot be empty'],
     [
       'a variable marked both ways',
       { marks: { alwaysCopy: ['big'], neverCopy: ['big'] } },
-      `marks.alwaysCopy: variable 'big' is marked both "always copy" and "never copy"; remove one of the marks`
+      'marks.alwaysCopy: variable \'big\' is marked both "always copy" and "never copy"; remove one of the marks'
     ],
-    ['a zero throughput', { measurements: { writeBytesPerSec: 0 } }, 'measurements.writeBytesPerSec: Too small: expected number to be >0'],
+    [
+      'a zero throughput',
+      { measurements: { writeBytesPerSec: 0 } },
+      'measurements.writeBytesPerSec: Too small: expected number to be >0'
+    ],
     ['an unknown measurement', { measurements: { bandwidth: 1 } }, 'measurements: Unrecognized key: "bandwidth"']
   ];
   test.each(cases)('%s gets 400 with a precise message', async (_name, body, message) => {

@@ -40,7 +40,12 @@ beforeAll(() => {
 
 async function startCompanion(dataDir: string, port = 0): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ELASTIC_NOTEBOOK_SECRET: SECRET, ELASTIC_NOTEBOOK_PORT: String(port), ELASTIC_NOTEBOOK_DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      ELASTIC_NOTEBOOK_SECRET: SECRET,
+      ELASTIC_NOTEBOOK_PORT: String(port),
+      ELASTIC_NOTEBOOK_DATA_DIR: dataDir
+    },
     stdio: ['pipe', 'pipe', 'pipe']
   });
   let log = '';
@@ -63,7 +68,9 @@ const postRecords = (port: number, kernel: string, body: unknown) =>
 
 test('acknowledged records survive SIGKILL mid-stream; the restarted process serves them on the same port', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-process-'));
-  const steps = records(Array.from({ length: 200 }, (_, i) => [i > 0 ? [`v${i - 1}`] : [], [`v${i}`]] as [string[], string[]]));
+  const steps = records(
+    Array.from({ length: 200 }, (_, i) => [i > 0 ? [`v${i - 1}`] : [], [`v${i}`]] as [string[], string[]])
+  );
   const first = await startCompanion(dataDir);
   // Post one record at a time, like a busy kernel, and kill the process while posts are in flight.
   let acked = 0;
@@ -85,7 +92,9 @@ test('acknowledged records survive SIGKILL mid-stream; the restarted process ser
   const second = await startCompanion(dataDir, first.port);
   expect(second.port).toBe(first.port);
   const headers = { 'X-Elastic-Notebook-Secret': SECRET };
-  const { nextSeq } = await (await fetch(`http://127.0.0.1:${second.port}/api/kernels/k/sync?runId=r`, { headers })).json();
+  const { nextSeq } = await (
+    await fetch(`http://127.0.0.1:${second.port}/api/kernels/k/sync?runId=r`, { headers })
+  ).json();
   expect(nextSeq).toBeGreaterThanOrEqual(acked);
   // The agent resends from nextSeq; then the whole history is there, in order.
   const rest = await postRecords(second.port, 'k', { runId: 'r', records: steps.slice(nextSeq) });
@@ -100,17 +109,32 @@ test('acknowledged records survive SIGKILL mid-stream; the restarted process ser
 
 test('it refuses to start without a secret or with a bad port', () => {
   const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [MAIN], { env: { ...process.env, ELASTIC_NOTEBOOK_SECRET: SECRET, ...env }, encoding: 'utf8' });
+    spawnSync(process.execPath, [MAIN], {
+      env: { ...process.env, ELASTIC_NOTEBOOK_SECRET: SECRET, ...env },
+      encoding: 'utf8'
+    });
   const noSecret = run({ ELASTIC_NOTEBOOK_SECRET: '' });
-  expect([noSecret.status, noSecret.stdout, noSecret.stderr]).toEqual([2, '', 'elastic-notebook companion: ELASTIC_NOTEBOOK_SECRET is not set\n']);
+  expect([noSecret.status, noSecret.stdout, noSecret.stderr]).toEqual([
+    2,
+    '',
+    'elastic-notebook companion: ELASTIC_NOTEBOOK_SECRET is not set\n'
+  ]);
   const badPort = run({ ELASTIC_NOTEBOOK_PORT: '80a' });
-  expect([badPort.status, badPort.stderr]).toEqual([2, 'elastic-notebook companion: ELASTIC_NOTEBOOK_PORT must be 0-65535, got "80a"\n']);
+  expect([badPort.status, badPort.stderr]).toEqual([
+    2,
+    'elastic-notebook companion: ELASTIC_NOTEBOOK_PORT must be 0-65535, got "80a"\n'
+  ]);
 });
 
 test('it exits when stdin closes if asked to (it dies with the Jupyter server)', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-process-'));
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ELASTIC_NOTEBOOK_SECRET: SECRET, ELASTIC_NOTEBOOK_DATA_DIR: dataDir, ELASTIC_NOTEBOOK_EXIT_ON_STDIN_CLOSE: '1' },
+    env: {
+      ...process.env,
+      ELASTIC_NOTEBOOK_SECRET: SECRET,
+      ELASTIC_NOTEBOOK_DATA_DIR: dataDir,
+      ELASTIC_NOTEBOOK_EXIT_ON_STDIN_CLOSE: '1'
+    },
     stdio: ['pipe', 'pipe', 'ignore']
   });
   await new Promise(resolve => readline.createInterface({ input: child.stdout! }).once('line', resolve));

@@ -11,7 +11,9 @@ const MB = 1e6;
 describe('plan footnote', () => {
   test('a default-only plan says so and names no field', () => {
     const text = pricedWith(describeModel(costModel('balanced')));
-    expect(text).toMatch(/^Priced with default numbers until checkpoints and restores have been measured: pickling 4 GB\/s \(default\)/);
+    expect(text).toMatch(
+      /^Priced with default numbers until checkpoints and restores have been measured: pickling 4 GB\/s \(default\)/
+    );
     expect(text).toContain('writing to the store 600 MB/s (default)');
     expect(text).toContain('loading 3 GB/s (default), 1.5 GB/s for groups under 64 MB (default)');
     expect(text).toContain('re-running cells at their recorded time plus 3 ms each (default)');
@@ -50,7 +52,9 @@ describe('plan footnote', () => {
       meter.record('read', 's3://minio:9000/bucket', 100 * MB, 250); // 400 MB/s
     }
     const text = pricedWith(describeModel(costModel('balanced', meter.measurements('host', 's3://minio:9000/bucket'))));
-    expect(text).toMatch(/reading from S3 \(minio:9000\/bucket\) 40\d MB\/s \(median of 4 transfers\), 10\d MB\/s for groups under 64 MB \(median of 4 transfers\)/);
+    expect(text).toMatch(
+      /reading from S3 \(minio:9000\/bucket\) 40\d MB\/s \(median of 4 transfers\), 10\d MB\/s for groups under 64 MB \(median of 4 transfers\)/
+    );
     // A plan from before per-class numbers: flat fields and the measured list.
     const old = pricedWith({ measured: ['writeBytesPerSec'], writeBytesPerSec: 5e8, serializeBytesPerSec: 2e9 });
     expect(old).toBe('Priced with: pickling 2 GB/s (default), writing to the store 500 MB/s (measured).');

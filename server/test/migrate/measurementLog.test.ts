@@ -26,19 +26,49 @@ const planned: IPlannedWork = {
 
 describe('restore observations', () => {
   test("hashing arrays' memory while verifying is observed apart from the rest of the fixed work", () => {
-    const timings = { totalMs: 3000, fetchMs: 30, rerunMs: 140, loadMs: 200, importMs: 400, verifyMs: 90, attempts: 1, kernelStartMs: 1500, adoptMs: 5 };
-    const observations = restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings, planned, hashed: { bytes: 250e6, ms: 25 } });
+    const timings = {
+      totalMs: 3000,
+      fetchMs: 30,
+      rerunMs: 140,
+      loadMs: 200,
+      importMs: 400,
+      verifyMs: 90,
+      attempts: 1,
+      kernelStartMs: 1500,
+      adoptMs: 5
+    };
+    const observations = restoreObservations({
+      bytes: { fetched: 300e6, loaded: 300e6 },
+      timings,
+      planned,
+      hashed: { bytes: 250e6, ms: 25 }
+    });
     expect(observations).toContainEqual({ kind: 'hash', bytes: 250e6, ms: 25, ops: 1 });
-    expect(observations).toContainEqual({ kind: 'restore', bytes: 50e6, ms: 3000 - 1500 - 30 - 140 - 200 - 400 - 25, ops: 1 });
+    expect(observations).toContainEqual({
+      kind: 'restore',
+      bytes: 50e6,
+      ms: 3000 - 1500 - 30 - 140 - 200 - 400 - 25,
+      ops: 1
+    });
     // Nothing hashed (no arrays, or an older agent): no hash observation, the whole state is fixed work.
-    const none = restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings, planned, hashed: { bytes: 0, ms: 0 } });
+    const none = restoreObservations({
+      bytes: { fetched: 300e6, loaded: 300e6 },
+      timings,
+      planned,
+      hashed: { bytes: 0, ms: 0 }
+    });
     expect(none.map(o => o.kind)).not.toContain('hash');
     expect(none).toContainEqual({ kind: 'restore', bytes: 300e6, ms: 3000 - 1500 - 30 - 140 - 200 - 400, ops: 1 });
   });
 
   test("a checkpoint's array hashing is observed apart too, and never makes a time negative", () => {
     const outcome = {
-      plan: { groups: [{ sizeBytes: 2e9, decision: 'recompute' }, { sizeBytes: 1e6, decision: 'copy' }] },
+      plan: {
+        groups: [
+          { sizeBytes: 2e9, decision: 'recompute' },
+          { sizeBytes: 1e6, decision: 'copy' }
+        ]
+      },
       manifest: { stats: { payloadBytes: 1e6 } },
       bytes: 1e6,
       timings: { totalMs: 200, planMs: 4, serializeMs: 2, writeMs: 3, publishMs: 1, commitMs: 8 },
@@ -90,14 +120,18 @@ describe('restore observations', () => {
     ]);
     // The modules its first imports loaded give the time per module (per machine).
     const imported = { ...newer, modulesImported: 800 };
-    expect(restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings: imported, planned })).toContainEqual({
+    expect(
+      restoreObservations({ bytes: { fetched: 300e6, loaded: 300e6 }, timings: imported, planned })
+    ).toContainEqual({
       kind: 'import',
       bytes: 800,
       ms: 400,
       ops: 1
     });
     // A restore that fell back mixes two attempts: only its transfers are observed.
-    expect(restoreObservations({ bytes: { fetched: 1, loaded: 1 }, timings: { ...timings, attempts: 2 }, planned })).toHaveLength(2);
+    expect(
+      restoreObservations({ bytes: { fetched: 1, loaded: 1 }, timings: { ...timings, attempts: 2 }, planned })
+    ).toHaveLength(2);
   });
 });
 
@@ -107,7 +141,9 @@ describe('store targets', () => {
     expect(storeTarget('/data/bundle', undefined, env)).toBe('local');
     expect(storeTarget('s3://bucket/a/b', undefined, env)).toBe('s3://bucket');
     expect(storeTarget('s3://bucket/a', 'http://minio:9000/', env)).toBe('s3://minio:9000/bucket');
-    expect(storeTarget('s3://other/a', undefined, { AWS_ENDPOINT_URL: 'https://s3.example.org' })).toBe('s3://s3.example.org/other');
+    expect(storeTarget('s3://other/a', undefined, { AWS_ENDPOINT_URL: 'https://s3.example.org' })).toBe(
+      's3://s3.example.org/other'
+    );
   });
 });
 
@@ -142,14 +178,23 @@ describe('the measurement log file', () => {
     await fs.writeFile(path.join(dir, 'measurements.json'), '{"format": "elastic-notebook-measurem');
     const log = await MeasurementLog.open(dir);
     expect(log.measurements('/b')).toEqual({ store: 'local' });
-    await fs.writeFile(path.join(dir, 'measurements.json'), JSON.stringify({ version: 2, observations: 'x', plans: [1] }));
+    await fs.writeFile(
+      path.join(dir, 'measurements.json'),
+      JSON.stringify({ version: 2, observations: 'x', plans: [1] })
+    );
     expect((await MeasurementLog.open(dir)).measurements('/b')).toEqual({ store: 'local' });
   });
 
   test('remembers the decisions of recent plans per history, across saves, and forgets the oldest', async () => {
     const log = await MeasurementLog.open(dir);
     const run = { runId: 'r1', durationsMs: [12, 3000] };
-    log.remember('h1', { groups: [{ members: ['b', 'a'], decision: 'copy' } as never, { members: ['c'], decision: 'recompute' } as never] }, run);
+    log.remember(
+      'h1',
+      {
+        groups: [{ members: ['b', 'a'], decision: 'copy' } as never, { members: ['c'], decision: 'recompute' } as never]
+      },
+      run
+    );
     await log.save();
     const again = await MeasurementLog.open(dir);
     expect(again.previous('h1')).toEqual({ decisions: { '["a","b"]': 'copy', '["c"]': 'recompute' }, runs: [run] });
@@ -158,7 +203,10 @@ describe('the measurement log file', () => {
       again.remember(`k${i}`, { groups: [] }, { runId: 'r', durationsMs: [] });
     }
     expect(again.previous('h1')).toBeUndefined();
-    expect(again.previous(`k${REMEMBERED_PLANS - 1}`)).toEqual({ decisions: {}, runs: [{ runId: 'r', durationsMs: [] }] });
+    expect(again.previous(`k${REMEMBERED_PLANS - 1}`)).toEqual({
+      decisions: {},
+      runs: [{ runId: 'r', durationsMs: [] }]
+    });
   });
 
   test("keeps the cell times of a history's recent runs: one entry per run, the newest few", async () => {
@@ -177,12 +225,20 @@ describe('the measurement log file', () => {
   test('reads plans saved without cell times, and drops malformed run entries', async () => {
     const plans = {
       old: { decisions: { '["x"]': 'copy' } },
-      bad: { decisions: { '["y"]': 'recompute' }, runs: [{ runId: 'a', durationsMs: [1, -2] }, { runId: 7 }, 'x', { runId: 'b', durationsMs: [4] }] }
+      bad: {
+        decisions: { '["y"]': 'recompute' },
+        runs: [{ runId: 'a', durationsMs: [1, -2] }, { runId: 7 }, 'x', { runId: 'b', durationsMs: [4] }]
+      }
     };
-    await fs.writeFile(path.join(dir, 'measurements.json'), JSON.stringify({ format: 'elastic-notebook-measurements', version: 2, observations: [], plans }));
+    await fs.writeFile(
+      path.join(dir, 'measurements.json'),
+      JSON.stringify({ format: 'elastic-notebook-measurements', version: 2, observations: [], plans })
+    );
     const log = await MeasurementLog.open(dir);
     expect(log.previous('old')).toEqual({ decisions: { '["x"]': 'copy' }, runs: [] });
-    expect(log.previous('bad')).toEqual({ decisions: { '["y"]': 'recompute' }, runs: [{ runId: 'b', durationsMs: [4] }] });
+    expect(log.previous('bad')).toEqual({
+      decisions: { '["y"]': 'recompute' },
+      runs: [{ runId: 'b', durationsMs: [4] }]
+    });
   });
-
 });

@@ -55,7 +55,9 @@ describe('executions that draw fresh OS entropy', () => {
 describe('variables changed in place', () => {
   test('need their old version: recomputing re-runs its producer first', () => {
     const graph = new HistoryGraph();
-    graph.add(record(0, { writes: ['fig'], groups: [['fig']], durationMs: 1, variables: { fig: { serializable: false } } }));
+    graph.add(
+      record(0, { writes: ['fig'], groups: [['fig']], durationMs: 1, variables: { fig: { serializable: false } } })
+    );
     // Execution 1 touches fig only through shared state (it does not read the name), in place.
     graph.add(record(1, { writes: ['fig', 'other'], modified: ['fig'], groups: [['fig', 'other']], durationMs: 1 }));
     expect(graph.requiredForGroup(['fig', 'other']).executions).toEqual([0, 1]);

@@ -26,11 +26,21 @@ async function bundle(modelReplayable = true): Promise<string> {
   const uri = path.join(dir, 'bundle');
   const source = new FakeKernel('source');
   const cells: IExecutionRecord[] = [
-    record(0, { code: 'model = [1, 2, 3]\n', durationMs: 60_000, writes: ['model'], groups: [['model']],
+    record(0, {
+      code: 'model = [1, 2, 3]\n',
+      durationMs: 60_000,
+      writes: ['model'],
+      groups: [['model']],
       ...(modelReplayable ? {} : { nondeterministic: true }),
-      variables: { model: { type: 'list', size: 100, serializable: true } } } as Partial<IExecutionRecord>),
-    record(1, { code: 'label = "trained"\n', durationMs: 1, writes: ['label'], groups: [['label'], ['model']],
-      variables: { label: { type: 'str', size: 50, serializable: true } } } as Partial<IExecutionRecord>)
+      variables: { model: { type: 'list', size: 100, serializable: true } }
+    } as Partial<IExecutionRecord>),
+    record(1, {
+      code: 'label = "trained"\n',
+      durationMs: 1,
+      writes: ['label'],
+      groups: [['label'], ['model']],
+      variables: { label: { type: 'str', size: 50, serializable: true } }
+    } as Partial<IExecutionRecord>)
   ];
   cells.forEach(c => source.run(c.code));
   await checkpoint({
@@ -101,7 +111,9 @@ describe('restore', () => {
     for (const key of ['totalMs', 'fetchMs', 'importMs', 'loadMs', 'rerunMs', 'verifyMs', 'adoptMs'] as const) {
       expect(outcome.timings[key]).toBeGreaterThanOrEqual(0);
     }
-    expect(steps.indexOf('fetching the payloads')).toBeLessThan(steps.indexOf("importing the session's modules while the payloads arrive"));
+    expect(steps.indexOf('fetching the payloads')).toBeLessThan(
+      steps.indexOf("importing the session's modules while the payloads arrive")
+    );
   });
 
   test('without a fetch to wait for, the imports come with the restore call: still one round trip', async () => {
@@ -116,7 +128,10 @@ describe('restore', () => {
   test('a payload that loads but does not match the checkpoint is recomputed instead, in a fresh kernel', async () => {
     const uri = await bundle();
     // The first kernel's unpickling changes the model (statsmodels resets a flag on load).
-    const { opened, closed, openKernel } = opener(0, (kernel, index) => index === 0 && kernel.lossyLoads.set('model', [1, 2]));
+    const { opened, closed, openKernel } = opener(
+      0,
+      (kernel, index) => index === 0 && kernel.lossyLoads.set('model', [1, 2])
+    );
     const steps: string[] = [];
     const outcome = await restore({ store: openStore(uri, { cwd: dir }), openKernel, onStep: m => steps.push(m) });
     expect(opened).toHaveLength(2);
@@ -125,7 +140,9 @@ describe('restore', () => {
     expect(outcome.loaded).toEqual([]);
     expect(outcome.rerun).toEqual([0, 1]);
     expect(opened[1].namespace.get('model')).toEqual([1, 2, 3]);
-    expect(outcome.fallback).toEqual([{ members: ['model'], reason: expect.stringMatching(/loaded but model did not match the checkpoint/) }]);
+    expect(outcome.fallback).toEqual([
+      { members: ['model'], reason: expect.stringMatching(/loaded but model did not match the checkpoint/) }
+    ]);
     expect(outcome.timings.attempts).toBe(2);
     expect(steps).toContain('recomputing what did not load as checkpointed: model');
   });
@@ -148,14 +165,18 @@ describe('restore', () => {
     const history = path.join(uri, manifest.history.file);
     fs.writeFileSync(history, fs.readFileSync(history, 'utf8').replace('trained', 'trainee'));
     const { opened, openKernel } = opener();
-    await expect(restore({ store: openStore(uri, { cwd: dir }), openKernel })).rejects.toThrow(/history file .* is damaged \(checksum mismatch\)/);
+    await expect(restore({ store: openStore(uri, { cwd: dir }), openKernel })).rejects.toThrow(
+      /history file .* is damaged \(checksum mismatch\)/
+    );
     expect(opened).toHaveLength(0);
   });
 
   test('a payload fetch that fails closes the kernel started meanwhile', async () => {
     const uri = await bundle();
     const { opened, closed, openKernel } = opener();
-    await expect(restore({ store: storeWithSlowPayloads(uri, null, true), openKernel })).rejects.toThrow('the network went away');
+    await expect(restore({ store: storeWithSlowPayloads(uri, null, true), openKernel })).rejects.toThrow(
+      'the network went away'
+    );
     expect(opened).toHaveLength(1);
     expect(closed).toEqual(opened);
   });
@@ -170,7 +191,9 @@ describe('restore', () => {
         fetches += 1;
         if (fetches === 2) {
           // Never done on its own: only the abort ends it.
-          await new Promise((_, reject) => args[2]?.signal?.addEventListener('abort', () => ((stopped = true), reject(new Error('stopped')))));
+          await new Promise((_, reject) =>
+            args[2]?.signal?.addEventListener('abort', () => ((stopped = true), reject(new Error('stopped'))))
+          );
         }
         return store.fetch(...args);
       }

@@ -52,7 +52,11 @@ function run(kernel: FakeKernel, steps: IRestoreCallStep[], extra: { signal?: Ab
 describe('runSteps', () => {
   test('a small restore is one agent call: steps, verification and adoption', async () => {
     const kernel = new FakeKernel('k');
-    const steps = [rerun(0, 'a = 1'), { kind: 'load' as const, groups: [payload(0, { b: [1, 2] })] }, rerun(2, 'raise ValueError')];
+    const steps = [
+      rerun(0, 'a = 1'),
+      { kind: 'load' as const, groups: [payload(0, { b: [1, 2] })] },
+      rerun(2, 'raise ValueError')
+    ];
     const { result, messages } = run(kernel, steps);
     const done = await result;
     expect(kernel.calls).toEqual(['restore']);
@@ -67,7 +71,11 @@ describe('runSteps', () => {
     // verify of the fake: no fingerprints were given, so both variables are unexpected.
     expect(done.verification).toMatchObject({ ok: false, unexpected: ['a', 'b'] });
     expect(kernel.adopted).toBe(3);
-    expect(messages).toEqual(['step 0 (rerun)', 'verifying the restored variables', 'continuing the recorded history in the restored kernel']);
+    expect(messages).toEqual([
+      'step 0 (rerun)',
+      'verifying the restored variables',
+      'continuing the recorded history in the restored kernel'
+    ]);
   });
 
   test('when the agent hands back control, the rest follows in further calls, each announced', async () => {
@@ -132,6 +140,8 @@ describe('runSteps', () => {
   test('an agent that stops without running a step is an error, not a loop', async () => {
     const kernel = new FakeKernel('k');
     kernel.stepsPerCall = 0;
-    await expect(run(kernel, [rerun(0, 'a = 1')]).result).rejects.toThrow('stopped the restore steps without running any');
+    await expect(run(kernel, [rerun(0, 'a = 1')]).result).rejects.toThrow(
+      'stopped the restore steps without running any'
+    );
   });
 });

@@ -7,11 +7,16 @@ import { costModel, fixedMs, fromGraph, plan } from '../../src/planner/index';
 import { record } from '../companion/records';
 
 const GB = 1e9;
-const flat = (latencyMs: number, bytesPerSec: number) => ({ latencyMs, bytesPerSec: [bytesPerSec, bytesPerSec, bytesPerSec] as [number, number, number] });
+const flat = (latencyMs: number, bytesPerSec: number) => ({
+  latencyMs,
+  bytesPerSec: [bytesPerSec, bytesPerSec, bytesPerSec] as [number, number, number]
+});
 
 describe('fixed work', () => {
   // Walking objects measured at 1 GB/s here, hashing arrays at 15 GB/s.
-  const model = costModel('balanced', { throughputs: { checkpoint: flat(30, 1 * GB), restore: flat(50, 1 * GB), hash: flat(0, 15 * GB) } });
+  const model = costModel('balanced', {
+    throughputs: { checkpoint: flat(30, 1 * GB), restore: flat(50, 1 * GB), hash: flat(0, 15 * GB) }
+  });
 
   test("prices arrays' memory at the hash rate and the rest at the fixed work's own", () => {
     const arrays = fixedMs(model, [{ sizeBytes: 2 * GB, arrayBytes: 2 * GB }]);
@@ -39,7 +44,10 @@ describe('fixed work', () => {
         }
       })
     );
-    const input = fromGraph(graph, { objective: 'balanced', measurements: { throughputs: { checkpoint: flat(30, 1 * GB), hash: flat(0, 15 * GB) } } });
+    const input = fromGraph(graph, {
+      objective: 'balanced',
+      measurements: { throughputs: { checkpoint: flat(30, 1 * GB), hash: flat(0, 15 * GB) } }
+    });
     expect(input.groups.find(g => g.members[0] === 'big')?.arrayBytes).toBe(2 * GB);
     expect(input.groups.find(g => g.members[0] === 'np')?.arrayBytes).toBeUndefined();
     const result = plan(input);

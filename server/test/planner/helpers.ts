@@ -41,7 +41,10 @@ const stepArb = (names: string[]): fc.Arbitrary<IRandomStep> =>
     deletes: fc.subarray(names, { maxLength: 1 }),
     durationMs: fc.integer({ min: 0, max: 2000 }),
     cellIndex: fc.integer({ min: 0, max: 9 }),
-    links: fc.array(fc.integer({ min: 0, max: names.length + 2 }), { minLength: names.length, maxLength: names.length }),
+    links: fc.array(fc.integer({ min: 0, max: names.length + 2 }), {
+      minLength: names.length,
+      maxLength: names.length
+    }),
     sizes: fc.array(fc.integer({ min: 0, max: 400e6 }), { minLength: names.length, maxLength: names.length }),
     unserializable: fc.subarray(names, { maxLength: 1 }).chain(s => fc.constantFrom(s, [], [], [], [])),
     wildRead: fc.integer({ min: 0, max: 9 }).map(i => i === 0),
@@ -73,7 +76,11 @@ export function buildRecords(steps: IRandomStep[], names: string[]): IExecutionR
     }
     const variables: IExecutionRecord['variables'] = {};
     for (const n of step.writes) {
-      variables[n] = { type: 'object', size: step.sizes[names.indexOf(n)], serializable: !step.unserializable.includes(n) };
+      variables[n] = {
+        type: 'object',
+        size: step.sizes[names.indexOf(n)],
+        serializable: !step.unserializable.includes(n)
+      };
     }
     return {
       seq,
@@ -111,11 +118,18 @@ export function sessionArb(maxSteps: number, nameCount = 6, markRate = 1): fc.Ar
       records: buildRecords(r.steps, names),
       objective: r.objective,
       marks: {
-        neverRerun: { cellIds: r.neverRerun.filter(i => i % 2 === 0).map(i => `cell-${i}`), cellIndices: r.neverRerun.filter(i => i % 2 === 1) },
+        neverRerun: {
+          cellIds: r.neverRerun.filter(i => i % 2 === 0).map(i => `cell-${i}`),
+          cellIndices: r.neverRerun.filter(i => i % 2 === 1)
+        },
         alwaysCopy: r.alwaysCopy,
         neverCopy: r.neverCopy.filter(n => !r.alwaysCopy.includes(n))
       },
-      measurements: { serializeBytesPerSec: r.serializeBytesPerSec, writeBytesPerSec: r.writeBytesPerSec, targetSpeed: r.targetSpeed }
+      measurements: {
+        serializeBytesPerSec: r.serializeBytesPerSec,
+        writeBytesPerSec: r.writeBytesPerSec,
+        targetSpeed: r.targetSpeed
+      }
     }));
 }
 
@@ -127,7 +141,10 @@ export function graphOf(records: IExecutionRecord[]): HistoryGraph {
 }
 
 /** req(g) per group, from the AHG (the oracle's definition, independent of the planner). */
-export function ahgRequirements(graph: HistoryGraph, input: IPlannerInput): Array<{ executions: number[]; unresolved: number[] }> {
+export function ahgRequirements(
+  graph: HistoryGraph,
+  input: IPlannerInput
+): Array<{ executions: number[]; unresolved: number[] }> {
   return input.groups.map(group => graph.requiredForGroup(group.members));
 }
 
@@ -166,7 +183,10 @@ export function violation(
 }
 
 /** Exhaustive optimum over all subsets of recomputed groups (Infinity when none is feasible). */
-export function bruteForceCost(input: IPlannerInput, req: Array<{ executions: number[]; unresolved: number[] }>): number {
+export function bruteForceCost(
+  input: IPlannerInput,
+  req: Array<{ executions: number[]; unresolved: number[] }>
+): number {
   const caps = capacities(input);
   const G = input.groups.length;
   if (G > 16) {

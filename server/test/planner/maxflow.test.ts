@@ -21,7 +21,10 @@ const networkArb = (maxNodes: number, maxEdges: number, withInfinity: boolean) =
           from: fc.integer({ min: 0, max: n - 1 }),
           to: fc.integer({ min: 0, max: n - 1 }),
           cap: withInfinity
-            ? fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.constant(Infinity) })
+            ? fc.oneof(
+                { weight: 6, arbitrary: fc.integer({ min: 0, max: 50 }) },
+                { weight: 1, arbitrary: fc.constant(Infinity) }
+              )
             : fc.integer({ min: 0, max: 1e6 })
         }),
         { maxLength: maxEdges }

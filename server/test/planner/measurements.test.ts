@@ -194,7 +194,10 @@ describe('ThroughputMeter', () => {
     const { weights: _w, measured: _m, ...numbers } = JSON.parse(JSON.stringify(model));
     // Given back whole (targetSpeed included, so it now counts as given), it is the same model.
     const again = costModel('balanced', numbers);
-    expect({ ...again, measured: [...again.measured].sort() }).toEqual({ ...model, measured: [...model.measured, 'targetSpeed'].sort() });
+    expect({ ...again, measured: [...again.measured].sort() }).toEqual({
+      ...model,
+      measured: [...model.measured, 'targetSpeed'].sort()
+    });
   });
 });
 
@@ -203,7 +206,10 @@ describe('defaults per store', () => {
     const local = costModel('balanced', { store: 'local' });
     const s3 = costModel('balanced', { store: 's3://127.0.0.1:9000/bucket' });
     expect(operationMs(local, 'read', 172 * MB)).toBeLessThan(10);
-    expect(operationMs(s3, 'read', 172 * MB)).toBeCloseTo(DEFAULT_THROUGHPUTS.read.latencyMs + (1000 * 172 * MB) / DEFAULT_THROUGHPUTS.read.bytesPerSec[2], 6);
+    expect(operationMs(s3, 'read', 172 * MB)).toBeCloseTo(
+      DEFAULT_THROUGHPUTS.read.latencyMs + (1000 * 172 * MB) / DEFAULT_THROUGHPUTS.read.bytesPerSec[2],
+      6
+    );
     // Loading is priced the same whatever the store.
     expect(operationMs(local, 'deserialize', 172 * MB)).toBe(operationMs(s3, 'deserialize', 172 * MB));
   });

@@ -17,7 +17,10 @@ function session(modulesLoaded: number | undefined): HistoryGraph {
       writes: ['model', 'time'],
       groups: [['model'], ['time']],
       durationMs: 400,
-      variables: { model: { type: 'builtins.dict', size: 10, serializable: true }, time: { type: 'builtins.module', size: 0, serializable: true } },
+      variables: {
+        model: { type: 'builtins.dict', size: 10, serializable: true },
+        time: { type: 'builtins.module', size: 0, serializable: true }
+      },
       ...(modulesLoaded === undefined ? {} : { modulesLoaded })
     })
   );
@@ -66,7 +69,10 @@ describe('re-importing a module variable', () => {
         groups: [['np'], ['plt']],
         durationMs: 330,
         modulesLoaded: 242, // 97 ms at the default 0.4 ms per module learned on numpy alone
-        variables: { np: { type: 'builtins.module', size: 0, serializable: true }, plt: { type: 'builtins.module', size: 0, serializable: true } }
+        variables: {
+          np: { type: 'builtins.module', size: 0, serializable: true },
+          plt: { type: 'builtins.module', size: 0, serializable: true }
+        }
       })
     );
     const input = fromGraph(graph, { objective: 'balanced', measurements: { importMsPerModule: 0.4 } });
@@ -148,7 +154,10 @@ describe('importing the library of an object of the state', () => {
     const index = (name: string) => input.groups.findIndex(g => g.members.includes(name));
     const model = input.costModel;
     const none = estimate(input, [], []);
-    expect(none.fixed!.restoreMs - estimate({ ...input, importsMs: undefined }, [], []).fixed!.restoreMs).toBeCloseTo(1100, 2);
+    expect(none.fixed!.restoreMs - estimate({ ...input, importsMs: undefined }, [], []).fixed!.restoreMs).toBeCloseTo(
+      1100,
+      2
+    );
     const copied = estimate(input, [index('forest'), index('Forest')], []).restoreMs - none.restoreMs;
     const loads = copyRestoreMs(model, 50_000) + copyRestoreMs(model, 0);
     expect(copied).toBeCloseTo(loads, 2);

@@ -107,7 +107,7 @@ describe('marksFromNotebook rejects malformed marks, saying where', () => {
     [
       'a variable marked both ways',
       notebook([], { elastic_notebook: { alwaysCopy: ['df'], neverCopy: ['df'] } }),
-      `metadata.elastic_notebook.alwaysCopy: variable 'df' is marked both "always copy" and "never copy"; remove one of the marks`
+      'metadata.elastic_notebook.alwaysCopy: variable \'df\' is marked both "always copy" and "never copy"; remove one of the marks'
     ]
   ];
   test.each(cases)('%s', (_name, json, message) => {

@@ -56,7 +56,11 @@ function record(cells: ICell[], graph = new HistoryGraph()): HistoryGraph {
     const groups = [...linked, ...[...live].filter(n => !inLinks.has(n)).map(n => [n])];
     const variables: IExecutionRecord['variables'] = {};
     for (const n of writes) {
-      variables[n] = { type: 'object', size: c.sizes?.[n] ?? 1000, serializable: !(c.unserializable ?? []).includes(n) };
+      variables[n] = {
+        type: 'object',
+        size: c.sizes?.[n] ?? 1000,
+        serializable: !(c.unserializable ?? []).includes(n)
+      };
     }
     graph.add({
       seq: graph.size,
@@ -105,13 +109,39 @@ describe('plan: decisions', () => {
     expect(result.copy).toEqual(['df']);
     expect(result.rerun).toEqual([1]);
     expect(result.groups).toEqual([
-      expect.objectContaining({ members: ['df'], decision: 'copy', copyCostMs: 4000, recomputeCostMs: 60_000, requiredExecutions: 1 }),
-      expect.objectContaining({ members: ['small'], decision: 'recompute', copyCostMs: 4000, recomputeCostMs: 5, requiredExecutions: 1 })
+      expect.objectContaining({
+        members: ['df'],
+        decision: 'copy',
+        copyCostMs: 4000,
+        recomputeCostMs: 60_000,
+        requiredExecutions: 1
+      }),
+      expect.objectContaining({
+        members: ['small'],
+        decision: 'recompute',
+        copyCostMs: 4000,
+        recomputeCostMs: 5,
+        requiredExecutions: 1
+      })
     ]);
     const fixed = { migrateMs: 0, restoreMs: 0 };
     expect(result.estimate).toEqual({ migrateMs: 2000, restoreMs: 2005, totalMs: 4005, objectiveCost: 4005, fixed });
-    expect(result.baselines.copyAll).toEqual({ feasible: true, migrateMs: 4000, restoreMs: 4000, totalMs: 8000, objectiveCost: 8000, fixed });
-    expect(result.baselines.recomputeAll).toEqual({ feasible: true, migrateMs: 0, restoreMs: 60_005, totalMs: 60_005, objectiveCost: 60_005, fixed });
+    expect(result.baselines.copyAll).toEqual({
+      feasible: true,
+      migrateMs: 4000,
+      restoreMs: 4000,
+      totalMs: 8000,
+      objectiveCost: 8000,
+      fixed
+    });
+    expect(result.baselines.recomputeAll).toEqual({
+      feasible: true,
+      migrateMs: 0,
+      restoreMs: 60_005,
+      totalMs: 60_005,
+      objectiveCost: 60_005,
+      fixed
+    });
     expect(result.costModel.measured).toEqual(expect.arrayContaining(['serializeBytesPerSec', 'payloadLatencyMs']));
     expect(result.costModel.measured).not.toContain('targetSpeed');
   });
@@ -169,7 +199,9 @@ describe('plan: decisions', () => {
     fc.assert(
       fc.property(sessionArb(14, 6), session => {
         const graph = graphOf(session.records);
-        const result = plan(fromGraph(graph, { objective: session.objective, marks: session.marks, measurements: session.measurements }));
+        const result = plan(
+          fromGraph(graph, { objective: session.objective, marks: session.marks, measurements: session.measurements })
+        );
         if (!result.feasible) {
           return;
         }
@@ -203,7 +235,9 @@ describe('plan: decisions', () => {
     const result = feasible(planOf(graph));
     expect(result.copy).toEqual([]);
     expect(result.rerun).toEqual([0]);
-    expect(result.groups[0]).toEqual(expect.objectContaining({ decision: 'recompute', copyCostMs: null, recomputeCostMs: 50_000 }));
+    expect(result.groups[0]).toEqual(
+      expect.objectContaining({ decision: 'recompute', copyCostMs: null, recomputeCostMs: 50_000 })
+    );
     expect(result.groups[0].reason).toBe("'gen' cannot be serialized");
     expect(result.baselines.copyAll).toEqual({ feasible: false, reason: "'gen' cannot be copied (unserializable)" });
   });
@@ -224,7 +258,10 @@ describe('plan: decisions', () => {
     expect(byIndex.copy).toEqual(['raw']);
     expect(byIndex.rerun).not.toContain(1);
     expect(byIndex.groups[0].reason).toBe('cannot be recomputed: execution 1 (cell 1) is marked "never re-run"');
-    expect(byIndex.baselines.recomputeAll).toEqual({ feasible: false, reason: 'execution 1 (cell 1) is marked "never re-run"' });
+    expect(byIndex.baselines.recomputeAll).toEqual({
+      feasible: false,
+      reason: 'execution 1 (cell 1) is marked "never re-run"'
+    });
   });
 
   it('always copies a variable marked "always copy", never copies one marked "never copy"', () => {
@@ -235,20 +272,33 @@ describe('plan: decisions', () => {
     const result = feasible(planOf(graph, { marks: { alwaysCopy: ['cheap'], neverCopy: ['costly'] } }));
     expect(result.copy).toEqual(['cheap']);
     expect(result.rerun).toEqual([1]);
-    expect(result.groups.map(g => g.reason)).toEqual([`marked "always copy" ('cheap')`, `marked "never copy" ('costly')`]);
+    expect(result.groups.map(g => g.reason)).toEqual([
+      'marked "always copy" (\'cheap\')',
+      'marked "never copy" (\'costly\')'
+    ]);
   });
 
   it('copies variables that came from outside the recorded history', () => {
     const graph = record([{ writes: ['x'], ms: 5, sizes: { x: 100 * MB } }]);
     // An unrecorded cell defined `secret`; the next record lists it among the live variables.
     graph.add({
-      seq: 1, code: 'print(x)', startedAtMs: 0, durationMs: 1, error: null,
-      reads: ['x'], writes: [], deletes: [], groups: [['x'], ['secret']]
+      seq: 1,
+      code: 'print(x)',
+      startedAtMs: 0,
+      durationMs: 1,
+      error: null,
+      reads: ['x'],
+      writes: [],
+      deletes: [],
+      groups: [['x'], ['secret']]
     });
     const result = feasible(planOf(graph));
     expect(result.copy).toEqual(['secret']);
     expect(result.groups.find(g => g.members[0] === 'secret')?.reason).toMatch(/outside the recorded history/);
-    expect(result.baselines.recomputeAll).toEqual({ feasible: false, reason: "'secret' came from outside the recorded history" });
+    expect(result.baselines.recomputeAll).toEqual({
+      feasible: false,
+      reason: "'secret' came from outside the recorded history"
+    });
   });
 });
 
@@ -274,7 +324,15 @@ describe('plan: infeasibility', () => {
   it('reports the execution at the root of the history, not the whole chain', () => {
     // gen is built from a chain whose first cell read a value no recorded cell produced.
     const graph = new HistoryGraph();
-    const base = { cellId: null, executionCount: null, code: '', startedAtMs: 0, error: null, deletes: [], variables: {} };
+    const base = {
+      cellId: null,
+      executionCount: null,
+      code: '',
+      startedAtMs: 0,
+      error: null,
+      deletes: [],
+      variables: {}
+    };
     graph.add({ ...base, seq: 0, cellIndex: 0, durationMs: 1, reads: ['token'], writes: ['s'], groups: [['s']] });
     graph.add({ ...base, seq: 1, cellIndex: 1, durationMs: 1, reads: ['s'], writes: ['s'], groups: [['s']] });
     graph.add({
@@ -288,12 +346,25 @@ describe('plan: infeasibility', () => {
       variables: { gen: { size: 10, serializable: false } }
     });
     // s is deleted, so gen's history reaches back through both versions of s to cell 0.
-    graph.add({ ...base, seq: 3, cellIndex: 3, durationMs: 1, reads: [], writes: [], deletes: ['s'], groups: [['gen']] });
+    graph.add({
+      ...base,
+      seq: 3,
+      cellIndex: 3,
+      durationMs: 1,
+      reads: [],
+      writes: [],
+      deletes: ['s'],
+      groups: [['gen']]
+    });
     const result = infeasible(planOf(graph));
     expect(result.infeasibility.variables).toEqual(['gen']);
     expect(result.infeasibility.executions).toEqual([0]);
-    expect(result.infeasibility.message).toContain("execution 0 (cell 0) read 'token', which no recorded execution produced");
-    expect(result.infeasibility.suggestions).toContain("define 'token' in a recorded cell and re-run the cells that use it");
+    expect(result.infeasibility.message).toContain(
+      "execution 0 (cell 0) read 'token', which no recorded execution produced"
+    );
+    expect(result.infeasibility.suggestions).toContain(
+      "define 'token' in a recorded cell and re-run the cells that use it"
+    );
   });
 
   it('lists every stuck group, with "never copy" and failed replays as causes', () => {
@@ -307,9 +378,9 @@ describe('plan: infeasibility', () => {
     expect(result.infeasibility.executions).toEqual([0, 1]);
     expect(result.infeasibility.suggestions).toEqual([
       'delete the variables before checkpointing: del a, b',
-      `remove the "never copy" mark from 'a'`,
+      'remove the "never copy" mark from \'a\'',
       'fix execution 0 (cell 0) so that it replays, then checkpoint again',
-      `remove the "never copy" mark from 'b'`,
+      'remove the "never copy" mark from \'b\'',
       'fix execution 1 (cell 1) so that it replays, then checkpoint again'
     ]);
   });
@@ -366,9 +437,11 @@ describe('plan: bad input', () => {
   it('rejects contradictory or malformed marks precisely', () => {
     const graph = record([{ writes: ['x'], ms: 1 }]);
     expect(() => planOf(graph, { marks: { alwaysCopy: ['x'], neverCopy: ['x'] } })).toThrow(
-      `marks.alwaysCopy: variable 'x' is marked both "always copy" and "never copy"; remove one of the marks`
+      'marks.alwaysCopy: variable \'x\' is marked both "always copy" and "never copy"; remove one of the marks'
     );
-    expect(() => planOf(graph, { marks: { neverRerun: { cellIndices: [-1] } } })).toThrow(/^marks\.neverRerun\.cellIndices\.0: /);
+    expect(() => planOf(graph, { marks: { neverRerun: { cellIndices: [-1] } } })).toThrow(
+      /^marks\.neverRerun\.cellIndices\.0: /
+    );
     expect(() => planOf(graph, { marks: { alwaysCopy: 'x' } })).toThrow(/^marks\.alwaysCopy: /);
     expect(() => planOf(graph, { marks: { typo: [] } })).toThrow(/marks: .*typo/);
   });
@@ -376,15 +449,26 @@ describe('plan: bad input', () => {
   it('rejects bad measurements and objectives precisely', () => {
     const graph = record([{ writes: ['x'], ms: 1 }]);
     expect(() => planOf(graph, { measurements: { writeBytesPerSec: 0 } })).toThrow(/^cost model: writeBytesPerSec: /);
-    expect(() => planOf(graph, { measurements: { weights: { migrate: 0, restore: 0 } } })).toThrow('weights cannot both be 0');
+    expect(() => planOf(graph, { measurements: { weights: { migrate: 0, restore: 0 } } })).toThrow(
+      'weights cannot both be 0'
+    );
     expect(() => planOf(graph, { objective: 'fastest' as never })).toThrow("unknown objective 'fastest'");
   });
 
   it('rejects inputs that break graph invariants, naming the element', () => {
-    const input = fromGraph(record([{ writes: ['x'], ms: 1 }, { reads: ['x'], writes: ['x'], ms: 1 }]), {
-      objective: 'balanced'
-    });
-    const broken = { ...input, executions: input.executions.map(e => ({ ...e, depends: e.index === 0 ? [1] : e.depends })) };
+    const input = fromGraph(
+      record([
+        { writes: ['x'], ms: 1 },
+        { reads: ['x'], writes: ['x'], ms: 1 }
+      ]),
+      {
+        objective: 'balanced'
+      }
+    );
+    const broken = {
+      ...input,
+      executions: input.executions.map(e => ({ ...e, depends: e.index === 0 ? [1] : e.depends }))
+    };
     expect(() => plan(broken)).toThrow('executions[0].depends contains 1, which is not an earlier execution');
     const overlap = { ...input, groups: [...input.groups, { ...input.groups[0] }] };
     expect(() => plan(overlap)).toThrow("variable 'x' is in groups[0] and groups[1]; linked groups must not overlap");

@@ -22,7 +22,11 @@ import { ahgRequirements, bruteForceCost, graphOf, IRandomSession, planAsLp, ses
 
 function setUp(session: IRandomSession) {
   const graph = graphOf(session.records);
-  const input = fromGraph(graph, { objective: session.objective, marks: session.marks, measurements: session.measurements });
+  const input = fromGraph(graph, {
+    objective: session.objective,
+    marks: session.marks,
+    measurements: session.measurements
+  });
   const caps = capacities(input);
   const req = ahgRequirements(graph, input);
   return { graph, input, caps, req };
@@ -45,7 +49,11 @@ describe('plan (properties)', () => {
       fc.property(sessionArb(10, 6), session => {
         const { input, caps, req } = setUp(session);
         const result = plan(input);
-        const literal = minCut(literalNetwork(input, caps, g => req[g].executions), SOURCE, SINK).value;
+        const literal = minCut(
+          literalNetwork(input, caps, g => req[g].executions),
+          SOURCE,
+          SINK
+        ).value;
         const best = bruteForceCost(input, req);
         expect(literal).toBe(best);
         expect(minCut(compactNetwork(input, caps), SOURCE, SINK).value).toBe(best);
@@ -62,7 +70,10 @@ describe('plan (properties)', () => {
         const needed = new Set([...recomputed].flatMap(g => req[g].executions));
         expect(result.rerun).toEqual([...needed].sort((a, b) => a - b));
         // The copy list is exactly the members of copied groups.
-        const copiedNames = result.groups.filter(g => g.decision === 'copy').flatMap(g => g.members).sort();
+        const copiedNames = result.groups
+          .filter(g => g.decision === 'copy')
+          .flatMap(g => g.members)
+          .sort();
         expect(result.copy).toEqual(copiedNames);
       }),
       { numRuns: 2500 }
@@ -90,7 +101,13 @@ describe('plan (properties)', () => {
         expect(violation(input, caps, req, recomputed, new Set(result.rerun))).toBeNull();
         const lpCostMs = solution.ObjectiveValue + constant;
         expect(Math.abs(cost / 1000 - lpCostMs)).toBeLessThanOrEqual(1e-6 * Math.max(1, lpCostMs));
-        expect(cost).toBe(minCut(literalNetwork(input, caps, g => req[g].executions), SOURCE, SINK).value);
+        expect(cost).toBe(
+          minCut(
+            literalNetwork(input, caps, g => req[g].executions),
+            SOURCE,
+            SINK
+          ).value
+        );
         if (result.groups.some(g => g.reason.includes('together with') || g.reason.includes('its share'))) {
           solvedByFlow++;
         }
@@ -105,7 +122,10 @@ describe('plan (properties)', () => {
     fc.assert(
       fc.property(sessionArb(12, 6), fc.integer(), (session, seed) => {
         const { input } = setUp(session);
-        const shuffled = { ...input, groups: [...input.groups].sort(() => ((seed = (seed * 1103515245 + 12345) | 0) & 1 ? 1 : -1)) };
+        const shuffled = {
+          ...input,
+          groups: [...input.groups].sort(() => ((seed = (seed * 1103515245 + 12345) | 0) & 1 ? 1 : -1))
+        };
         const a = plan(input);
         const b = plan(shuffled);
         expect(b.feasible).toBe(a.feasible);

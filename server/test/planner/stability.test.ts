@@ -117,9 +117,13 @@ describe('plan stability', () => {
     expect(kept.length).toBeGreaterThan(0);
     // Whenever other decisions looked cheaper, the plan says it kept the previous ones and why.
     for (const p of kept) {
-      expect(p.notes.join(' ')).toMatch(/kept the previous plan's decisions for 1 group\(s\).*within the stability margin \(15% or 5 ms\)/);
+      expect(p.notes.join(' ')).toMatch(
+        /kept the previous plan's decisions for 1 group\(s\).*within the stability margin \(15% or 5 ms\)/
+      );
       expect(p.groups.find(g => g.members[0] === 'near')?.reason).toMatch(/as in the previous plan/);
-      expect(p.stability!.previousCostMs - p.stability!.bestCostMs).toBeLessThanOrEqual(allowedExtraMs(p.stability!.bestCostMs));
+      expect(p.stability!.previousCostMs - p.stability!.bestCostMs).toBeLessThanOrEqual(
+        allowedExtraMs(p.stability!.bestCostMs)
+      );
     }
   });
 
@@ -137,7 +141,11 @@ describe('plan stability', () => {
   it('never keeps a decision a mark now forbids', () => {
     const base = input({});
     const previous = { '["far"]': 'recompute' as const };
-    const marked = { ...base, previous, groups: base.groups.map(g => (g.members[0] === 'far' ? { ...g, alwaysCopy: ['far'] } : g)) };
+    const marked = {
+      ...base,
+      previous,
+      groups: base.groups.map(g => (g.members[0] === 'far' ? { ...g, alwaysCopy: ['far'] } : g))
+    };
     expect(feasible(plan(marked)).groups.find(g => g.members[0] === 'far')?.decision).toBe('copy');
   });
 
@@ -167,8 +175,15 @@ describe("re-runs priced by a history's recent runs", () => {
     return graph;
   }
   const decision = (durationMs: number, runs?: Array<{ runId: string; durationsMs: number[] }>) =>
-    feasible(plan(fromGraph(session(durationMs), { objective: 'balanced', runId: 'now', ...(runs ? { previous: { decisions: {}, runs } } : {}) })))
-      .groups[0].decision;
+    feasible(
+      plan(
+        fromGraph(session(durationMs), {
+          objective: 'balanced',
+          runId: 'now',
+          ...(runs ? { previous: { decisions: {}, runs } } : {})
+        })
+      )
+    ).groups[0].decision;
 
   it('takes the median of this run and the other recent runs of the history', () => {
     const runs = [
@@ -180,7 +195,17 @@ describe("re-runs priced by a history's recent runs", () => {
     expect(typicalDurationMs(400, 0, 2, 'now', runs)).toBe(50);
     expect(typicalDurationMs(400, 0, 2, 'now', runs.slice(0, 1))).toBe(220); // two samples: their mean
     expect(typicalDurationMs(400, 0, 2, 'now', undefined)).toBe(400);
-    const input = fromGraph(session(400), { objective: 'balanced', runId: 'now', previous: { decisions: {}, runs: [{ runId: 'a', durationsMs: [40] }, { runId: 'b', durationsMs: [60] }] } });
+    const input = fromGraph(session(400), {
+      objective: 'balanced',
+      runId: 'now',
+      previous: {
+        decisions: {},
+        runs: [
+          { runId: 'a', durationsMs: [40] },
+          { runId: 'b', durationsMs: [60] }
+        ]
+      }
+    });
     expect(input.executions[0].durationMs).toBe(60);
     expect(input.previous).toEqual({});
   });

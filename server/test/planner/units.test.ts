@@ -37,7 +37,14 @@ describe('costModel', () => {
     expect(model.rerunLatencyMs).toBe(3);
     expect(rerunMs(model, 1000)).toBe(3 + 250);
     expect(model.measured.sort()).toEqual(
-      ['deserializeBytesPerSec', 'payloadLatencyMs', 'readBytesPerSec', 'serializeBytesPerSec', 'targetSpeed', 'writeBytesPerSec'].sort()
+      [
+        'deserializeBytesPerSec',
+        'payloadLatencyMs',
+        'readBytesPerSec',
+        'serializeBytesPerSec',
+        'targetSpeed',
+        'writeBytesPerSec'
+      ].sort()
     );
   });
 

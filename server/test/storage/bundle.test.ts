@@ -22,7 +22,11 @@ import {
 import { buildManifest, sha256 } from './helpers';
 
 const ID = '20261121T101500Z-1a2b3c4d';
-const files = ['g0.pkl', 'history.jsonl', 'random.pkl'].map(name => ({ name, bytes: 10, checksum: sha256(Buffer.from(name)) }));
+const files = ['g0.pkl', 'history.jsonl', 'random.pkl'].map(name => ({
+  name,
+  bytes: 10,
+  checksum: sha256(Buffer.from(name))
+}));
 
 /** A valid manifest as plain JSON, to break one field at a time. */
 function manifestJson(): Record<string, any> {
@@ -50,7 +54,15 @@ describe('checkpoint ids', () => {
 
   it('reject malformed ids and impossible dates', () => {
     expect(isCheckpointId(ID)).toBe(true);
-    for (const bad of ['', '20261121T101500Z', '20261121T101500Z-1A2B3C4D', '20261321T101500Z-1a2b3c4d', '20260230T101500Z-1a2b3c4d', '../x', `${ID}/x`]) {
+    for (const bad of [
+      '',
+      '20261121T101500Z',
+      '20261121T101500Z-1A2B3C4D',
+      '20261321T101500Z-1a2b3c4d',
+      '20260230T101500Z-1a2b3c4d',
+      '../x',
+      `${ID}/x`
+    ]) {
       expect(isCheckpointId(bad)).toBe(false);
     }
   });
@@ -58,7 +70,11 @@ describe('checkpoint ids', () => {
 
 describe('bundle URIs', () => {
   it('resolve relative folder paths against the working directory', () => {
-    expect(parseBundleUri('out/bundle', '/work/here')).toEqual({ kind: 'local', path: '/work/here/out/bundle', uri: '/work/here/out/bundle' });
+    expect(parseBundleUri('out/bundle', '/work/here')).toEqual({
+      kind: 'local',
+      path: '/work/here/out/bundle',
+      uri: '/work/here/out/bundle'
+    });
     expect(parseBundleUri('/abs/b/', '/x').uri).toBe('/abs/b');
     expect(parseBundleUri('~/b', '/x').uri).toBe(path.join(os.homedir(), 'b'));
     expect(parseBundleUri('file:///tmp/b').uri).toBe('/tmp/b');
@@ -67,8 +83,18 @@ describe('bundle URIs', () => {
   });
 
   it('parse s3://bucket/prefix, with or without a prefix or trailing slash', () => {
-    expect(parseBundleUri('s3://my-bucket/team/run-1/')).toEqual({ kind: 's3', bucket: 'my-bucket', prefix: 'team/run-1', uri: 's3://my-bucket/team/run-1' });
-    expect(parseBundleUri('S3://my-bucket')).toEqual({ kind: 's3', bucket: 'my-bucket', prefix: '', uri: 's3://my-bucket' });
+    expect(parseBundleUri('s3://my-bucket/team/run-1/')).toEqual({
+      kind: 's3',
+      bucket: 'my-bucket',
+      prefix: 'team/run-1',
+      uri: 's3://my-bucket/team/run-1'
+    });
+    expect(parseBundleUri('S3://my-bucket')).toEqual({
+      kind: 's3',
+      bucket: 'my-bucket',
+      prefix: '',
+      uri: 's3://my-bucket'
+    });
     expect(childLocation(parseBundleUri('s3://my-bucket'), 'a').uri).toBe('s3://my-bucket/a');
     expect(childLocation(parseBundleUri('s3://my-bucket/p'), 'a').uri).toBe('s3://my-bucket/p/a');
     expect(childLocation(parseBundleUri('/r'), 'a').uri).toBe('/r/a');
@@ -84,7 +110,7 @@ describe('bundle URIs', () => {
     ['s3://bucket/a/../b', "has an empty, '.' or '..' segment"],
     ['gs://bucket/x', "has the unsupported scheme 'gs:'"],
     ['https://example.com/b', "has the unsupported scheme 'https:'"],
-    ['file://remote-host/x', "is not a valid file:// URL"]
+    ['file://remote-host/x', 'is not a valid file:// URL']
   ])('refuse %j', (uri, message) => {
     const err = errorOf(() => parseBundleUri(uri));
     expect(err.code).toBe('invalid-uri');
@@ -111,7 +137,9 @@ describe('manifest schema', () => {
   });
 
   it('refuses a newer format version with the documented message, before checking anything else', () => {
-    const err = errorOf(() => parseManifest({ format: 'elastic-notebook-bundle', formatVersion: 2, whatever: true }, '/b'));
+    const err = errorOf(() =>
+      parseManifest({ format: 'elastic-notebook-bundle', formatVersion: 2, whatever: true }, '/b')
+    );
     expect(err.code).toBe('newer-format');
     expect(err.formatVersion).toBe(2);
     expect(err.message).toBe(
@@ -120,30 +148,68 @@ describe('manifest schema', () => {
   });
 
   it.each<[string, (m: Record<string, any>) => unknown, string]>([
-    ['a missing field', m => delete m.checkpointId, 'manifest.json is invalid: checkpointId: missing (expected string)'],
+    [
+      'a missing field',
+      m => delete m.checkpointId,
+      'manifest.json is invalid: checkpointId: missing (expected string)'
+    ],
     ['a missing nested field', m => delete m.history.checksum, 'history.checksum: missing'],
-    ['another format', m => (m.format = 'zip'), 'is not an Elastic Notebook bundle manifest (its format is "zip", expected "elastic-notebook-bundle")'],
+    [
+      'another format',
+      m => (m.format = 'zip'),
+      'is not an Elastic Notebook bundle manifest (its format is "zip", expected "elastic-notebook-bundle")'
+    ],
     ['no format', m => delete m.format, '(it has no "format", expected'],
     ['format version 0', m => (m.formatVersion = 0), 'formatVersion: must be 1'],
-    ['a malformed checkpoint id', m => (m.checkpointId = 'x'), 'checkpointId: must look like "20261121T101500Z-1a2b3c4d"'],
+    [
+      'a malformed checkpoint id',
+      m => (m.checkpointId = 'x'),
+      'checkpointId: must look like "20261121T101500Z-1a2b3c4d"'
+    ],
     ['a bad date', m => (m.createdAt = 'yesterday'), 'createdAt: must be an ISO 8601 date-time'],
-    ['a path outside payloads', m => (m.groups[0].file = '../../etc/passwd'), 'groups[0].file: must be a payload path "payloads/<checkpointId>/<file name>", got "../../etc/passwd"'],
+    [
+      'a path outside payloads',
+      m => (m.groups[0].file = '../../etc/passwd'),
+      'groups[0].file: must be a payload path "payloads/<checkpointId>/<file name>", got "../../etc/passwd"'
+    ],
     ['a nested payload path', m => (m.random.file = `payloads/${ID}/a/b`), 'random.file: must be a payload path'],
-    ['a bad checksum', m => (m.groups[0].checksum = 'md5:abc'), 'groups[0].checksum: must be "xxh3_128:<hex>" or "sha256:<hex>"'],
+    [
+      'a bad checksum',
+      m => (m.groups[0].checksum = 'md5:abc'),
+      'groups[0].checksum: must be "xxh3_128:<hex>" or "sha256:<hex>"'
+    ],
     ['negative bytes', m => (m.groups[0].bytes = -1), 'groups[0].bytes: cannot be negative'],
     ['fractional bytes', m => (m.history.bytes = 1.5), 'history.bytes: must be a whole number of bytes'],
-    ['a copied group without a file', m => (m.groups[0].file = null), 'groups[0].file: a copied group needs a payload file'],
-    ['a recomputed group with a file', m => (m.groups[1].file = `payloads/${ID}/x.pkl`), 'groups[1].file: a recomputed group has no payload file'],
-    ['an unknown decision', m => (m.groups[0].decision = 'maybe'), 'groups[0].decision: expected one of "copy"|"recompute"'],
+    [
+      'a copied group without a file',
+      m => (m.groups[0].file = null),
+      'groups[0].file: a copied group needs a payload file'
+    ],
+    [
+      'a recomputed group with a file',
+      m => (m.groups[1].file = `payloads/${ID}/x.pkl`),
+      'groups[1].file: a recomputed group has no payload file'
+    ],
+    [
+      'an unknown decision',
+      m => (m.groups[0].decision = 'maybe'),
+      'groups[0].decision: expected one of "copy"|"recompute"'
+    ],
     ['a variable in two groups', m => (m.groups[1].members = ['v0']), "variable 'v0' is also a member of groups[0]"],
-    ['two groups sharing a file', m => (m.groups[0].file = m.history.file), `groups[0].file: payloads/${ID}/history.jsonl is also the file of history.file`],
+    [
+      'two groups sharing a file',
+      m => (m.groups[0].file = m.history.file),
+      `groups[0].file: payloads/${ID}/history.jsonl is also the file of history.file`
+    ],
     ['an array for the plan', m => (m.plan = []), 'plan: expected record, received array'],
     ['a string for a fingerprint', m => (m.fingerprints.v0 = 'x'), 'fingerprints.v0: expected object, received string'],
     ['not an object', () => undefined, 'does not hold a JSON object']
   ])('reports %s precisely', (_label, breakIt, message) => {
     const json = manifestJson();
     const result = breakIt(json);
-    const err = errorOf(() => parseManifest(result === undefined && _label === 'not an object' ? [json] : json, '/bundle'));
+    const err = errorOf(() =>
+      parseManifest(result === undefined && _label === 'not an object' ? [json] : json, '/bundle')
+    );
     expect(err.code).toBe('corrupt');
     expect(err.message.startsWith('/bundle: ')).toBe(true);
     expect(err.message).toContain(message);
@@ -154,11 +220,15 @@ describe('manifest schema', () => {
     delete json.checkpointId;
     delete json.createdAt;
     delete json.stats;
-    expect(errorOf(() => parseManifest(json)).message).toMatch(/checkpointId: missing \(expected string\) \(and 2 more problems\)$/);
+    expect(errorOf(() => parseManifest(json)).message).toMatch(
+      /checkpointId: missing \(expected string\) \(and 2 more problems\)$/
+    );
   });
 
   it('reports invalid JSON and empty files as corrupt', () => {
-    expect(errorOf(() => parseManifestText('{"format": ', '/b')).message).toMatch(/^\/b: manifest.json is not valid JSON \(.+\)$/);
+    expect(errorOf(() => parseManifestText('{"format": ', '/b')).message).toMatch(
+      /^\/b: manifest.json is not valid JSON \(.+\)$/
+    );
     expect(errorOf(() => parseManifestText('  \n', '/b')).message).toBe('/b: manifest.json is empty');
     expect(errorOf(() => parseManifestText('  \n')).code).toBe('corrupt');
   });
@@ -180,7 +250,13 @@ describe('manifest helpers', () => {
   it('build and split payload paths safely', () => {
     expect(payloadPath(ID, 'g0.pkl')).toBe(`payloads/${ID}/g0.pkl`);
     expect(splitPayloadPath(`payloads/${ID}/g0.pkl`)).toEqual({ checkpointId: ID, name: 'g0.pkl' });
-    for (const bad of [`payloads/${ID}/..`, `payloads/${ID}/.hidden`, 'payloads/x/g0.pkl', `/payloads/${ID}/g0.pkl`, `payloads/${ID}/`]) {
+    for (const bad of [
+      `payloads/${ID}/..`,
+      `payloads/${ID}/.hidden`,
+      'payloads/x/g0.pkl',
+      `/payloads/${ID}/g0.pkl`,
+      `payloads/${ID}/`
+    ]) {
       expect(splitPayloadPath(bad)).toBeNull();
     }
     expect(errorOf(() => payloadPath(ID, '../x')).code).toBe('invalid');

@@ -61,10 +61,14 @@ describe('writing a checkpoint', () => {
     const other = newCheckpointId(new Date(0));
     const outside = await rejection(store.publish(id, [`payloads/${other}/g0.pkl`]));
     expect(outside.code).toBe('invalid');
-    expect(outside.message).toBe(`'payloads/${other}/g0.pkl' is not a payload of checkpoint ${id} (expected payloads/${id}/<file name>)`);
+    expect(outside.message).toBe(
+      `'payloads/${other}/g0.pkl' is not a payload of checkpoint ${id} (expected payloads/${id}/<file name>)`
+    );
     const missing = await rejection(store.publish(id, [`payloads/${id}/g9.pkl`]));
     expect(missing.code).toBe('not-found');
-    expect(missing.message).toBe(`payload payloads/${id}/g9.pkl is missing from ${bundle}; the kernel agent did not write it`);
+    expect(missing.message).toBe(
+      `payload payloads/${id}/g9.pkl is missing from ${bundle}; the kernel agent did not write it`
+    );
     const controller = new AbortController();
     controller.abort();
     const cancelled = await rejection(store.publish(id, [`payloads/${id}/g0.pkl`], { signal: controller.signal }));
@@ -96,7 +100,9 @@ describe('writing a checkpoint', () => {
 
     const invalid = await rejection(store.commit({ ...good, createdAt: 'now' }));
     expect(invalid.code).toBe('invalid');
-    expect(invalid.message).toBe(`manifest to commit to ${bundle}: manifest.json is invalid: createdAt: must be an ISO 8601 date-time`);
+    expect(invalid.message).toBe(
+      `manifest to commit to ${bundle}: manifest.json is invalid: createdAt: must be an ISO 8601 date-time`
+    );
 
     await fs.rm(path.join(bundle, 'payloads', id, 'g1.pkl'));
     const missing = await rejection(store.commit(good));
@@ -129,13 +135,19 @@ describe('reading a bundle', () => {
     err = await rejection(store.readManifest());
     expect(err.code).toBe('corrupt');
     expect(err.message).toMatch(new RegExp(`^${bundle}: manifest.json is not valid JSON \\(`));
-    await fs.writeFile(path.join(bundle, 'manifest.json'), JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 1 }));
+    await fs.writeFile(
+      path.join(bundle, 'manifest.json'),
+      JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 1 })
+    );
     err = await rejection(store.readManifest());
     expect([err.code, err.message]).toEqual([
       'corrupt',
       `${bundle}: manifest.json is invalid: checkpointId: missing (expected string) (and 10 more problems)`
     ]);
-    await fs.writeFile(path.join(bundle, 'manifest.json'), JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 7 }));
+    await fs.writeFile(
+      path.join(bundle, 'manifest.json'),
+      JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 7 })
+    );
     err = await rejection(store.readManifest());
     expect([err.code, err.message]).toEqual([
       'newer-format',
@@ -265,7 +277,10 @@ describe('listing and describing', () => {
     await fs.mkdir(path.join(root, 'corrupt'));
     await fs.writeFile(path.join(root, 'corrupt', 'manifest.json'), 'not json');
     await fs.mkdir(path.join(root, 'future'));
-    await fs.writeFile(path.join(root, 'future', 'manifest.json'), JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 3 }));
+    await fs.writeFile(
+      path.join(root, 'future', 'manifest.json'),
+      JSON.stringify({ format: 'elastic-notebook-bundle', formatVersion: 3 })
+    );
     await fs.mkdir(path.join(root, 'just-a-folder'));
     await fs.writeFile(path.join(root, 'notes.txt'), 'x');
     // Links: one to a bundle elsewhere (listed), one dangling (skipped).

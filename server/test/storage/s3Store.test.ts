@@ -114,7 +114,9 @@ async function keysUnder(uri: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+    const page = await admin.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token })
+    );
     keys.push(...(page.Contents ?? []).map(o => o.Key!.slice(prefix.length + 1)));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -244,9 +246,16 @@ describe('publishing', () => {
 
     const nowhere = s3Store('s3://no-such-bucket/x');
     const staged = await stagePayloads(nowhere, id);
-    err = await rejection(nowhere.publish(id, staged.map(f => `payloads/${id}/${f.name}`)));
+    err = await rejection(
+      nowhere.publish(
+        id,
+        staged.map(f => `payloads/${id}/${f.name}`)
+      )
+    );
     expect(err.code).toBe('not-found');
-    expect(err.message).toContain(`uploading checkpoint ${id} to s3://no-such-bucket/x: the bucket 'no-such-bucket' does not exist`);
+    expect(err.message).toContain(
+      `uploading checkpoint ${id} to s3://no-such-bucket/x: the bucket 'no-such-bucket' does not exist`
+    );
     await nowhere.abandon(id);
     expect(written).toHaveLength(SMALL_FILES.length);
   });
@@ -297,10 +306,15 @@ describe('reading', () => {
     const uri = freshUri();
     const store = s3Store(uri);
     let err = await rejection(store.readManifest());
-    expect([err.code, err.message]).toEqual(['not-found', `no checkpoint at ${uri}: ${uri}/manifest.json does not exist`]);
+    expect([err.code, err.message]).toEqual([
+      'not-found',
+      `no checkpoint at ${uri}: ${uri}/manifest.json does not exist`
+    ]);
     err = await rejection(s3Store('s3://no-such-bucket/p').readManifest());
     expect(err.code).toBe('not-found');
-    expect(err.message).toBe(`reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist at the S3 service`);
+    expect(err.message).toBe(
+      "reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist at the S3 service"
+    );
 
     const id = newCheckpointId();
     await writeCheckpoint(store, id);
@@ -368,7 +382,11 @@ describe('garbage collection, listing and deletion', () => {
       [`${root}/one`, older],
       [`${root}/broken`, 'corrupt']
     ]);
-    expect(list[0]).toMatchObject({ copiedVariables: 2, bytes: SMALL_FILES.reduce((s, f) => s + f.size, 0), formatVersion: 1 });
+    expect(list[0]).toMatchObject({
+      copiedVariables: 2,
+      bytes: SMALL_FILES.reduce((s, f) => s + f.size, 0),
+      formatVersion: 1
+    });
     expect(list[2].error).toBe(`${root}/broken: manifest.json does not hold a JSON object`);
 
     const description = await describeCheckpoint(`${root}/one`, { s3: { client } });
@@ -380,13 +398,21 @@ describe('garbage collection, listing and deletion', () => {
     expect(await keysUnder(`${root}/one`)).toEqual(['notes.txt']);
     const err = await rejection(store.delete());
     expect([err.code, err.message]).toEqual(['not-found', `no checkpoint at ${root}/one: there is nothing to delete`]);
-    expect((await listCheckpoints(root, { s3: { client } })).map(e => e.uri)).toEqual([`${root}/two`, `${root}/broken`]);
+    expect((await listCheckpoints(root, { s3: { client } })).map(e => e.uri)).toEqual([
+      `${root}/two`,
+      `${root}/broken`
+    ]);
   });
 });
 
 describe('configuration', () => {
   it('falls back to the AWS environment variables', () => {
-    expect(resolveS3Config({}, {})).toEqual({ endpoint: undefined, region: 'us-east-1', credentials: undefined, forcePathStyle: false });
+    expect(resolveS3Config({}, {})).toEqual({
+      endpoint: undefined,
+      region: 'us-east-1',
+      credentials: undefined,
+      forcePathStyle: false
+    });
     const env = {
       AWS_ENDPOINT_URL: 'http://generic:1',
       AWS_ENDPOINT_URL_S3: 'http://s3-specific:2',
@@ -402,14 +428,29 @@ describe('configuration', () => {
       credentials: { accessKeyId: 'key', secretAccessKey: 'secret', sessionToken: 'token' },
       forcePathStyle: true
     });
-    expect(resolveS3Config({}, { AWS_ENDPOINT_URL: 'http://generic:1', AWS_DEFAULT_REGION: 'eu-west-1' })).toMatchObject({
+    expect(
+      resolveS3Config({}, { AWS_ENDPOINT_URL: 'http://generic:1', AWS_DEFAULT_REGION: 'eu-west-1' })
+    ).toMatchObject({
       endpoint: 'http://generic:1',
       region: 'eu-west-1'
     });
     // Options win over the environment.
     expect(
-      resolveS3Config({ endpoint: 'https://mine', region: 'r', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, forcePathStyle: false }, env)
-    ).toEqual({ endpoint: 'https://mine', region: 'r', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, forcePathStyle: false });
+      resolveS3Config(
+        {
+          endpoint: 'https://mine',
+          region: 'r',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+          forcePathStyle: false
+        },
+        env
+      )
+    ).toEqual({
+      endpoint: 'https://mine',
+      region: 'r',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      forcePathStyle: false
+    });
   });
 
   it('refuses half-set credentials, bad endpoints and bad transfer settings', () => {
@@ -422,12 +463,18 @@ describe('configuration', () => {
       }
       throw new Error('expected an error');
     };
-    expect(message(() => resolveS3Config({}, { AWS_ACCESS_KEY_ID: 'k' }))).toBe('AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both or neither');
-    expect(message(() => resolveS3Config({ endpoint: 'localhost:9000' }, {}))).toBe("the S3 endpoint 'localhost:9000' is not an http:// or https:// URL");
+    expect(message(() => resolveS3Config({}, { AWS_ACCESS_KEY_ID: 'k' }))).toBe(
+      'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both or neither'
+    );
+    expect(message(() => resolveS3Config({ endpoint: 'localhost:9000' }, {}))).toBe(
+      "the S3 endpoint 'localhost:9000' is not an http:// or https:// URL"
+    );
     expect(message(() => openStore('s3://bkt/p', { s3: { partSize: 1024 } }))).toBe(
       `partSize must be a whole number of bytes of at least ${MIN_PART_SIZE} (5 MiB), got 1024`
     );
-    expect(message(() => openStore('s3://bkt/p', { s3: { fileConcurrency: 0 } }))).toBe('fileConcurrency must be a positive whole number, got 0');
+    expect(message(() => openStore('s3://bkt/p', { s3: { fileConcurrency: 0 } }))).toBe(
+      'fileConcurrency must be a positive whole number, got 0'
+    );
   });
 
   it('openStore reaches an S3-compatible server configured only by environment variables', async () => {
@@ -440,14 +487,18 @@ describe('configuration', () => {
     expect((store as S3Store).config).toMatchObject({ endpoint, forcePathStyle: true });
     expect((await store.readManifest()).format).toBe('elastic-notebook-bundle');
     await store.close();
-    const wrong = openStore(uri, { env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'nope', AWS_SECRET_ACCESS_KEY: 'nope' } });
+    const wrong = openStore(uri, {
+      env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'nope', AWS_SECRET_ACCESS_KEY: 'nope' }
+    });
     let err = await rejection(wrong.readManifest());
     expect(err.code).toBe('io');
     expect(err.message).toContain(`reading ${uri}/manifest.json: access denied by ${endpoint}`);
     await wrong.close();
     const missingBucket = openStore('s3://no-such-bucket/p', { s3: { endpoint, credentials: CREDENTIALS } });
     err = await rejection(missingBucket.readManifest());
-    expect(err.message).toBe(`reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist at ${endpoint}`);
+    expect(err.message).toBe(
+      `reading s3://no-such-bucket/p/manifest.json: the bucket 'no-such-bucket' does not exist at ${endpoint}`
+    );
     await missingBucket.close();
 
     // A port nothing listens on (taken, then released).
@@ -460,7 +511,9 @@ describe('configuration', () => {
     const down = openStore(uri, { s3: { endpoint: `http://127.0.0.1:${port}`, credentials: CREDENTIALS } });
     err = await rejection(down.readManifest());
     expect(err.code).toBe('io');
-    expect(err.message).toMatch(new RegExp(`^reading ${uri}/manifest.json: cannot reach http://127.0.0.1:${port} \\(.*ECONNREFUSED`));
+    expect(err.message).toMatch(
+      new RegExp(`^reading ${uri}/manifest.json: cannot reach http://127.0.0.1:${port} \\(.*ECONNREFUSED`)
+    );
     await down.close();
   });
 });

@@ -41,7 +41,9 @@ function formatDescription(d: ICheckpointDescription): string {
     `  created ${d.createdAt} from ${d.notebookPath ?? 'an unknown notebook'} (${d.kernelName ?? 'default kernel'})`,
     `  ${formatBytes(d.bytes)}; copied: ${d.copied.join(', ') || 'nothing'}; recomputed: ${d.recomputed.join(', ') || 'nothing'}`,
     `  a restore re-runs ${d.rerun.length} execution(s)`,
-    d.complete ? '  every payload is present' : `  MISSING payloads (those groups will be recomputed): ${d.missingFiles.join(', ')}`
+    d.complete
+      ? '  every payload is present'
+      : `  MISSING payloads (those groups will be recomputed): ${d.missingFiles.join(', ')}`
   ].join('\n');
 }
 

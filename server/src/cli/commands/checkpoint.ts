@@ -30,7 +30,10 @@ export interface ICheckpointResult extends ICheckpointSummary, Partial<IKeptKern
 const GRAPH_WAIT_MS = 60_000;
 
 /** The raw records of the kernel's current run, read back from the companion. */
-async function fetchRecords(server: IJupyterServer, kernelId: string): Promise<{ runId: string; records: IExecutionRecord[] }> {
+async function fetchRecords(
+  server: IJupyterServer,
+  kernelId: string
+): Promise<{ runId: string; records: IExecutionRecord[] }> {
   const response = await callServer(server, `elastic-notebook/api/kernels/${kernelId}/records`);
   if (!response.ok) {
     throw new CliError(`could not read the recorded history: ${await errorText(response)}`);
@@ -58,16 +61,26 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
   const { progress } = context;
   const { result, kept } = await withNotebookSession(notebook, options, context, async ({ server, session }) => {
     const t0 = Date.now();
-    const run = await runCells(session, notebook.cells, { stopOnError: Boolean(options.stopOnError), timeoutMs }, progress);
+    const run = await runCells(
+      session,
+      notebook.cells,
+      { stopOnError: Boolean(options.stopOnError), timeoutMs },
+      progress
+    );
     if (run.stopped) {
-      throw new CliError(`cell ${run.stopped.cellIndex} raised ${run.stopped.error}; stopped there (--stop-on-error), nothing checkpointed`);
+      throw new CliError(
+        `cell ${run.stopped.cellIndex} raised ${run.stopped.error}; stopped there (--stop-on-error), nothing checkpointed`
+      );
     }
     const runMs = Date.now() - t0;
     progress.step('waiting for the companion to store every record');
     await waitForGraph(server, session.kernelId, run.ran, timeoutMs ?? GRAPH_WAIT_MS, async () => '');
     const { runId, records } = await fetchRecords(server, session.kernelId);
     // The same code run in the same order keeps its last plan unless the costs really changed.
-    const key = historyKey(options.objective, records.map(r => r.code));
+    const key = historyKey(
+      options.objective,
+      records.map(r => r.code)
+    );
     const outcome = await checkpoint({
       channel: kernelChannel(session),
       records,
@@ -132,13 +145,21 @@ function objective(value: string): Objective {
 export function checkpointCommand(context: ICommandContext): Command {
   return addSessionOptions(
     new Command('checkpoint')
-      .description('run every code cell of a notebook in a fresh kernel with recording on, then checkpoint the session to a bundle')
+      .description(
+        'run every code cell of a notebook in a fresh kernel with recording on, then checkpoint the session to a bundle'
+      )
       .argument('<notebook>', 'the .ipynb file')
   )
     .requiredOption('--out <bundle>', 'where to write the bundle: a folder path or s3://bucket/prefix')
-    .addOption(new Option('--objective <objective>', `what the plan optimises: ${OBJECTIVES.join(', ')}`).default('balanced').argParser(objective))
-    .option('--stop-on-error', 'stop at the first cell that raises and checkpoint nothing (default: record it and go on)')
+    .addOption(
+      new Option('--objective <objective>', `what the plan optimises: ${OBJECTIVES.join(', ')}`)
+        .default('balanced')
+        .argParser(objective)
+    )
+    .option(
+      '--stop-on-error',
+      'stop at the first cell that raises and checkpoint nothing (default: record it and go on)'
+    )
     .option('--timeout <seconds>', 'fail when one cell runs longer than this', seconds)
     .action((file: string, options: ICheckpointOptions) => runCheckpoint(file, options, context));
 }
-

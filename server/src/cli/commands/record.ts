@@ -60,11 +60,22 @@ async function record(file: string, options: IRecordOptions, context: ICommandCo
   const timeoutMs = options.timeout ? options.timeout * 1000 : undefined;
   let stopped: IStop | null = null;
   const { result: graph, kept } = await withNotebookSession(notebook, options, context, async ({ server, session }) => {
-    const run = await runCells(session, notebook.cells, { stopOnError: Boolean(options.stopOnError), timeoutMs }, context.progress);
+    const run = await runCells(
+      session,
+      notebook.cells,
+      { stopOnError: Boolean(options.stopOnError), timeoutMs },
+      context.progress
+    );
     stopped = run.stopped;
     context.progress.step('waiting for the companion to store every record');
     const agentStatus = () => session.evaluate("__import__('sys').modules['_elastic_notebook_agent'].status()");
-    return waitForGraph(server, session.kernelId, run.ran, timeoutMs ?? GRAPH_WAIT_MS, async () => `agent: ${await agentStatus()}`);
+    return waitForGraph(
+      server,
+      session.kernelId,
+      run.ran,
+      timeoutMs ?? GRAPH_WAIT_MS,
+      async () => `agent: ${await agentStatus()}`
+    );
   });
   const result: RecordResult = { notebook: notebook.path, ...graph, ...(kept ?? {}) };
   printResult(result, Boolean(options.json), formatRecord);
@@ -80,7 +91,9 @@ function formatRecord(result: RecordResult): string {
   if (result.connectionFile) {
     lines.push('', `Kernel ${result.kernelId} is still running: jupyter console --existing ${result.connectionFile}`);
     if (result.server) {
-      lines.push(`on the Jupyter server ${result.server.url} (pid ${result.server.pid}); stop it with: kill ${result.server.pid}`);
+      lines.push(
+        `on the Jupyter server ${result.server.url} (pid ${result.server.pid}); stop it with: kill ${result.server.pid}`
+      );
     }
   }
   return lines.join('\n');

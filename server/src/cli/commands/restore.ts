@@ -7,7 +7,15 @@ import { openBundleStore } from '../bundleStore';
 import { CliError } from '../cliError';
 import { kernelChannel } from '../kernelChannel';
 import { INotebookFile, readNotebook } from '../notebook';
-import { IAgentKernel, ICommandContext, IKeptKernel, ISessionOptions, keepKernel, openAgentKernel, openServer } from '../notebookSession';
+import {
+  IAgentKernel,
+  ICommandContext,
+  IKeptKernel,
+  ISessionOptions,
+  keepKernel,
+  openAgentKernel,
+  openServer
+} from '../notebookSession';
 import { locateOnServer } from '../serverPath';
 import { printResult } from '../output';
 import { addSessionOptions } from './record';
