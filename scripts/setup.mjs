@@ -104,12 +104,23 @@ function npmPackages() {
 
 function build() {
   const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
-  step('build-server', ['server/src', 'server/tsconfig.json'], ['server/lib/main.js'], () => {
+  // The wire contract first: the companion and the frontend compile against its declarations,
+  // and the Python tests read the JSON Schema it writes.
+  step(
+    'build-protocol',
+    ['protocol/src', 'protocol/scripts', 'protocol/tsconfig.json'],
+    ['protocol/lib/index.d.ts', 'protocol/lib/json-schema/record-batch.json'],
+    () => {
+      run(tsc, ['-p', 'protocol']);
+      run(process.execPath, [path.join(ROOT, 'protocol', 'scripts', 'writeJsonSchema.js')]);
+    }
+  );
+  step('build-server', ['protocol/src', 'server/src', 'server/tsconfig.json'], ['server/lib/main.js'], () => {
     run(tsc, ['-p', 'server']);
   });
   step(
     'build-labextension',
-    ['src', 'schema', 'style', 'package.json', 'tsconfig.json'],
+    ['protocol/src', 'src', 'schema', 'style', 'package.json', 'tsconfig.json'],
     ['elastic_notebook/labextension/package.json'],
     () => {
       run(tsc, ['-p', '.']);

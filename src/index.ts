@@ -13,7 +13,7 @@ import { NotebookMarks } from './marks/marksModel';
 import { HistoryModel } from './history/historyModel';
 import { addNeverRerunCommand } from './marks/neverRerunCommand';
 import { addNeverRerunCue } from './marks/neverRerunCue';
-import { Objective, OBJECTIVE_LABELS } from './plan/plan';
+import { isObjective, type Objective } from '@elastic-notebook/protocol';
 import { PlanModel } from './plan/planModel';
 import { storageSettings } from './checkpoints/storageSettings';
 import { IKernelBootstrapper } from './tokens';
@@ -75,7 +75,7 @@ const marksPlugin: JupyterFrontEndPlugin<void> = {
 /** The objective in the settings, when it is one. */
 function objectiveSetting(settings: ISettingRegistry.ISettings): Objective | null {
   const value = settings.composite.defaultObjective;
-  return OBJECTIVE_LABELS.some(o => o.value === value) ? (value as Objective) : null;
+  return isObjective(value) ? value : null;
 }
 
 /**

@@ -3,6 +3,7 @@ import { HistoryStore } from './ahg/store';
 import { requireIngestToken, requireSecret } from './auth';
 import { checkpointRoutes, ICheckpointRouteOptions } from './routes/checkpoints';
 import { planRoutes } from './routes/plan';
+import { HttpError } from './httpError';
 import { describeIssues, idSchema, recordBatchSchema } from './schemas';
 
 /** Options of the companion app. */
@@ -22,16 +23,6 @@ export interface IAppOptions {
 /** The package version, reported by `/api/health`. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json lies outside rootDir
 const VERSION: string = require('../package.json').version;
-
-/** An error with an HTTP status, turned into a JSON error answer. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message);
-  }
-}
 
 function kernelIdOf(req: Request): string {
   const parsed = idSchema.safeParse(req.params.kernelId);
@@ -136,8 +127,8 @@ export function createApp(options: IAppOptions): { app: express.Express; store: 
 
   // Express recognises an error handler by its four parameters.
   app.use((err: any, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.message });
+    if (err instanceof HttpError && err.expose) {
+      res.status(err.status).json(err.body());
     } else if (err?.type === 'entity.too.large') {
       res.status(413).json({ error: `request body larger than ${options.bodyLimit ?? '32mb'}` });
     } else if (err?.type === 'entity.parse.failed') {

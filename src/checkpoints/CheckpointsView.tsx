@@ -2,9 +2,10 @@ import { PathExt } from '@jupyterlab/coreutils';
 import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
 import { describeEntry, formatTime, ICheckpointActions } from './checkpointActions';
-import { CheckpointEntry, ICheckpointSummary, isReadable, IUnreadableCheckpoint } from './checkpoints';
+import type { CheckpointEntry, ICheckpointSummary, IUnreadableCheckpoint } from '@elastic-notebook/protocol';
+import { isReadable } from './checkpoints';
 import { CheckpointsModel } from './checkpointsModel';
-import { formatBytes } from '../shared/format';
+import { formatBytes } from '@elastic-notebook/protocol';
 import { JobView } from './JobView';
 
 /**

@@ -1,5 +1,5 @@
 import React from 'react';
-import { IJob } from './checkpoints';
+import type { IJob } from '@elastic-notebook/protocol';
 import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from './jobText';
 
 /**

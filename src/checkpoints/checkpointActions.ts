@@ -2,7 +2,8 @@ import { Notification } from '@jupyterlab/apputils';
 import { ApiError } from '../shared/api';
 import { askLocation, confirmDelete, confirmRestore, confirmTrust } from './checkpointDialogs';
 import { notebookName } from './checkpointNotebook';
-import { CheckpointEntry, IJob, isReadable } from './checkpoints';
+import type { CheckpointEntry, IJob } from '@elastic-notebook/protocol';
+import { isReadable } from './checkpoints';
 import { CheckpointsModel } from './checkpointsModel';
 
 /** What the Checkpoints section's buttons do. */

@@ -4,7 +4,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { CheckpointsModel } from './checkpointsModel';
 import { checkpointIcon } from '../shared/icon';
 import { marksOf } from '../marks/marks';
-import { Objective } from '../plan/plan';
+import type { Objective } from '@elastic-notebook/protocol';
 
 /** The command's id (the notebook toolbar's "Checkpoint session" button runs it). */
 export const CHECKPOINT_SESSION = 'elastic-notebook:checkpoint-session';

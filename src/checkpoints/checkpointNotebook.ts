@@ -4,7 +4,8 @@
  * by their path relative to that root.
  */
 import { PageConfig, PathExt } from '@jupyterlab/coreutils';
-import { CheckpointEntry, isReadable } from './checkpoints';
+import type { CheckpointEntry } from '@elastic-notebook/protocol';
+import { isReadable } from './checkpoints';
 
 /** The Jupyter root as the page knows it, when it is an absolute path (it may start with `~`). */
 export function serverRoot(): string | null {

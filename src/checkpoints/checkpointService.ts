@@ -4,25 +4,21 @@
  * can give another one.
  */
 import { requestAPI } from '../shared/api';
-import { ICheckpointList, ICheckpointSummary, IJob } from './checkpoints';
-import { IMarks } from '../marks/marks';
-import { Objective } from '../plan/plan';
+import type {
+  CheckpointRequest,
+  ICheckpointList,
+  ICheckpointSummary,
+  IJob,
+  IStartedJob
+} from '@elastic-notebook/protocol';
 import { IStorageSettings, s3Body, s3Query } from './storageSettings';
 
-/** What a checkpoint is asked for. */
-export interface ICheckpointRequest {
-  objective: Objective;
-  marks: IMarks;
-  /** The notebook's path relative to the Jupyter root. */
-  notebookPath: string;
-  kernelName?: string;
-}
-
-/** A job the companion started. */
-export interface IStartedJob {
-  jobId: string;
-  uri: string;
-}
+/**
+ * What a checkpoint is asked for: the objective, the notebook's marks, its path relative to the
+ * Jupyter root and its kernel's name; the service adds where it goes from the storage settings.
+ */
+export type ICheckpointRequest = Required<Pick<CheckpointRequest, 'objective' | 'marks' | 'notebookPath'>> &
+  Pick<CheckpointRequest, 'kernelName'>;
 
 /** The companion's checkpoint routes. */
 export interface ICheckpointService {

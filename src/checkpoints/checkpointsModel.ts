@@ -2,8 +2,8 @@ import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { isOfNotebook, ISplitEntries, notebookLocation, serverRoot, splitEntries } from './checkpointNotebook';
-import { CheckpointEntry, ICheckpointSummary, IJob } from './checkpoints';
-import { checkpointService, ICheckpointRequest, ICheckpointService, IStartedJob } from './checkpointService';
+import type { CheckpointEntry, ICheckpointSummary, IJob, IStartedJob } from '@elastic-notebook/protocol';
+import { checkpointService, ICheckpointRequest, ICheckpointService } from './checkpointService';
 import { followJob } from './jobFollower';
 import { DEFAULT_STORAGE, IStorageSettings } from './storageSettings';
 

@@ -4,7 +4,7 @@
  * are waited out; a job the companion no longer knows ends the watch with an error.
  */
 import { ApiError } from '../shared/api';
-import { IJob } from './checkpoints';
+import type { IJob } from '@elastic-notebook/protocol';
 import { ICheckpointService } from './checkpointService';
 
 /** How often a running job is polled. */

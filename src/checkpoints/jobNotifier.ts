@@ -1,6 +1,6 @@
 import { Notification } from '@jupyterlab/apputils';
 import { IDisposable } from '@lumino/disposable';
-import { IJob } from './checkpoints';
+import type { IJob } from '@elastic-notebook/protocol';
 import { CheckpointsModel } from './checkpointsModel';
 import { jobMessage, jobSeverity, progressFraction } from './jobText';
 

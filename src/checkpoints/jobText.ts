@@ -1,6 +1,6 @@
 /** What a job says to the user: one line for notifications and the panel, and its severity. */
-import { ICheckpointResult, IJob, IRestoreResult } from './checkpoints';
-import { formatBytes, formatMs } from '../shared/format';
+import { formatBytes, formatMs } from '@elastic-notebook/protocol';
+import type { ICheckpointJobResult, IJob, IRestoreJobResult } from '@elastic-notebook/protocol';
 
 /** How a job's message should look. */
 export type JobSeverity = 'in-progress' | 'success' | 'warning' | 'error' | 'info';
@@ -28,7 +28,7 @@ export function progressFraction(job: IJob): number | undefined {
 }
 
 /** Whether a finished restore found variables that differ from the checkpoint. */
-function restoreProblems(result: IRestoreResult): string[] {
+function restoreProblems(result: IRestoreJobResult): string[] {
   return [...result.verification.differ, ...result.verification.missing];
 }
 
@@ -46,7 +46,7 @@ export function jobMessage(job: IJob): string {
       break;
   }
   if (job.kind === 'checkpoint') {
-    const result = job.result as ICheckpointResult;
+    const result = job.result as ICheckpointJobResult;
     const replanned = result.replanned.length
       ? ` Not serializable, recomputed instead: ${result.replanned.flatMap(r => r.members).join(', ')}.`
       : '';
@@ -55,7 +55,7 @@ export function jobMessage(job: IJob): string {
       `a restore re-runs ${plural(result.plan.rerun.length, 'execution')}; took ${formatMs(result.timings.totalMs)}.${replanned}`
     );
   }
-  const result = job.result as IRestoreResult;
+  const result = job.result as IRestoreJobResult;
   const problems = restoreProblems(result);
   if (problems.length) {
     return `Session restored, but ${problems.join(', ')} differ${problems.length === 1 ? 's' : ''} from the checkpoint.`;
@@ -82,8 +82,8 @@ export function jobSeverity(job: IJob): JobSeverity {
       break;
   }
   if (job.kind === 'restore') {
-    const result = job.result as IRestoreResult;
+    const result = job.result as IRestoreJobResult;
     return restoreProblems(result).length || result.fallback.length ? 'warning' : 'success';
   }
-  return (job.result as ICheckpointResult).replanned.length ? 'warning' : 'success';
+  return (job.result as ICheckpointJobResult).replanned.length ? 'warning' : 'success';
 }

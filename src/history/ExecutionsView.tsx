@@ -1,5 +1,5 @@
 import React from 'react';
-import { IExecution } from './graph';
+import type { IGraphExecution } from '@elastic-notebook/protocol';
 import { HistoryModel } from './historyModel';
 
 /** A list of variable names, or a dash for none. */
@@ -42,7 +42,7 @@ export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element 
   );
 }
 
-function ExecutionRows({ execution, deletes }: { execution: IExecution; deletes: boolean }): JSX.Element {
+function ExecutionRows({ execution, deletes }: { execution: IGraphExecution; deletes: boolean }): JSX.Element {
   const failed = execution.error !== null;
   return (
     <>

@@ -1,5 +1,5 @@
 import React from 'react';
-import { IHistoryGraph, IVariable } from './graph';
+import type { IGraphVariable, IHistoryGraph } from '@elastic-notebook/protocol';
 import { NotebookMarks } from '../marks/marksModel';
 import { HistoryModel } from './historyModel';
 import { VariableMarkSelect } from '../marks/VariableMarkSelect';
@@ -15,10 +15,10 @@ export function VariablesView({ model, marks }: { model: HistoryModel; marks: No
     return <p className="jp-ElasticNotebook-empty">No variables recorded yet.</p>;
   }
   const groupOf = groupNumbers(graph);
-  const byName = (a: IVariable, b: IVariable) => a.name.localeCompare(b.name) || b.version - a.version;
+  const byName = (a: IGraphVariable, b: IGraphVariable) => a.name.localeCompare(b.name) || b.version - a.version;
   const live = graph.variables.filter(v => v.active).sort(byName);
   const earlier = graph.variables.filter(v => !v.active).sort(byName);
-  const row = (variable: IVariable) => (
+  const row = (variable: IGraphVariable) => (
     <VariableRow
       key={`${variable.name}@${variable.version}`}
       variable={variable}
@@ -71,7 +71,7 @@ function VariableRow({
   group,
   marks
 }: {
-  variable: IVariable;
+  variable: IGraphVariable;
   group: IGroupLabel | undefined;
   marks: NotebookMarks;
 }): JSX.Element {

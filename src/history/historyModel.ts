@@ -3,7 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Debouncer } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import { ApiError, requestAPI } from '../shared/api';
-import { IHistoryGraph } from './graph';
+import type { IHistoryGraph } from '@elastic-notebook/protocol';
 import { IAgentStatus, IKernelBootstrapper } from '../tokens';
 
 /** How long the model waits after the last recorded cell before fetching the graph. */

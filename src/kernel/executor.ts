@@ -5,7 +5,7 @@ import { OutputArea } from '@jupyterlab/outputarea';
 import { KernelMessage } from '@jupyterlab/services';
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { startedKernel } from './startedKernel';
-import { interceptHeader } from './intercept';
+import { interceptHeader } from '@elastic-notebook/protocol';
 import { IKernelBootstrapper } from '../tokens';
 
 /** Cells of one notebook waiting to be sent to the kernel. */

@@ -6,19 +6,13 @@
  */
 import { ICellModel } from '@jupyterlab/cells';
 import { INotebookModel } from '@jupyterlab/notebook';
+import type { Marks } from '@elastic-notebook/protocol';
 
 /** The metadata key, in cells and in the notebook. */
 export const MARKS_KEY = 'elastic_notebook';
 
 /** What the plan may do with a variable: the planner decides, or the user forces it. */
 export type VariableMark = 'auto' | 'always-copy' | 'never-copy';
-
-/** The marks as the plan route takes them (`marksSchema` in server/src/planner/marks.ts). */
-export interface IMarks {
-  neverRerun: { cellIds: string[]; cellIndices: number[] };
-  alwaysCopy: string[];
-  neverCopy: string[];
-}
 
 type MetadataHolder = Pick<ICellModel, 'getMetadata' | 'setMetadata' | 'deleteMetadata'>;
 
@@ -94,7 +88,7 @@ export function setVariableMark(notebook: MetadataHolder, name: string, mark: Va
  * one, and the recorder reports it); variable lists are sent as stored, so that the server's
  * validation names anything malformed.
  */
-export function marksOf(notebook: INotebookModel): IMarks {
+export function marksOf(notebook: INotebookModel): Marks {
   const cellIds: string[] = [];
   for (let i = 0; i < notebook.cells.length; i++) {
     const cell = notebook.cells.get(i);

@@ -3,7 +3,8 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { IMapChange } from '@jupyter/ydoc';
 import { CellMetadataWatcher } from './cellMetadataWatcher';
-import { IMarks, MARKS_KEY, marksOf, setVariableMark, VariableMark, variableMark } from './marks';
+import type { Marks } from '@elastic-notebook/protocol';
+import { MARKS_KEY, marksOf, setVariableMark, VariableMark, variableMark } from './marks';
 
 /**
  * The marks of the current notebook, for the panel: what each variable is marked, setting a
@@ -53,7 +54,7 @@ export class NotebookMarks implements IDisposable {
   }
 
   /** The marks to send with a plan request (none without a notebook). */
-  marks(): IMarks {
+  marks(): Marks {
     return this._notebook
       ? marksOf(this._notebook)
       : { neverRerun: { cellIds: [], cellIndices: [] }, alwaysCopy: [], neverCopy: [] };

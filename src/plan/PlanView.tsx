@@ -1,7 +1,13 @@
 import { HTMLSelect, refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
-import { formatBytes, formatMs } from '../shared/format';
-import { IFeasiblePlan, IGroupDecision, IInfeasiblePlan, Objective, OBJECTIVE_LABELS, PlanBaseline } from './plan';
+import { formatBytes, formatMs, OBJECTIVE_LABELS } from '@elastic-notebook/protocol';
+import type {
+  IBaseline,
+  IFeasiblePlan,
+  IGroupExplanation,
+  IInfeasiblePlan,
+  Objective
+} from '@elastic-notebook/protocol';
 import { pricedWith } from './planFootnote';
 import { PlanModel } from './planModel';
 
@@ -103,7 +109,7 @@ function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
   );
 }
 
-function GroupRow({ group }: { group: IGroupDecision }): JSX.Element {
+function GroupRow({ group }: { group: IGroupExplanation }): JSX.Element {
   const recompute = group.decision === 'recompute';
   const decision = `jp-ElasticNotebook-planGroup ${recompute ? 'jp-mod-recompute' : 'jp-mod-copy'}`;
   // The reason gets a row of its own, across the table: a narrow sidebar has no room beside it.
@@ -136,7 +142,7 @@ function TotalsRow({
 }: {
   name: string;
   className: string;
-  baseline: PlanBaseline;
+  baseline: IBaseline;
 }): JSX.Element {
   if (!baseline.feasible) {
     return (

@@ -3,36 +3,15 @@
  * each number was measured (and on how many transfers) or is a default. Pure, so that it can be
  * tested without a browser (server/test/frontend/planFootnote.test.ts).
  */
-import { formatBytes } from '../shared/format';
+import { formatBytes } from '@elastic-notebook/protocol';
+import type { ICostModel, PricedKind } from '@elastic-notebook/protocol';
 
-/** One kind's numbers as the planner reports them (`costModel.throughputs[kind]`). */
-export interface IPricedThroughput {
-  latencyMs: number;
-  /** Per size class: under 1 MB, 1-64 MB, 64 MB and more. */
-  bytesPerSec: [number, number, number];
-  latencySamples: number;
-  rateSamples: [number, number, number];
-}
-
-/** The kinds the planner prices per byte. */
-export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore' | 'hash';
-
-/** The parts of a plan's cost model the footnote reads; plans of older companions have fewer. */
-export interface IPricedModel {
-  measured: string[];
-  throughputs?: Partial<Record<PricedKind, IPricedThroughput>>;
-  serializeBytesPerSec?: number;
-  writeBytesPerSec?: number;
-  readBytesPerSec?: number;
-  deserializeBytesPerSec?: number;
-  targetSpeed?: number;
-  rerunLatencyMs?: number;
-  rerunLatencySamples?: number;
-  importMsPerModule?: number;
-  importSamples?: number;
-  /** Where the payloads go: `local`, or `s3://host/bucket`. */
-  store?: string;
-}
+/**
+ * The parts of a plan's cost model the footnote reads: `measured`, and whatever else the plan has
+ * (plans of older companions have fewer of the numbers and throughputs).
+ */
+export type IPricedModel = Pick<ICostModel, 'measured'> &
+  Partial<Omit<ICostModel, 'measured' | 'throughputs'>> & { throughputs?: Partial<ICostModel['throughputs']> };
 
 /** `1.2 GB/s` (decimal units, like the panel's sizes). */
 export function formatRate(bytesPerSec: number): string {

@@ -5,7 +5,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ApiError } from '../shared/api';
 import { NotebookMarks } from '../marks/marksModel';
 import { HistoryModel } from '../history/historyModel';
-import { Objective, PlanResponse } from './plan';
+import { DEFAULT_OBJECTIVE, type Objective, type PlanResponse } from '@elastic-notebook/protocol';
 import { fetchPlan, PlanFetcher } from './planService';
 
 /** How long the plan waits after the last change (new executions, marks) before refetching. */
@@ -138,7 +138,7 @@ export class PlanModel implements IDisposable {
     }
   }
 
-  private _objective: Objective = 'balanced';
+  private _objective: Objective = DEFAULT_OBJECTIVE;
   private _plan: PlanResponse | null = null;
   private _error: string | null = null;
   private _loading = 0;

@@ -1,12 +1,8 @@
 import { requestAPI } from '../shared/api';
-import { IMarks } from '../marks/marks';
-import { Objective, PlanResponse } from './plan';
+import type { PlanRequest, PlanResponse } from '@elastic-notebook/protocol';
 
-/** What a plan is asked for. */
-export interface IPlanRequest {
-  objective: Objective;
-  marks: IMarks;
-}
+/** What a plan is asked for: an objective and the notebook's marks (the companion's measurements are its own). */
+export type IPlanRequest = Required<Pick<PlanRequest, 'objective' | 'marks'>>;
 
 /** Fetches plans; the model takes one so that it can be given another in tests. */
 export type PlanFetcher = (kernelId: string, request: IPlanRequest) => Promise<PlanResponse>;

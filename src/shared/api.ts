@@ -1,5 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import type { IErrorBody } from '@elastic-notebook/protocol';
 
 /** Where the server extension's routes live, under the Jupyter server's base URL. */
 export const API_NAMESPACE = 'elastic-notebook/api';
@@ -13,7 +14,7 @@ export class ApiError extends Error {
     /** Whether the answer came from the Elastic Notebook extension (a JSON `error` body). */
     readonly fromExtension: boolean,
     /** The extension's whole JSON answer, for routes that say more than `error`. */
-    readonly body: Record<string, unknown> | null = null
+    readonly body: IErrorBody | null = null
   ) {
     super(message);
     this.name = 'ApiError';

@@ -11,7 +11,7 @@ import path from 'path';
 import WebSocket from 'ws';
 import { CliError, oneLine } from './cliError';
 import { IJupyterServer, callServer, errorText } from './jupyterServer';
-import { interceptHeader } from './intercept';
+import { interceptHeader } from '@elastic-notebook/protocol';
 import { INotebookCodeCell } from './notebook';
 
 /** How one execute request ended. */

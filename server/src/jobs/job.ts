@@ -3,44 +3,10 @@
  * whether or not a browser watches it. The UI follows it by polling its JSON: state, the steps so
  * far, byte progress of the current transfer, and the result or the error.
  */
+import type { IJob as IJobJSON, IJobProgress, IJobStep, JobKind, JobState } from '@elastic-notebook/protocol';
 import { randomBytes } from 'crypto';
 
-/** What a job does. */
-export type JobKind = 'checkpoint' | 'restore';
-
-/** Where a job is: `running` until it ends `done`, `failed` or `cancelled`. */
-export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
-
-/** One step of a job, as the orchestrator announced it. */
-export interface IJobStep {
-  message: string;
-  /** ISO 8601 time the step started. */
-  at: string;
-}
-
-/** Byte progress of the current transfer. */
-export interface IJobProgress {
-  bytesDone: number;
-  bytesTotal: number;
-}
-
-/** A job as the routes answer it. */
-export interface IJobJSON {
-  id: string;
-  kind: JobKind;
-  kernelId: string;
-  /** The bundle written or read. */
-  uri: string;
-  state: JobState;
-  steps: IJobStep[];
-  progress: IJobProgress | null;
-  /** Whether a cancel was asked for (the job stops at its next safe point). */
-  cancelRequested: boolean;
-  result: unknown;
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-}
+export type { IJob as IJobJSON, IJobProgress, IJobStep, JobKind, JobState } from '@elastic-notebook/protocol';
 
 /** What a job's task gets to report and to notice cancellation. */
 export interface IJobContext {

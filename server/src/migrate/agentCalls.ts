@@ -4,7 +4,16 @@
  * has to quote anything. Results are validated here: a malformed answer is an error that says which
  * call and which field.
  */
-import { z } from 'zod';
+import type {
+  ICheckpointReply as ICheckpointResult,
+  IFingerprint,
+  IImportsReply as IImportsResult,
+  ILoadReply as ILoadResult,
+  IRestoreReply as IRestoreResult,
+  IVerification
+} from '@elastic-notebook/protocol';
+import { agentReplySchemas } from '@elastic-notebook/protocol/schemas';
+import type { z } from 'zod';
 import { MigrationError } from './migrationError';
 
 /** What the orchestrator needs from a kernel: silent expression evaluation and silent runs. */
@@ -22,138 +31,17 @@ export interface IKernelChannel {
   runSilently(code: string): Promise<string | null>;
 }
 
-const checksum = z.string().regex(/^(xxh3_128|sha256):[0-9a-f]+$/, 'must be "<algorithm>:<hex>"');
-const fingerprint = z.looseObject({ digest: z.string().nullable(), comparable: z.boolean() });
-
-/** One variable's fingerprint at checkpoint time. */
-export type IFingerprint = z.infer<typeof fingerprint>;
-
-const environment = z.looseObject({
-  python: z.string(),
-  implementation: z.string().optional(),
-  platform: z.string().optional(),
-  hostname: z.string().optional(),
-  modules: z.record(z.string(), z.string()).default({})
-});
-
-/** The source environment the agent reports. */
-export type ISourceEnvironment = z.infer<typeof environment>;
-
-const fileInfo = z.looseObject({ file: z.string(), bytes: z.number().nonnegative(), checksum });
-
-/** A file the agent wrote: its path relative to the bundle, size and checksum. */
-export type IWrittenFile = z.infer<typeof fileInfo>;
-
-/** Buffer memory the full fingerprints hashed whole, and the time that took. */
-const hashedSchema = z.looseObject({
-  bytes: z.number().nonnegative().default(0),
-  ms: z.number().nonnegative().default(0)
-});
-
-/** What fingerprinting a state spent hashing arrays' memory. */
-export type IHashed = z.infer<typeof hashedSchema>;
-
-export const checkpointResultSchema = z.looseObject({
-  groups: z.array(
-    z.looseObject({
-      index: z.number().int().nonnegative(),
-      ok: z.boolean(),
-      error: z.string().nullable().optional(),
-      file: z.string().nullable().optional(),
-      bytes: z.number().nonnegative().default(0),
-      checksum: checksum.nullable().optional(),
-      serializer: z.string().nullable().optional(),
-      serializeMs: z.number().nonnegative().default(0)
-    })
-  ),
-  fingerprints: z.record(z.string(), fingerprint),
-  random: fileInfo,
-  source: environment,
-  serializeMs: z.number().nonnegative().default(0),
-  /** Time the agent spent writing payload bytes to the staging folder. */
-  writeMs: z.number().nonnegative().default(0),
-  /** Of the fingerprints' time: hashing arrays' memory (absent from older agents). */
-  hashed: hashedSchema.optional()
-});
-
-/** What `checkpoint` answers. */
-export type ICheckpointResult = z.infer<typeof checkpointResultSchema>;
-
-const loadAnswer = z.looseObject({
-  index: z.number().int().nonnegative(),
-  ok: z.boolean(),
-  error: z.string().nullable().optional(),
-  loadMs: z.number().nonnegative().default(0),
-  /** Of loadMs, the time spent importing modules for the first time (a re-run pays it too). */
-  importMs: z.number().nonnegative().default(0),
-  /** How many modules those first imports loaded. */
-  modulesImported: z.number().int().nonnegative().default(0),
-  bytes: z.number().nonnegative().default(0)
-});
-
-export const loadResultSchema = z.looseObject({ groups: z.array(loadAnswer) });
-
-/** What `load` answers. */
-export type ILoadResult = z.infer<typeof loadResultSchema>;
-
-export const verifyResultSchema = z.looseObject({
-  ok: z.boolean(),
-  differ: z.array(z.string()).default([]),
-  missing: z.array(z.string()).default([]),
-  unexpected: z.array(z.string()).default([]),
-  notCompared: z.array(z.string()).default([]),
-  /** Why each variable of `notCompared` cannot be compared across processes. */
-  notComparedReasons: z.record(z.string(), z.string()).default({})
-});
-
-/** What `verify` answers. */
-export type IVerification = z.infer<typeof verifyResultSchema>;
-
-const okSchema = z.looseObject({ ok: z.boolean(), error: z.string().nullable().optional() });
-const adoptSchema = okSchema.extend({ records: z.number().int().nonnegative().optional() });
-
-export const importsResultSchema = z.looseObject({
-  imported: z.array(z.string()).default([]),
-  /** Modules left to the re-runs, with the reason (not found, in the notebook's folder, failed). */
-  skipped: z.record(z.string(), z.string()).default({}),
-  importMs: z.number().nonnegative().default(0),
-  /** How many modules the early imports loaded. */
-  modulesImported: z.number().int().nonnegative().default(0)
-});
-
-/** What `imports` answers. */
-export type IImportsResult = z.infer<typeof importsResultSchema>;
-
-const ms = z.number().nonnegative().default(0);
-const stepResult = z.discriminatedUnion('kind', [
-  z.looseObject({
-    kind: z.literal('rerun'),
-    execution: z.number().int().nonnegative(),
-    error: z.string().nullable(),
-    ms
-  }),
-  z.looseObject({ kind: z.literal('load'), groups: z.array(loadAnswer), ms })
-]);
-
-export const restoreResultSchema = z.looseObject({
-  ok: z.boolean(),
-  error: z.string().nullable().optional(),
-  /** The steps run, in order: a prefix of the steps asked for. */
-  steps: z.array(stepResult).default([]),
-  /** Why the call returned before the last step; null when every step ran. */
-  stopped: z.enum(['budget', 'event-loop', 'load-failed']).nullable().default(null),
-  imports: importsResultSchema.optional(),
-  /** Present when every step ran and `finish` was given. */
-  verification: verifyResultSchema.optional(),
-  verifyMs: ms,
-  /** Of verifying: hashing arrays' memory. */
-  hashed: hashedSchema.optional(),
-  adopted: adoptSchema.optional(),
-  adoptMs: ms
-});
-
-/** What `restore` answers. */
-export type IRestoreResult = z.infer<typeof restoreResultSchema>;
+export type {
+  ICheckpointReply as ICheckpointResult,
+  IFingerprint,
+  IHashed,
+  IImportsReply as IImportsResult,
+  ILoadReply as ILoadResult,
+  IRestoreReply as IRestoreResult,
+  ISourceEnvironment,
+  IVerification,
+  IWrittenFile
+} from '@elastic-notebook/protocol';
 
 /** One step of a `restore` call. */
 export type IRestoreCallStep =
@@ -223,7 +111,7 @@ export class AgentCalls {
     groups: Array<{ index: number; members: string[] }>;
     variables: string[];
   }): Promise<ICheckpointResult> {
-    return callAgent(this.channel, 'checkpoint', args, checkpointResultSchema);
+    return callAgent(this.channel, 'checkpoint', args, agentReplySchemas.checkpoint);
   }
 
   /**
@@ -231,7 +119,7 @@ export class AgentCalls {
    * bundle's random-state file `random` (relative to `dir`).
    */
   async prepare(execution: number, states: { dir: string; random: string; checksum: string }): Promise<void> {
-    const result = await callAgent(this.channel, 'prepare', { execution, ...states }, okSchema);
+    const result = await callAgent(this.channel, 'prepare', { execution, ...states }, agentReplySchemas.prepare);
     if (!result.ok) {
       throw new MigrationError(
         `could not restore the random state before execution ${execution}: ${result.error ?? 'unknown error'}`
@@ -244,12 +132,12 @@ export class AgentCalls {
     dir: string;
     groups: Array<{ index: number; members: string[]; file: string; checksum: string }>;
   }): Promise<ILoadResult> {
-    return callAgent(this.channel, 'load', args, loadResultSchema);
+    return callAgent(this.channel, 'load', args, agentReplySchemas.load);
   }
 
   /** Import now the modules the re-runs `codes` import that the session had imported (nothing is bound). */
   imports(args: IImportsRequest): Promise<IImportsResult> {
-    return callAgent(this.channel, 'imports', args, importsResultSchema);
+    return callAgent(this.channel, 'imports', args, agentReplySchemas.imports);
   }
 
   /**
@@ -266,7 +154,7 @@ export class AgentCalls {
     imports?: IImportsRequest;
     finish?: { fingerprints: Record<string, IFingerprint>; adopt: { dir: string; history: string; random: string } };
   }): Promise<IRestoreResult> {
-    const result = await callAgent(this.channel, 'restore', args, restoreResultSchema);
+    const result = await callAgent(this.channel, 'restore', args, agentReplySchemas.restore);
     if (!result.ok) {
       throw new MigrationError(result.error ?? 'the kernel agent could not run the restore steps');
     }
@@ -275,12 +163,12 @@ export class AgentCalls {
 
   /** Compare every variable with its checkpoint-time fingerprint. */
   verify(fingerprints: Record<string, IFingerprint>): Promise<IVerification> {
-    return callAgent(this.channel, 'verify', { fingerprints }, verifyResultSchema);
+    return callAgent(this.channel, 'verify', { fingerprints }, agentReplySchemas.verify);
   }
 
   /** Continue the checkpointed run in this kernel. */
   async adopt(args: { dir: string; history: string; random: string }): Promise<number> {
-    const result = await callAgent(this.channel, 'adopt', args, adoptSchema);
+    const result = await callAgent(this.channel, 'adopt', args, agentReplySchemas.adopt);
     if (!result.ok) {
       throw new MigrationError(
         `the restored kernel could not continue the recorded history: ${result.error ?? 'unknown error'}`

@@ -3,6 +3,7 @@
  * one payload per copied group into a local staging folder, publish the payloads to the store, and
  * commit the manifest last, so that a bundle is either complete or not there at all.
  */
+import { formatBytes, type IReplanned } from '@elastic-notebook/protocol';
 import { createHash } from 'crypto';
 import path from 'path';
 import { performance } from 'perf_hooks';
@@ -55,7 +56,7 @@ export interface ICheckpointOutcome {
   checkpointId: string;
   plan: IFeasiblePlan;
   /** Groups that looked serializable to the recorder but failed to serialize, and were replanned. */
-  replanned: Array<{ members: string[]; reason: string }>;
+  replanned: IReplanned[];
   /** Bytes written to the store. */
   bytes: number;
   timings: {
@@ -279,16 +280,4 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     await options.store.abandon(checkpointId).catch(() => undefined);
     throw err;
   }
-}
-
-/** `1.5 MB`-style sizes for progress lines. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }

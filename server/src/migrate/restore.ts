@@ -16,6 +16,7 @@ import { performance } from 'perf_hooks';
 import type { HistoryGraph } from '../ahg/graph';
 import type { IExecutionRecord } from '../ahg/types';
 import type { IFetchResult } from '../storage/store';
+import { DEFAULT_OBJECTIVE, type IReplanned } from '@elastic-notebook/protocol';
 import { fromGraph, IFeasiblePlan, Measurements, Objective, OBJECTIVES, parseMarks, plan } from '../planner/index';
 import {
   AgentCalls,
@@ -60,10 +61,7 @@ export interface IRestoreOptions extends ITransferOptions {
 }
 
 /** A group that was recomputed although the checkpoint copied it. */
-export interface IFallback {
-  members: string[];
-  reason: string;
-}
+export type IFallback = IReplanned;
 
 /** An execution whose re-run ended differently from the recorded run. */
 export interface IReplayProblem {
@@ -194,7 +192,7 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
   if (!current?.feasible || !Array.isArray(current.rerun) || current.groups?.length !== manifest.groups.length) {
     throw new MigrationError(`the bundle ${options.store.uri} has no usable plan in its manifest`);
   }
-  const objective: Objective = OBJECTIVES.includes(current.objective) ? current.objective : 'balanced';
+  const objective: Objective = OBJECTIVES.includes(current.objective) ? current.objective : DEFAULT_OBJECTIVE;
   const manifestIndexOf = new Map(manifest.groups.map((group, index) => [groupKey(group.members), index]));
   // Payloads missing from the store (or cut short) are recomputed instead, from the start.
   const missing = new Set(await options.store.missingFiles(manifest));

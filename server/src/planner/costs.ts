@@ -31,28 +31,13 @@
  * sink = `weights.restore * rerunDecisionMs` (the whole `d`, and a risk for cells that made
  * objects of libraries: see `RERUN_RISK_MS`); the fixed parts are the same for every cut.
  */
-import { z } from 'zod';
+import { measurementsSchema, type Measurements } from '@elastic-notebook/protocol/schemas';
+import { objectiveChoices, PRICED_KINDS } from '@elastic-notebook/protocol';
+import type { ICostModel, IObjectiveWeights, IThroughput, PricedKind } from '@elastic-notebook/protocol';
 import type { IPlannerGroup, Objective } from './types';
 
-/** Relative weights of migration and restoration time in the objective. */
-export interface IObjectiveWeights {
-  migrate: number;
-  restore: number;
-}
-
-/** The kinds of work the model prices per byte. */
-export type PricedKind = 'serialize' | 'write' | 'read' | 'deserialize' | 'checkpoint' | 'restore' | 'hash';
-
-/** Every priced kind, in the order explanations list them. */
-export const PRICED_KINDS: readonly PricedKind[] = [
-  'serialize',
-  'write',
-  'read',
-  'deserialize',
-  'checkpoint',
-  'restore',
-  'hash'
-];
+export { PRICED_KINDS } from '@elastic-notebook/protocol';
+export type { ICostModel, IObjectiveWeights, IThroughput, PricedKind } from '@elastic-notebook/protocol';
 
 /** Upper bounds (exclusive) of the size classes but the last: under 1 MB, 1-64 MB, 64 MB and more. */
 export const SIZE_CLASS_BOUNDS: readonly number[] = [1e6, 64e6];
@@ -63,53 +48,6 @@ export type SizeClass = 0 | 1 | 2;
 /** The size class of an operation on `bytes` bytes. */
 export function sizeClass(bytes: number): SizeClass {
   return bytes < SIZE_CLASS_BOUNDS[0] ? 0 : bytes < SIZE_CLASS_BOUNDS[1] ? 1 : 2;
-}
-
-/** How one kind of work is priced: `latencyMs + 1000 bytes / bytesPerSec[class(bytes)]`. */
-export interface IThroughput {
-  /** Fixed cost of one operation (a request, a file, an agent call), ms. */
-  latencyMs: number;
-  /** Throughput per size class, bytes/s. */
-  bytesPerSec: [number, number, number];
-  /** How many observations the latency rests on (0: the default). */
-  latencySamples: number;
-  /** Per size class, how many observations the throughput rests on (0: the default). */
-  rateSamples: [number, number, number];
-}
-
-/** The numbers the planner prices a plan with. */
-export interface ICostModel {
-  /** Serializer throughput in the source kernel for large groups, bytes/s (`throughputs.serialize`). */
-  serializeBytesPerSec: number;
-  /** Deserializer throughput in the target kernel for large groups, bytes/s. */
-  deserializeBytesPerSec: number;
-  /** Source kernel to storage/target bandwidth for large groups, bytes/s. */
-  writeBytesPerSec: number;
-  /** Storage/target to target kernel bandwidth for large groups, bytes/s. */
-  readBytesPerSec: number;
-  /** Fixed cost per payload file written (request and file creation latency), ms. */
-  payloadLatencyMs: number;
-  /** Speed of the target relative to the source for re-running cells (2 = twice as fast). */
-  targetSpeed: number;
-  /** Fixed cost of re-running one execution at restore (the agent's preparation and the request), ms. */
-  rerunLatencyMs: number;
-  /** How many observations `rerunLatencyMs` rests on (0: the default). */
-  rerunLatencySamples: number;
-  /**
-   * Time a first import takes per module it loads, ms: an execution that loaded `n` modules is
-   * priced `min(its duration, n * importMsPerModule)` for re-importing them (see `importingMs`).
-   */
-  importMsPerModule: number;
-  /** How many restores `importMsPerModule` rests on (0: the default). */
-  importSamples: number;
-  /** Every priced kind with its per-size-class throughputs: what the costs are computed from. */
-  throughputs: Record<PricedKind, IThroughput>;
-  /** The store the transfer numbers are for (`local`, `s3://host/bucket`), when known. */
-  store?: string;
-  /** Objective weights. */
-  weights: IObjectiveWeights;
-  /** Which of the numbers above come from measurements; the rest are defaults. */
-  measured: string[];
 }
 
 /** A throughput of `bytesPerSec` whatever the size, after `latencyMs`, resting on no observation. */
@@ -194,55 +132,9 @@ export const OBJECTIVE_WEIGHTS: Record<Objective, IObjectiveWeights> = {
   balanced: { migrate: 1, restore: 1 }
 };
 
-const rate = z.number().finite().positive();
-const nonnegative = z.number().finite().nonnegative();
-const count = z.number().int().nonnegative();
-
-const throughputSchema = z
-  .object({
-    latencyMs: nonnegative.optional(),
-    bytesPerSec: z.tuple([rate, rate, rate]).optional(),
-    latencySamples: count.optional(),
-    rateSamples: z.tuple([count, count, count]).optional()
-  })
-  .strict();
-
-/** Measured numbers that override the defaults; every field is optional. */
-export const measurementsSchema = z
-  .object({
-    serializeBytesPerSec: rate.optional(),
-    deserializeBytesPerSec: rate.optional(),
-    writeBytesPerSec: rate.optional(),
-    readBytesPerSec: rate.optional(),
-    payloadLatencyMs: nonnegative.optional(),
-    targetSpeed: rate.optional(),
-    rerunLatencyMs: nonnegative.optional(),
-    rerunLatencySamples: count.optional(),
-    importMsPerModule: nonnegative.optional(),
-    importSamples: count.optional(),
-    /** Fixed cost of a checkpoint whatever its size (replaces the default checkpoint overhead), ms. */
-    checkpointOverheadMs: nonnegative.optional(),
-    /** Fixed cost of a restore whatever its size, ms. */
-    restoreOverheadMs: nonnegative.optional(),
-    store: z.string().max(500).optional(),
-    throughputs: z
-      .object(
-        Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputSchema.optional()])) as Record<
-          PricedKind,
-          z.ZodOptional<typeof throughputSchema>
-        >
-      )
-      .strict()
-      .optional(),
-    weights: z
-      .object({ migrate: z.number().finite().nonnegative(), restore: z.number().finite().nonnegative() })
-      .refine(w => w.migrate + w.restore > 0, 'weights cannot both be 0')
-      .optional()
-  })
-  .strict();
-
+export { measurementsSchema } from '@elastic-notebook/protocol/schemas';
 /** Measured numbers for `costModel()`. */
-export type Measurements = z.infer<typeof measurementsSchema>;
+export type { Measurements } from '@elastic-notebook/protocol/schemas';
 
 /**
  * `base` overridden field by field by `over`; a flat rate in `over` (say `writeBytesPerSec`) also
@@ -311,7 +203,7 @@ export function costModel(objective: Objective, measurements: Measurements = {})
   const m = parsed.data;
   const weights = OBJECTIVE_WEIGHTS[objective];
   if (!weights) {
-    throw new RangeError(`unknown objective '${objective}': use fast-migrate, fast-restore or balanced`);
+    throw new RangeError(`unknown objective '${objective}': use ${objectiveChoices('')}`);
   }
   const throughputs = Object.fromEntries(PRICED_KINDS.map(kind => [kind, throughputOf(kind, m)])) as Record<
     PricedKind,

@@ -3,41 +3,10 @@
  * mail, writes files, trains for hours) gives all its executions an infinite re-run capacity; a
  * variable marked "always copy" is never recomputed and one marked "never copy" is never copied.
  */
-import { z } from 'zod';
+import { marksSchema, type Marks } from '@elastic-notebook/protocol/schemas';
 
-const name = z.string().min(1, 'variable names cannot be empty');
-
-/** The JSON form of the marks (stored per notebook, sent with a plan request). */
-export const marksSchema = z
-  .object({
-    neverRerun: z
-      .object({
-        /** nbformat cell ids (stable when cells move). */
-        cellIds: z.array(z.string().min(1, 'cell ids cannot be empty')).default([]),
-        /** 0-based cell positions, for notebooks without cell ids. */
-        cellIndices: z.array(z.number().int().nonnegative()).default([])
-      })
-      .strict()
-      .default({ cellIds: [], cellIndices: [] }),
-    alwaysCopy: z.array(name).default([]),
-    neverCopy: z.array(name).default([])
-  })
-  .strict()
-  .superRefine((marks, ctx) => {
-    const never = new Set(marks.neverCopy);
-    for (const variable of marks.alwaysCopy) {
-      if (never.has(variable)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['alwaysCopy'],
-          message: `variable '${variable}' is marked both "always copy" and "never copy"; remove one of the marks`
-        });
-      }
-    }
-  });
-
-/** Validated marks. */
-export type Marks = z.output<typeof marksSchema>;
+export { marksSchema } from '@elastic-notebook/protocol/schemas';
+export type { Marks } from '@elastic-notebook/protocol/schemas';
 
 /** Raised for malformed or contradictory marks; the message says what and where. */
 export class MarksError extends Error {

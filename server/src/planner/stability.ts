@@ -4,6 +4,7 @@
  * every measurement, and without this a plan of an unchanged history flips between two nearly
  * equal plans (docs/internals.md, "Cost model").
  */
+import type { IStability } from '@elastic-notebook/protocol';
 import { createHash } from 'crypto';
 import { copyMigrateMs, fixedMs, groupRestoreMs, importsFixedMs, rerunDecisionMs, weighted } from './costs';
 import { DecisionReason, IDecision } from './cut';
@@ -102,19 +103,7 @@ export function historyKey(objective: Objective, codes: Iterable<string>): strin
   return hash.digest('hex').slice(0, 32);
 }
 
-/** How a plan related to the previous one. */
-export interface IStability {
-  /** Whether previous decisions were kept although other decisions were estimated cheaper. */
-  kept: boolean;
-  /** Groups whose decision the best plan would have changed. */
-  differing: number;
-  /** Weighted total cost of the previous decisions under the current estimates, ms. */
-  previousCostMs: number;
-  /** Weighted total cost of the best decisions under the current estimates, ms. */
-  bestCostMs: number;
-  /** The largest extra cost that keeps the previous decisions, ms. */
-  allowedMs: number;
-}
+export type { IStability };
 
 /**
  * The weighted cost of a plan that recomputes the groups flagged in `recompute` (and copies the

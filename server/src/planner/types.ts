@@ -1,15 +1,23 @@
 /**
  * Types of the replication planner: its input (built from the AHG by `fromGraph`, or by hand)
- * and the plan it returns (the JSON that the companion serves and the CLI prints).
+ * and the plan it returns (the JSON that the companion serves and the CLI prints, defined in the
+ * wire contract).
  */
+import type { Objective } from '@elastic-notebook/protocol';
 import { ICostModel } from './costs';
-import type { IStability, PreviousDecisions } from './stability';
+import type { PreviousDecisions } from './stability';
 
-/** What the plan optimises (docs/method.md section 3). */
-export type Objective = 'fast-migrate' | 'fast-restore' | 'balanced';
-
-/** The objectives, for validation and help texts. */
-export const OBJECTIVES: readonly Objective[] = ['fast-migrate', 'fast-restore', 'balanced'];
+export { OBJECTIVES } from '@elastic-notebook/protocol';
+export type {
+  IBaseline,
+  IEstimate,
+  IFeasiblePlan,
+  IGroupExplanation,
+  IInfeasibility,
+  IInfeasiblePlan,
+  Objective,
+  Plan
+} from '@elastic-notebook/protocol';
 
 /** A linked group of active variables: copied together or recomputed together. */
 export interface IPlannerGroup {
@@ -92,87 +100,3 @@ export interface IPlannerInput {
    */
   previous?: PreviousDecisions;
 }
-
-/** Times of a plan (or a baseline) under the cost model, in milliseconds. */
-export interface IEstimate {
-  /** Serialize and write/transfer the copied groups on the source machine. */
-  migrateMs: number;
-  /** Read and deserialize the copied groups, and re-run the planned executions, on the target. */
-  restoreMs: number;
-  /** `migrateMs + restoreMs`. */
-  totalMs: number;
-  /** The weighted cost the objective minimises (`weights.migrate * migrateMs + weights.restore * restoreMs`). */
-  objectiveCost: number;
-  /**
-   * Of `migrateMs` and `restoreMs`, the work no decision changes (planning, fingerprints, commit;
-   * manifest, verification), ms. Absent in plans made before it was priced.
-   */
-  fixed?: { migrateMs: number; restoreMs: number };
-}
-
-/** A baseline plan priced by the same model, or why it is impossible. */
-export type IBaseline = ({ feasible: true } & IEstimate) | { feasible: false; reason: string };
-
-/** The decision and costs of one group, as the plan explains them. */
-export interface IGroupExplanation {
-  members: string[];
-  decision: 'copy' | 'recompute';
-  sizeBytes: number;
-  /** Time to copy the group (serialize, transfer out, transfer in, deserialize); null if impossible. */
-  copyCostMs: number | null;
-  /** Whether the group can be recomputed at all (no mark, external member or blocked history prevents it). */
-  recomputable: boolean;
-  /**
-   * Time to re-run all of `req(g)` on the target on its own; null if the group is not recomputable,
-   * or on very large graphs when it was not priced (see `IFeasiblePlan.notes`).
-   */
-  recomputeCostMs: number | null;
-  /** Number of executions in `req(g)` (null when not priced). */
-  requiredExecutions: number | null;
-  /** Why this decision, in one sentence. */
-  reason: string;
-}
-
-/** A replication plan that can be carried out. */
-export interface IFeasiblePlan {
-  feasible: true;
-  objective: Objective;
-  /** Names of the copied variables, sorted. */
-  copy: string[];
-  /** Execution indices to re-run at restore, ascending. */
-  rerun: number[];
-  groups: IGroupExplanation[];
-  estimate: IEstimate;
-  baselines: { copyAll: IBaseline; recomputeAll: IBaseline };
-  /** The cost model the plan was priced with, including which numbers were measured. */
-  costModel: ICostModel;
-  /** Remarks on the plan's explanation (for instance groups whose standalone cost was not priced). */
-  notes: string[];
-  /** How the plan relates to the previous plan of the same history, when there was one. */
-  stability?: IStability;
-  /** Planning time in milliseconds. */
-  planMs: number;
-}
-
-/** Why no finite plan exists and what the user can do about it. */
-export interface IInfeasibility {
-  /** Variables that can be neither copied nor recomputed, sorted. */
-  variables: string[];
-  /** Executions that block recomputing them (cannot or must not be re-run), ascending. */
-  executions: number[];
-  /** One paragraph for the user. */
-  message: string;
-  /** Concrete actions, one per cause. */
-  suggestions: string[];
-}
-
-/** The answer when no finite plan exists. */
-export interface IInfeasiblePlan {
-  feasible: false;
-  objective: Objective;
-  infeasibility: IInfeasibility;
-  planMs: number;
-}
-
-/** The result of `plan()`. */
-export type Plan = IFeasiblePlan | IInfeasiblePlan;

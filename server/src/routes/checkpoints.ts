@@ -28,8 +28,16 @@ import { runCheckpointJob } from '../jobs/checkpointJob';
 import { JobRegistry, KernelBusyError } from '../jobs/jobRegistry';
 import { runRestoreJob } from '../jobs/restoreJob';
 import { MigrationError } from '../migrate/migrationError';
-import { marksSchema, MarksError, PlannerInputError } from '../planner/index';
-import { describeIssues, idSchema } from '../schemas';
+import { MarksError, PlannerInputError } from '../planner/index';
+import {
+  checkpointRequestSchema,
+  describeIssues,
+  idSchema,
+  listQuerySchema,
+  restoreRequestSchema,
+  uriQuerySchema
+} from '../schemas';
+import { HttpError as RequestError } from '../httpError';
 import { describeCheckpoint, IS3Options, listCheckpoints, openStore } from '../storage/index';
 import type { IPlanMemory, StoredMeasurements } from './plan';
 
@@ -64,69 +72,7 @@ export interface ICheckpointRoutes {
   planMemory: IPlanMemory;
 }
 
-const s3Schema = z
-  .object({
-    endpoint: z
-      .string()
-      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
-      .optional(),
-    region: z
-      .string()
-      .regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1')
-      .optional()
-  })
-  .strict();
-
-const uriSchema = z.string().trim().min(1, 'must not be empty').max(4096);
-
-/** The body of `POST /api/kernels/:kernelId/checkpoints`. */
-export const checkpointRequestSchema = z
-  .object({
-    /** The bundle to write; default a new folder under `root`. */
-    uri: uriSchema.optional(),
-    /** The root for a new bundle; empty or absent: the configured root. */
-    root: z.string().max(4096).optional(),
-    objective: z
-      .enum(['fast-migrate', 'fast-restore', 'balanced'], {
-        error: 'must be "fast-migrate", "fast-restore" or "balanced"'
-      })
-      .default('balanced'),
-    marks: marksSchema.optional(),
-    /** The notebook's path relative to the Jupyter root (JupyterLab's `context.path`). */
-    notebookPath: z.string().max(4096).optional(),
-    kernelName: z.string().max(256).optional(),
-    s3: s3Schema.optional()
-  })
-  .strict();
-
-/** The body of `POST /api/kernels/:kernelId/restore`. */
-export const restoreRequestSchema = z
-  .object({
-    uri: uriSchema,
-    /** The user confirmed restoring a bundle from outside the checkpoint root (bundles hold pickles). */
-    trust: z.boolean().optional(),
-    s3: s3Schema.optional()
-  })
-  .strict();
-
-const listQuerySchema = z.object({
-  root: z.string().max(4096).optional(),
-  s3Endpoint: s3Schema.shape.endpoint,
-  s3Region: s3Schema.shape.region
-});
-
-const uriQuerySchema = listQuerySchema.omit({ root: true }).extend({ uri: uriSchema });
-
-/** An error the app's error handler answers as `{error}` with this status. */
-class RequestError extends Error {
-  readonly expose = true;
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message);
-  }
-}
+export { checkpointRequestSchema, restoreRequestSchema } from '../schemas';
 
 /** HTTP status of a bundle-layer failure. */
 function statusOf(code: BundleErrorCode): number {

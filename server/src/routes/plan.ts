@@ -13,7 +13,6 @@ import {
   IFeasiblePlan,
   IPlanHistory,
   IRunDurations,
-  marksSchema,
   Measurements,
   measurementsSchema,
   overrideMeasurements,
@@ -21,20 +20,10 @@ import {
   Plan,
   runDurations
 } from '../planner/index';
-import { describeIssues, idSchema } from '../schemas';
+import { describeIssues, idSchema, planRequestSchema } from '../schemas';
+import { HttpError as RequestError } from '../httpError';
 
-/** The body of a plan request; every field is optional. */
-export const planRequestSchema = z
-  .object({
-    objective: z
-      .enum(['fast-migrate', 'fast-restore', 'balanced'], {
-        error: 'must be "fast-migrate", "fast-restore" or "balanced"'
-      })
-      .default('balanced'),
-    marks: marksSchema.optional(),
-    measurements: measurementsSchema.optional()
-  })
-  .strict();
+export { planRequestSchema } from '../schemas';
 
 /** A validated plan request. */
 export type PlanRequest = z.output<typeof planRequestSchema>;
@@ -63,20 +52,6 @@ export interface IPlanMemory {
 
 /** What the route answers: the planner's plan, plus which kernel run it is for. */
 export type PlanResponse = Plan & { kernelId: string; runId: string; executions: number };
-
-/**
- * An error the app's error handler turns into `{error}` with this status. It follows the
- * http-errors convention (`status` and `expose`) that the companion's handler honours for 4xx.
- */
-class RequestError extends Error {
-  readonly expose = true;
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The measurements a plan uses: the stored ones, overridden field by field by the request's.

@@ -2,45 +2,22 @@
  * Listing and describing checkpoints: what the CLI's and the sidebar's checkpoint lists show.
  * A root is a folder or S3 prefix whose direct sub-folders (sub-prefixes) may be bundles.
  */
-import { BundleErrorCode, errorMessage, isBundleError } from '../bundle/errors';
+import type {
+  CheckpointEntry as CheckpointListEntry,
+  ICheckpointSummary,
+  IUnreadableCheckpoint
+} from '@elastic-notebook/protocol';
+import { errorMessage, isBundleError } from '../bundle/errors';
 import { copiedVariables, IManifest, payloadBytes } from '../bundle/manifest';
 import { IOpenStoreOptions, openStore } from './openStore';
 import { IBundleStore } from './store';
 import { mapPool } from './transfer';
 
-/** One readable checkpoint. */
-export interface ICheckpointSummary {
-  /** The bundle's URI. */
-  uri: string;
-  /** Always null: the bundle is readable. */
-  error: null;
-  checkpointId: string;
-  /** ISO 8601 creation time. */
-  createdAt: string;
-  formatVersion: number;
-  /** The checkpointed notebook's path, when known. */
-  notebookPath: string | null;
-  kernelName: string | null;
-  /** Payload bytes: copied groups, execution history and random states. */
-  bytes: number;
-  /** Number of variables stored by value (the rest is recomputed at restore). */
-  copiedVariables: number;
-  /** The plan's objective, when the plan records one. */
-  objective: string | null;
-}
-
-/** A bundle found in a listing that cannot be read. */
-export interface IUnreadableCheckpoint {
-  uri: string;
-  /** Why it cannot be read (one line, names the bundle). */
-  error: string;
-  code: BundleErrorCode;
-  /** The bundle's format version, when known (for 'newer-format'). */
-  formatVersion: number | null;
-}
-
-/** An entry of `listCheckpoints`: readable (`error === null`) or not. */
-export type CheckpointListEntry = ICheckpointSummary | IUnreadableCheckpoint;
+export type {
+  CheckpointEntry as CheckpointListEntry,
+  ICheckpointSummary,
+  IUnreadableCheckpoint
+} from '@elastic-notebook/protocol';
 
 /** A checkpoint in detail. */
 export interface ICheckpointDescription extends ICheckpointSummary {

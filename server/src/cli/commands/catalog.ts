@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { formatBytes } from '../../migrate/checkpoint';
+import { formatBytes } from '@elastic-notebook/protocol';
 import { CheckpointListEntry, describeCheckpoint, ICheckpointDescription, listCheckpoints } from '../../storage/index';
 import { openBundleStore } from '../bundleStore';
 import { ICommandContext } from '../notebookSession';

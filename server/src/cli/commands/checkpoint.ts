@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IExecutionRecord } from '../../ahg/types';
-import { checkpoint, formatBytes, ICheckpointSummary, summarizeCheckpoint } from '../../migrate/checkpoint';
+import { formatBytes } from '@elastic-notebook/protocol';
+import { checkpoint, ICheckpointSummary, summarizeCheckpoint } from '../../migrate/checkpoint';
 import { checkpointObservations, MeasurementLog } from '../../migrate/measurementLog';
 import { historyKey, MarksError, Objective, OBJECTIVES, runDurations } from '../../planner/index';
 import { marksFromNotebook } from '../../planner/notebookMarks';

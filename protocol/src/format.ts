@@ -1,8 +1,9 @@
-/** Short human-readable sizes and durations for the panel. */
+/** Short human-readable sizes and durations, for the panel, the CLI and progress steps. */
 
+/** Decimal (SI) size units: `kB` is 1000 bytes. */
 const SIZE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
 
-/** `1.5 MB` (decimal units, like the sizes the planner prices). */
+/** `1.5 MB` (decimal units, like the sizes the planner prices): three significant digits at most. */
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;
@@ -14,7 +15,7 @@ export function formatBytes(bytes: number): string {
   return `${Number(value.toFixed(digits))} ${SIZE_UNITS[unit]}`;
 }
 
-/** `0.4 ms`, `12 ms`, `1.2 s`, `3 min 5 s`. */
+/** `0.4 ms`, `12 ms`, `1.2 s`, `3 min 5 s`, `2 h 5 min`. */
 export function formatMs(ms: number): string {
   if (ms < 10) {
     return `${Number(ms.toFixed(1))} ms`;
