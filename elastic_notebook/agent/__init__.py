@@ -148,14 +148,6 @@ def flush(timeout: float = 10.0) -> bool:
 
 
 def status() -> dict:
-    """Small status summary for the frontend."""
-    if _agent is None:
-        return {"active": False}
-    return {
-        "active": True,
-        "runId": _agent.run_id,
-        "recorded": len(_agent.sender.all),
-        "acknowledged": _agent.sender.acked,
-        "lastError": _agent.last_error or _agent.sender.last_error,
-    }
+    """Small status summary for the frontend (the same as ``call("status")``)."""
+    return _calls.status_of(_agent)
 

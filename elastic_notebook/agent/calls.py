@@ -28,7 +28,7 @@ def call(name: str, b64args: str, agent: Any) -> str:
         handler = _HANDLERS.get(name)
         if handler is None:
             raise CallError(f"unknown call {name!r}; the agent knows {', '.join(sorted(_HANDLERS))}")
-        if agent is None:
+        if agent is None and name != "status":
             raise CallError("the Elastic Notebook agent is not active in this kernel (run the bootstrap first)")
         result = handler(agent, _decode(b64args))
     except (CallError, _restore.RestoreError, PayloadError) as err:
@@ -93,6 +93,23 @@ def _groups(args: dict, with_files: bool) -> list[dict]:
 
 
 # -- the calls ---------------------------------------------------------------------------------
+def status_of(agent: Any) -> dict:
+    """Whether ``agent`` records (None: not active) and how far it is: recorded, acknowledged, last error."""
+    if agent is None:
+        return {"active": False}
+    return {
+        "active": True,
+        "runId": agent.run_id,
+        "recorded": len(agent.sender.all),
+        "acknowledged": agent.sender.acked,
+        "lastError": agent.last_error or agent.sender.last_error,
+    }
+
+
+def _call_status(agent: Any, _args: dict) -> dict:
+    return status_of(agent)
+
+
 def _call_checkpoint(agent: Any, args: dict) -> dict:
     return _checkpoint.checkpoint(
         agent.shell.user_ns,
@@ -210,6 +227,7 @@ def _call_adopt(agent: Any, args: dict) -> dict:
 
 
 _HANDLERS: dict[str, Callable[[Any, dict], dict]] = {
+    "status": _call_status,
     "checkpoint": _call_checkpoint,
     "prepare": _call_prepare,
     "load": _call_load,

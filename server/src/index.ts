@@ -1,7 +1,8 @@
 /** Library exports of the companion server. */
 export * from './ahg/index';
-export { createApp } from './app';
-export type { IAppOptions } from './app';
+export { createCompanion } from './companion/createCompanion';
+export type { ICompanion, ICompanionOptions } from './companion/createCompanion';
+export { HttpError } from './http';
 export { ingestToken, SECRET_HEADER } from './auth';
 export { describeIssues, executionRecordSchema, idSchema, recordBatchSchema } from './schemas';
 export type { RecordBatch } from './schemas';

@@ -1,8 +1,8 @@
 import { AddressInfo } from 'net';
 import os from 'os';
 import path from 'path';
-import { createApp } from './app';
-import { checkpointOptionsFromEnv } from './companion/fromEnvironment';
+import { createCompanion } from './companion/createCompanion';
+import { optionsFromEnvironment } from './companion/fromEnvironment';
 
 /**
  * Companion process entry. Configured by environment (set by the Jupyter server extension):
@@ -27,7 +27,7 @@ function main(): void {
     process.exit(2);
   }
   const dataDir = process.env.ELASTIC_NOTEBOOK_DATA_DIR || path.join(os.homedir(), '.elastic-notebook');
-  const { app } = createApp({ secret, dataDir, checkpoints: checkpointOptionsFromEnv(process.env, secret) });
+  const { app } = createCompanion({ secret, dataDir, ...optionsFromEnvironment(process.env, secret) });
   const server = app.listen(port, '127.0.0.1', () => {
     const address = server.address() as AddressInfo;
     process.stdout.write(`${JSON.stringify({ event: 'listening', port: address.port, pid: process.pid })}\n`);

@@ -139,6 +139,8 @@ def test_every_named_call_answers_as_the_contract_says(nb: KernelSession, tmp_pa
     assert answers["restore"]["ok"] is True and answers["restore"]["stopped"] is None, answers["restore"]
     assert answers["adopt"]["ok"] is True, answers["adopt"]
     answers["checkpoint"] = written
+    answers["status"] = agent_call(nb, "status", {})
+    assert answers["status"]["active"] is True and answers["status"]["recorded"] >= 3, answers["status"]
     found = [f"{name}: {p}" for name, answer in answers.items() for p in problems(f"agent-reply-{name}", answer)]
     assert not found, "the agent's answers break the contract:\n" + "\n".join(found)
 

@@ -175,8 +175,26 @@ export const restoreResultSchema = z.looseObject({
 /** What `restore` answers. */
 export type IRestoreReply = z.infer<typeof restoreResultSchema>;
 
+/**
+ * What `status` answers: whether the agent records in this kernel and how far it is. It is the one
+ * call that answers without an active agent (`{"active": false}`).
+ */
+export const statusResultSchema = z.looseObject({
+  active: z.boolean(),
+  runId: z.string().optional(),
+  /** Executions recorded in this run. */
+  recorded: z.number().int().nonnegative().optional(),
+  /** Of those, how many the companion acknowledged. */
+  acknowledged: z.number().int().nonnegative().optional(),
+  lastError: z.string().nullable().optional()
+});
+
+/** What `status` answers. */
+export type IStatusReply = z.infer<typeof statusResultSchema>;
+
 /** Every named call's answer schema, by call name. */
 export const agentReplySchemas = {
+  status: statusResultSchema,
   checkpoint: checkpointResultSchema,
   prepare: prepareResultSchema,
   load: loadResultSchema,

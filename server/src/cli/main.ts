@@ -7,7 +7,7 @@ import { recordCommand } from './commands/record';
 import { restoreCommand } from './commands/restore';
 import { ICommandContext } from './notebookSession';
 import { Progress } from './progress';
-import { packageVersion } from './version';
+import { packageVersion } from '../version';
 
 /** Build the program with every command. */
 export function createProgram(context: ICommandContext): Command {

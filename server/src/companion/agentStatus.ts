@@ -4,51 +4,19 @@
  * arrive a moment after the cell finished. This asks the agent how far it is (its `status()`) and
  * waits until the companion's store holds as many records of the same run.
  */
-import { z } from 'zod';
+import type { IStatusReply } from '@elastic-notebook/protocol';
 import type { HistoryStore } from '../ahg/store';
-import { IKernelChannel } from '../migrate/agentCalls';
+import { AgentCalls, IKernelChannel } from '../migrate/agentCalls';
 import { MigrationError } from '../migrate/migrationError';
 
-/** What the agent's `status()` reports (extra fields pass through). */
-export const agentStatusSchema = z.looseObject({
-  active: z.boolean(),
-  runId: z.string().optional(),
-  recorded: z.number().int().nonnegative().optional(),
-  acknowledged: z.number().int().nonnegative().optional(),
-  lastError: z.string().nullable().optional()
-});
+export { STATUS_EXPRESSION } from '../migrate/agentCalls';
 
-/** The agent's status in a kernel. */
-export type AgentStatus = z.infer<typeof agentStatusSchema>;
+/** The agent's status in a kernel (the protocol's `status` reply). */
+export type AgentStatus = IStatusReply;
 
-/**
- * The expression that returns the base64 of the JSON of the agent's status, or of
- * `{"active": false}` when the agent is not loaded (base64, so that nothing needs unquoting).
- */
-export const STATUS_EXPRESSION =
-  "__import__('base64').b64encode(__import__('json').dumps(" +
-  "getattr(__import__('sys').modules.get('_elastic_notebook_agent'), 'status', lambda: {'active': False})()" +
-  ').encode()).decode()';
-
-/**
- * Ask the agent in the kernel behind `channel` for its status. The request waits behind whatever
- * the kernel is running (a checkpoint asked for during a long cell happens after it), unless
- * `signal` aborts first.
- */
-export async function agentStatus(channel: IKernelChannel, signal?: AbortSignal): Promise<AgentStatus> {
-  const text = (await unlessAborted(channel.evaluate(STATUS_EXPRESSION), signal)).trim();
-  const match = /^'([A-Za-z0-9+/=]*)'$/.exec(text);
-  let parsed: unknown = null;
-  try {
-    parsed = match ? JSON.parse(Buffer.from(match[1], 'base64').toString('utf8')) : null;
-  } catch {
-    parsed = null;
-  }
-  const status = agentStatusSchema.safeParse(parsed);
-  if (!status.success) {
-    throw new MigrationError(`the kernel answered the agent status request with ${text.slice(0, 80)}`);
-  }
-  return status.data;
+/** Ask the agent in the kernel behind `channel` for its status ({@link AgentCalls.status}). */
+export function agentStatus(channel: IKernelChannel, signal?: AbortSignal): Promise<AgentStatus> {
+  return new AgentCalls(channel).status(signal);
 }
 
 /** Options of {@link waitUntilStored}. */
@@ -70,22 +38,6 @@ export interface IStoredRun {
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** `promise`, or a cancellation error as soon as `signal` aborts (the promise is left to settle). */
-function unlessAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) {
-    return promise;
-  }
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(new MigrationError('cancelled while waiting for the kernel'));
-    if (signal.aborted) {
-      abort();
-      return;
-    }
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
-}
 
 /**
  * Resolve once the companion's `store` holds every record the agent in `kernelId` has made in its

@@ -1,17 +1,20 @@
 /**
- * The companion's checkpoint settings from the environment the Jupyter server extension gives it
- * (elastic_notebook/serverext/companion.py): where the Jupyter server's internal routes are, its
- * root folder, and the configured checkpoint root.
+ * The companion's kernel and checkpoint settings from the environment the Jupyter server extension
+ * gives it (elastic_notebook/serverext/companion.py): where the Jupyter server's internal routes
+ * are, its root folder, and the configured checkpoint root.
  */
-import type { ICheckpointRouteOptions } from '../routes/checkpoints';
+import type { ICompanionOptions } from './createCompanion';
 import { InternalClient } from './internalClient';
 import { jupyterKernelAccess } from './kernelAccess';
 
-/** Checkpoint route options from `env` (`ELASTIC_NOTEBOOK_JUPYTER_URL`, `..._JUPYTER_ROOT`, `..._CHECKPOINT_ROOT`). */
-export function checkpointOptionsFromEnv(
-  env: NodeJS.ProcessEnv,
-  secret: string
-): Omit<ICheckpointRouteOptions, 'dataDir' | 'warn'> {
+/** The settings `env` gives (`ELASTIC_NOTEBOOK_JUPYTER_URL`, `..._JUPYTER_ROOT`, `..._CHECKPOINT_ROOT`). */
+export type EnvironmentOptions = Pick<
+  ICompanionOptions,
+  'kernels' | 'kernelsUnavailable' | 'checkpointRoot' | 'baseDir'
+>;
+
+/** Kernel access and checkpoint locations from `env`; `secret` authenticates to the internal routes. */
+export function optionsFromEnvironment(env: NodeJS.ProcessEnv, secret: string): EnvironmentOptions {
   const url = env.ELASTIC_NOTEBOOK_JUPYTER_URL?.trim();
   return {
     kernels: url ? jupyterKernelAccess(new InternalClient(url, secret)) : null,

@@ -10,6 +10,7 @@ import type {
   IImportsReply as IImportsResult,
   ILoadReply as ILoadResult,
   IRestoreReply as IRestoreResult,
+  IStatusReply,
   IVerification
 } from '@elastic-notebook/protocol';
 import { agentReplySchemas } from '@elastic-notebook/protocol/schemas';
@@ -39,6 +40,7 @@ export type {
   ILoadReply as ILoadResult,
   IRestoreReply as IRestoreResult,
   ISourceEnvironment,
+  IStatusReply,
   IVerification,
   IWrittenFile
 } from '@elastic-notebook/protocol';
@@ -58,6 +60,31 @@ export interface IImportsRequest {
 function callExpression(name: string, args: unknown): string {
   const encoded = Buffer.from(JSON.stringify(args), 'utf8').toString('base64');
   return `__import__('sys').modules['_elastic_notebook_agent'].call(${JSON.stringify(name)}, '${encoded}')`;
+}
+
+/**
+ * The expression that calls the agent's `status`, and answers `{"active": false}` (base64 JSON
+ * too) when no agent is loaded in the kernel: the one call a kernel without the agent answers.
+ */
+export const STATUS_EXPRESSION =
+  "(lambda agent: agent.call('status') if agent is not None else " +
+  `'${Buffer.from(JSON.stringify({ active: false })).toString('base64')}')` +
+  "(__import__('sys').modules.get('_elastic_notebook_agent'))";
+
+/** `promise`, or a cancellation error as soon as `signal` aborts (the promise is left to settle). */
+export function unlessAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) {
+    return promise;
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new MigrationError('cancelled while waiting for the kernel'));
+    if (signal.aborted) {
+      abort();
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** Decode the text/plain repr of the base64 string the agent answers with. */
@@ -103,6 +130,25 @@ async function callAgent<T extends z.ZodType>(
 /** The agent calls, typed. No call has a time limit: a 2 GB payload takes what it takes. */
 export class AgentCalls {
   constructor(private readonly channel: IKernelChannel) {}
+
+  /**
+   * Whether the agent records in this kernel, and how far it is. The request waits behind whatever
+   * the kernel is running (asked during a long cell, it answers after it), unless `signal` aborts.
+   */
+  async status(signal?: AbortSignal): Promise<IStatusReply> {
+    const text = (await unlessAborted(this.channel.evaluate(STATUS_EXPRESSION), signal)).trim();
+    let answer: unknown = null;
+    try {
+      answer = decodeAnswer('status', text);
+    } catch {
+      answer = null;
+    }
+    const status = agentReplySchemas.status.safeParse(answer);
+    if (!status.success) {
+      throw new MigrationError(`the kernel answered the agent status request with ${text.slice(0, 80)}`);
+    }
+    return status.data;
+  }
 
   /** Serialize the groups into `stagingDir` and fingerprint every active variable. */
   checkpoint(args: {

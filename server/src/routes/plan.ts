@@ -4,7 +4,7 @@
  * with every request; measured throughputs come from the request and, for what it leaves out, from
  * whatever the companion measured on real transfers (the `storedMeasurements` hook).
  */
-import express, { NextFunction, Request, Response, Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { HistoryStore } from '../ahg/store';
 import {
@@ -20,10 +20,8 @@ import {
   Plan,
   runDurations
 } from '../planner/index';
-import { describeIssues, idSchema, planRequestSchema } from '../schemas';
-import { HttpError as RequestError } from '../httpError';
-
-export { planRequestSchema } from '../schemas';
+import { HttpError, jsonBody, kernelIdOf, parse, route } from '../http';
+import { planRequestSchema } from '../schemas';
 
 /** A validated plan request. */
 export type PlanRequest = z.output<typeof planRequestSchema>;
@@ -34,7 +32,7 @@ export type PlanRequest = z.output<typeof planRequestSchema>;
  */
 export type StoredMeasurements = (kernelId: string) => Measurements | undefined | Promise<Measurements | undefined>;
 
-/** Options of {@link planRoutes}. */
+/** Options of {@link planRouter}. */
 export interface IPlanRouteOptions {
   /** Where stored measurements come from; the request's own measurements override them field by field. */
   storedMeasurements?: StoredMeasurements;
@@ -67,56 +65,39 @@ export async function effectiveMeasurements(
 }
 
 /**
- * The plan route, to mount after the secret check: `app.use(planRoutes(store))`. Errors go to the
- * app's error handler (JSON `{error}` answers).
+ * The plan route, to mount after the secret check: `app.use(planRouter(store, options))`. Errors go
+ * to the error handler (http.ts).
  */
-export function planRoutes(store: HistoryStore, options: IPlanRouteOptions = {}): Router {
-  const router = express.Router();
-  const json = express.json({ limit: options.bodyLimit ?? '1mb', strict: true, type: () => true });
-
-  router.post('/api/kernels/:kernelId/plan', json, (req: Request, res: Response, next: NextFunction) => {
-    answer(req, res).catch(next);
-  });
-
-  async function answer(req: Request, res: Response): Promise<void> {
-    const kernelId = idSchema.safeParse(req.params.kernelId);
-    if (!kernelId.success) {
-      throw new RequestError(400, describeIssues(kernelId.error, 'kernelId'));
-    }
-    // An empty body asks for the default plan.
-    const parsed = planRequestSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      throw new RequestError(400, describeIssues(parsed.error));
-    }
-    const run = await store.currentRun(kernelId.data);
-    if (!run) {
-      throw new RequestError(404, `nothing recorded for kernel ${kernelId.data}`);
-    }
-    const { objective, marks, measurements } = parsed.data;
-    // The same code run in the same order keeps its last plan unless the costs really changed.
-    const key = historyKey(
-      objective,
-      run.graph.executions.map(e => e.code)
-    );
-    const input = fromGraph(run.graph, {
-      objective,
-      marks,
-      measurements: await effectiveMeasurements(kernelId.data, measurements, options.storedMeasurements),
-      previous: await options.planMemory?.previous(key),
-      runId: run.runId
-    });
-    const result = plan(input);
-    if (result.feasible) {
-      await options.planMemory?.remember(key, result, runDurations(run.runId, run.graph.executions));
-    }
-    const body: PlanResponse = {
-      kernelId: kernelId.data,
-      runId: run.runId,
-      executions: run.graph.size,
-      ...result
-    };
-    res.json(body);
-  }
-
-  return router;
+export function planRouter(store: HistoryStore, options: IPlanRouteOptions = {}): Router {
+  return express.Router().post(
+    '/api/kernels/:kernelId/plan',
+    jsonBody(options.bodyLimit ?? '1mb'),
+    route(async (req, res) => {
+      const kernelId = kernelIdOf(req);
+      // An empty body asks for the default plan.
+      const { objective, marks, measurements } = parse(planRequestSchema, req.body ?? {});
+      const run = await store.currentRun(kernelId);
+      if (!run) {
+        throw new HttpError(404, `nothing recorded for kernel ${kernelId}`);
+      }
+      // The same code run in the same order keeps its last plan unless the costs really changed.
+      const key = historyKey(
+        objective,
+        run.graph.executions.map(e => e.code)
+      );
+      const input = fromGraph(run.graph, {
+        objective,
+        marks,
+        measurements: await effectiveMeasurements(kernelId, measurements, options.storedMeasurements),
+        previous: await options.planMemory?.previous(key),
+        runId: run.runId
+      });
+      const result = plan(input);
+      if (result.feasible) {
+        await options.planMemory?.remember(key, result, runDurations(run.runId, run.graph.executions));
+      }
+      const body: PlanResponse = { kernelId, runId: run.runId, executions: run.graph.size, ...result };
+      res.json(body);
+    })
+  );
 }

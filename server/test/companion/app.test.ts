@@ -2,7 +2,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createCompanion } from '../../src/companion/createCompanion';
 import { ingestToken } from '../../src/auth';
 import { record, records } from './records';
 
@@ -11,7 +11,7 @@ const KERNEL = 'kernel-1';
 let dataDir: string;
 const warnings: string[] = [];
 
-const open = () => createApp({ secret: SECRET, dataDir, warn: m => warnings.push(m) }).app;
+const open = () => createCompanion({ secret: SECRET, dataDir, warn: m => warnings.push(m) }).app;
 const post = (app: any, body: unknown, kernel = KERNEL, token = ingestToken(SECRET, kernel)) =>
   request(app)
     .post(`/api/kernels/${kernel}/records`)
@@ -175,7 +175,7 @@ describe('validation: a malformed request gets 400 with a precise message', () =
   });
 
   test('oversize bodies get 413', async () => {
-    const { app } = createApp({ secret: SECRET, dataDir, bodyLimit: '1kb' });
+    const { app } = createCompanion({ secret: SECRET, dataDir, bodyLimit: '1kb' });
     const response = await post(app, { runId: 'r', records: [record(0, { code: 'x'.repeat(5000) })] });
     expect(response.status).toBe(413);
     expect(response.body.error).toBe('request body larger than 1kb');

@@ -6,7 +6,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createCompanion } from '../../src/companion/createCompanion';
 import { ingestToken } from '../../src/auth';
 import { IExecutionRecord } from '../../src/ahg/types';
 import { JobRegistry } from '../../src/jobs/jobRegistry';
@@ -30,14 +30,18 @@ afterEach(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-type App = ReturnType<typeof createApp>['app'];
+type App = ReturnType<typeof createCompanion>['app'];
 
 const open = (extra: Record<string, unknown> = {}): App =>
-  createApp({
+  createCompanion({
     secret: SECRET,
     dataDir,
     warn: () => undefined,
-    checkpoints: { kernels, jobs, baseDir: dataDir, ackTimeoutMs: 2000, ...extra }
+    kernels,
+    jobs,
+    baseDir: dataDir,
+    ackTimeoutMs: 2000,
+    ...extra
   }).app;
 
 const api = (app: App) => ({
@@ -345,11 +349,12 @@ describe('checkpoint', () => {
   });
 
   test('without kernel access the kernel routes answer 503 with the reason', async () => {
-    const app = createApp({
+    const app = createCompanion({
       secret: SECRET,
       dataDir,
       warn: () => undefined,
-      checkpoints: { kernels: null, kernelsUnavailable: 'no Jupyter URL' }
+      kernels: null,
+      kernelsUnavailable: 'no Jupyter URL'
     }).app;
     const response = await api(app).post(`/api/kernels/${KERNEL}/restore`, {
       uri: path.join(dataDir, 'checkpoints', 'b')

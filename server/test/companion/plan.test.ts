@@ -6,13 +6,13 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createCompanion } from '../../src/companion/createCompanion';
 import { ingestToken } from '../../src/auth';
 import { IExecutionRecord } from '../../src/ahg/types';
 import { copyMigrateMs, copyRestoreMs, costModel, fixedMs, Measurements, rerunMs } from '../../src/planner/index';
 import express from 'express';
 import { HistoryStore } from '../../src/ahg/store';
-import { effectiveMeasurements, planRoutes } from '../../src/routes/plan';
+import { effectiveMeasurements, planRouter } from '../../src/routes/plan';
 import { record } from './records';
 
 const SECRET = 'test-secret';
@@ -24,7 +24,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-const open = () => createApp({ secret: SECRET, dataDir, warn: () => undefined }).app;
+const open = () => createCompanion({ secret: SECRET, dataDir, warn: () => undefined }).app;
 const ingest = (app: any, runId: string, records: IExecutionRecord[], kernel = KERNEL) =>
   request(app)
     .post(`/api/kernels/${kernel}/records`)
@@ -212,7 +212,7 @@ describe('measurements', () => {
     const store = new HistoryStore(dataDir, () => undefined);
     await store.ingest(KERNEL, 'r', session());
     const app = express().use(
-      planRoutes(store, { storedMeasurements: () => ({ targetSpeed: 4, readBytesPerSec: 1e9 }) })
+      planRouter(store, { storedMeasurements: () => ({ targetSpeed: 4, readBytesPerSec: 1e9 }) })
     );
     const plan = (
       await request(app)

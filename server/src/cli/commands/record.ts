@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { AgentCalls } from '../../migrate/agentCalls';
 import { CliError } from '../cliError';
 import { formatGraph } from '../graphTable';
 import { HistoryGraph, waitForGraph } from '../historyGraph';
@@ -68,7 +69,7 @@ async function record(file: string, options: IRecordOptions, context: ICommandCo
     );
     stopped = run.stopped;
     context.progress.step('waiting for the companion to store every record');
-    const agentStatus = () => session.evaluate("__import__('sys').modules['_elastic_notebook_agent'].status()");
+    const agentStatus = async () => JSON.stringify(await new AgentCalls(session).status());
     return waitForGraph(
       server,
       session.kernelId,

@@ -1,0 +1,110 @@
+/**
+ * The companion's composition root: the stores, registries and clients are built here once and
+ * handed to the routers that need them (docs/internals.md section 2). `main.ts` runs it with the
+ * settings of the environment; tests run it with fakes for the kernels.
+ */
+import express from 'express';
+import { HistoryStore } from '../ahg/store';
+import { requireSecret } from '../auth';
+import { isBundleError } from '../bundle/errors';
+import { errorHandler, notFound } from '../http';
+import { JobRegistry } from '../jobs/jobRegistry';
+import { MigrationError } from '../migrate/migrationError';
+import { MarksError, PlannerInputError } from '../planner/index';
+import { checkpointsRouter } from '../routes/checkpoints';
+import { healthRouter } from '../routes/health';
+import { historyRouter } from '../routes/history';
+import { ingestRouter } from '../routes/ingest';
+import type { IKernelReach } from '../routes/jobRequests';
+import { jobsRouter } from '../routes/jobs';
+import { IPlanMemory, planRouter, StoredMeasurements } from '../routes/plan';
+import { restoreRouter } from '../routes/restore';
+import { CheckpointLocations } from './checkpointLocations';
+import type { IKernelAccess } from './kernelAccess';
+import { CompanionMeasurements } from './measurements';
+
+/** What the companion is built from. */
+export interface ICompanionOptions {
+  /** Shared with the Jupyter server extension. */
+  secret: string;
+  /** Folder for persisted state (history, measurements, the default checkpoint root). */
+  dataDir: string;
+  /** Largest accepted record batch (default 32mb). */
+  bodyLimit?: string;
+  /** Where warnings go (default: stderr). */
+  warn?: (message: string) => void;
+  /** How to reach kernels; without it the checkpoint and restore routes answer 503 with `kernelsUnavailable`. */
+  kernels?: IKernelAccess | null;
+  /** Why kernels cannot be reached, for the 503 answers. */
+  kernelsUnavailable?: string;
+  /** The configured default checkpoint root (empty: `<dataDir>/checkpoints`). */
+  checkpointRoot?: string;
+  /** Folder relative paths are resolved against (the Jupyter server's root); default the working directory. */
+  baseDir?: string;
+  /** How long a checkpoint waits for the agent's last records (default 60 s). */
+  ackTimeoutMs?: number;
+  /** The job registry (default: a new one). */
+  jobs?: JobRegistry;
+}
+
+/** The built companion: its express app and the services behind it. */
+export interface ICompanion {
+  app: express.Express;
+  store: HistoryStore;
+  jobs: JobRegistry;
+  locations: CheckpointLocations;
+  measurements: CompanionMeasurements;
+}
+
+/** Errors whose message a failed job shows as it is (anything else is logged as unexpected). */
+function isExpected(err: unknown): boolean {
+  return (
+    err instanceof MigrationError || isBundleError(err) || err instanceof MarksError || err instanceof PlannerInputError
+  );
+}
+
+/** Build the companion (routes: docs/internals.md section 5). */
+export function createCompanion(options: ICompanionOptions): ICompanion {
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const bodyLimit = options.bodyLimit ?? '32mb';
+  const baseDir = options.baseDir ?? process.cwd();
+  const store = new HistoryStore(options.dataDir, options.warn);
+  const jobs = options.jobs ?? new JobRegistry({ warn, isExpected });
+  const locations = new CheckpointLocations(options.checkpointRoot ?? '', options.dataDir, baseDir);
+  const measurements = new CompanionMeasurements(options.dataDir);
+  const kernels: IKernelReach = {
+    access: options.kernels ?? null,
+    unavailable: options.kernelsUnavailable ?? "the companion cannot reach the Jupyter server's kernels"
+  };
+  // Plans are priced with what this machine measured against the default root's store, and
+  // remember their decisions so that the next plan (and the checkpoint) stays stable.
+  const storedMeasurements: StoredMeasurements = () => measurements.forUri(locations.defaultRoot);
+  const planMemory: IPlanMemory = {
+    previous: key => measurements.previous(key),
+    remember: (key, plan, run) => measurements.remember(key, plan, run)
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(ingestRouter(store, { secret: options.secret, bodyLimit }));
+  app.use('/api', requireSecret(options.secret));
+  app.use(healthRouter());
+  app.use(historyRouter(store));
+  app.use(planRouter(store, { storedMeasurements, planMemory }));
+  app.use(
+    checkpointsRouter({
+      history: store,
+      jobs,
+      locations,
+      kernels,
+      measurements,
+      baseDir,
+      ackTimeoutMs: options.ackTimeoutMs
+    })
+  );
+  app.use(restoreRouter({ jobs, locations, kernels, measurements, baseDir }));
+  app.use(jobsRouter(jobs));
+  app.use(notFound);
+  app.use(errorHandler({ bodyLimit, warn }));
+  return { app, store, jobs, locations, measurements };
+}
