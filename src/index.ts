@@ -2,21 +2,17 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookCellExecutor, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { KernelBootstrapper } from './kernel/bootstrap';
 import { checkpointActions } from './checkpoints/checkpointActions';
 import { addCheckpointCommand } from './checkpoints/checkpointCommand';
-import { CheckpointsModel } from './checkpoints/checkpointsModel';
 import { HistoryPanel } from './panel/HistoryPanel';
 import { InterceptingCellExecutor } from './kernel/executor';
 import { JobNotifier } from './checkpoints/jobNotifier';
-import { NotebookMarks } from './marks/marksModel';
-import { HistoryModel } from './history/historyModel';
 import { addNeverRerunCommand } from './marks/neverRerunCommand';
 import { addNeverRerunCue } from './marks/neverRerunCue';
-import { isObjective, type Objective } from '@elastic-notebook/protocol';
-import { PlanModel } from './plan/planModel';
-import { storageSettings } from './checkpoints/storageSettings';
-import { IKernelBootstrapper } from './tokens';
+import { ElasticNotebook } from './core/elasticNotebook';
+import { IElasticNotebook, IKernelBootstrapper } from './tokens';
 
 /** The agent loader (it depends on no notebook plugin: the notebook tracker needs the executor). */
 const bootstrapPlugin: JupyterFrontEndPlugin<IKernelBootstrapper> = {
@@ -72,74 +68,57 @@ const marksPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** The objective in the settings, when it is one. */
-function objectiveSetting(settings: ISettingRegistry.ISettings): Objective | null {
-  const value = settings.composite.defaultObjective;
-  return isObjective(value) ? value : null;
-}
+/** The id of the panel plugin, whose settings (schema/panel.json) configure the session models too. */
+const PANEL_PLUGIN_ID = 'elastic-notebook:panel';
 
-/**
- * The "Elastic Notebook" sidebar panel showing the current notebook's history, plan and
- * checkpoints, and the notebook toolbar's "Checkpoint session" button.
- */
-const panelPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'elastic-notebook:panel',
-  description: 'The Elastic Notebook sidebar panel and the "Checkpoint session" button.',
+/** The session models over the companion's services, for the panel and for other extensions. */
+const corePlugin: JupyterFrontEndPlugin<IElasticNotebook> = {
+  id: 'elastic-notebook:core',
+  description: 'The Elastic Notebook session models (history, marks, plan, checkpoints) and services.',
   autoStart: true,
+  provides: IElasticNotebook,
   requires: [IKernelBootstrapper, INotebookTracker],
-  optional: [ILayoutRestorer, ISettingRegistry, ICommandPalette],
+  optional: [ISettingRegistry],
   activate: (
-    app: JupyterFrontEnd,
+    _app: JupyterFrontEnd,
     bootstrapper: IKernelBootstrapper,
     tracker: INotebookTracker,
-    restorer: ILayoutRestorer | null,
-    settingRegistry: ISettingRegistry | null,
-    palette: ICommandPalette | null
-  ) => {
-    const model = new HistoryModel(bootstrapper);
-    const marks = new NotebookMarks();
-    const plan = new PlanModel(model, marks);
-    const checkpoints = new CheckpointsModel();
-    new JobNotifier(checkpoints);
-    const actions = checkpointActions(checkpoints);
-    const panel = new HistoryPanel(model, marks, plan, checkpoints, actions);
-    app.shell.add(panel, 'left', { rank: 850 });
-    restorer?.add(panel, 'elastic-notebook');
-    addCheckpointCommand(app, tracker, checkpoints, () => plan.objective, palette);
-    // A restore restarted the kernel: its history is the restored one now.
-    checkpoints.restoreEnded.connect(() => void model.refresh());
-    // The objective starts from the settings; the panel's selector changes it for the session.
-    void settingRegistry?.load(panelPlugin.id).then(settings => {
-      const apply = () => {
-        const objective = objectiveSetting(settings);
-        if (objective) {
-          plan.objective = objective;
-        }
-        checkpoints.storage = storageSettings(settings);
-      };
-      settings.changed.connect(apply);
-      apply();
-    });
-    // The panel follows the current notebook (its marks) and whatever kernel it is connected to.
-    const follow = () => {
-      const current = tracker.currentWidget;
-      const kernel = current?.sessionContext.session?.kernel ?? null;
-      marks.setNotebook(current?.context.model ?? null);
-      model.setKernel(kernel, current?.context.path ?? null);
-      checkpoints.setKernel(kernel, current?.context.path ?? null);
-    };
-    tracker.widgetAdded.connect((_, notebook) => {
-      const followIfCurrent = () => {
-        if (tracker.currentWidget === notebook) {
-          follow();
-        }
-      };
-      notebook.sessionContext.kernelChanged.connect(followIfCurrent);
-      notebook.context.pathChanged.connect(followIfCurrent); // renamed: its checkpoints are matched by path
-    });
-    tracker.currentChanged.connect(follow);
-    follow();
+    settingRegistry: ISettingRegistry | null
+  ): IElasticNotebook => {
+    const session = new ElasticNotebook(bootstrapper, tracker);
+    void settingRegistry?.load(PANEL_PLUGIN_ID).then(settings => session.useSettings(settings));
+    return session;
   }
 };
 
-export default [bootstrapPlugin, autoloadPlugin, executorPlugin, marksPlugin, panelPlugin];
+/**
+ * The "Elastic Notebook" sidebar panel showing the current notebook's history, plan and
+ * checkpoints, the job notifications and the notebook toolbar's "Checkpoint session" button.
+ */
+const panelPlugin: JupyterFrontEndPlugin<void> = {
+  id: PANEL_PLUGIN_ID,
+  description: 'The Elastic Notebook sidebar panel and the "Checkpoint session" button.',
+  autoStart: true,
+  requires: [IElasticNotebook, INotebookTracker],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    session: IElasticNotebook,
+    tracker: INotebookTracker,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ) => {
+    const { history, marks, plan, checkpoints } = session;
+    new JobNotifier(checkpoints);
+    const actions = checkpointActions(checkpoints);
+    const panel = new HistoryPanel(history, marks, plan, checkpoints, actions, translator ?? nullTranslator);
+    app.shell.add(panel, 'left', { rank: 850 });
+    restorer?.add(panel, 'elastic-notebook');
+    addCheckpointCommand(app, tracker, checkpoints, () => plan.objective, palette);
+  }
+};
+
+export default [bootstrapPlugin, autoloadPlugin, executorPlugin, marksPlugin, corePlugin, panelPlugin];
+
+export * from './tokens';

@@ -1,6 +1,8 @@
 import { PathExt } from '@jupyterlab/coreutils';
 import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
+import { ENGLISH } from '../shared/translation';
 import { describeEntry, formatTime, ICheckpointActions } from './checkpointActions';
 import type { CheckpointEntry, ICheckpointSummary, IUnreadableCheckpoint } from '@elastic-notebook/protocol';
 import { isReadable } from './checkpoints';
@@ -16,10 +18,12 @@ import { JobView } from './JobView';
  */
 export function CheckpointsView({
   model,
-  actions
+  actions,
+  trans = ENGLISH
 }: {
   model: CheckpointsModel;
   actions: ICheckpointActions;
+  trans?: TranslationBundle;
 }): JSX.Element {
   const job = model.job;
   const busy = job?.state === 'running';
@@ -27,31 +31,31 @@ export function CheckpointsView({
     <div className="jp-ElasticNotebook-checkpoints">
       <div className="jp-ElasticNotebook-checkpointControls">
         <span className="jp-ElasticNotebook-checkpointRoot" title={model.root ?? undefined}>
-          {model.root ? `In ${model.root}` : 'Checkpoints'}
+          {model.root ? trans.__('In %1', model.root) : trans.__('Checkpoints')}
         </span>
         <ToolbarButtonComponent
           className="jp-ElasticNotebook-checkpointsRefresh"
           icon={refreshIcon}
-          tooltip="List the checkpoints again"
+          tooltip={trans.__('List the checkpoints again')}
           onClick={() => void model.refresh()}
         />
         <button
           type="button"
           className="jp-mod-styled jp-ElasticNotebook-restoreFrom"
           disabled={!model.kernel || busy}
-          title="Restore a checkpoint from a folder or s3:// URI into this notebook's kernel"
+          title={trans.__("Restore a checkpoint from a folder or s3:// URI into this notebook's kernel")}
           onClick={() => void actions.restoreFrom()}
         >
-          Restore from…
+          {trans.__('Restore from…')}
         </button>
       </div>
-      {job ? <JobView job={job} onCancel={() => void actions.cancel(job)} /> : null}
+      {job ? <JobView job={job} onCancel={() => void actions.cancel(job)} trans={trans} /> : null}
       {model.error ? (
         <p className="jp-ElasticNotebook-serverError" role="alert">
           {model.error}
         </p>
       ) : null}
-      <CheckpointList model={model} actions={actions} busy={busy} />
+      <CheckpointList model={model} actions={actions} busy={busy} trans={trans} />
     </div>
   );
 }
@@ -59,20 +63,24 @@ export function CheckpointsView({
 function CheckpointList({
   model,
   actions,
-  busy
+  busy,
+  trans
 }: {
   model: CheckpointsModel;
   actions: ICheckpointActions;
   busy: boolean;
+  trans: TranslationBundle;
 }): JSX.Element {
   const split = model.split;
   if (!split) {
-    return <p className="jp-ElasticNotebook-empty">{model.loading ? 'Listing the checkpoints…' : ''}</p>;
+    return <p className="jp-ElasticNotebook-empty">{model.loading ? trans.__('Listing the checkpoints…') : ''}</p>;
   }
   const { own, others, unreadable } = split;
   if (own.length + others.length + unreadable.length === 0) {
     return (
-      <p className="jp-ElasticNotebook-empty">No checkpoints yet: use “Checkpoint session” in the notebook toolbar.</p>
+      <p className="jp-ElasticNotebook-empty">
+        {trans.__('No checkpoints yet: use “Checkpoint session” in the notebook toolbar.')}
+      </p>
     );
   }
   const canRestore = model.kernel !== null && !busy;
@@ -86,31 +94,34 @@ function CheckpointList({
         own={own.includes(entry)}
         actions={actions}
         canRestore={canRestore}
+        trans={trans}
       />
     ) : (
-      <UnreadableRow key={entry.uri} entry={entry} actions={actions} />
+      <UnreadableRow key={entry.uri} entry={entry} actions={actions} trans={trans} />
     );
   return (
     <>
       {own.length === 0 ? (
         <p className="jp-ElasticNotebook-empty">
-          No checkpoints of this notebook yet: use “Checkpoint session” in the notebook toolbar.
+          {trans.__('No checkpoints of this notebook yet: use “Checkpoint session” in the notebook toolbar.')}
         </p>
       ) : null}
       {own.length + shownOthers.length + unreadable.length > 0 ? (
         <table className="jp-ElasticNotebook-table jp-ElasticNotebook-checkpointList">
           <thead>
             <tr>
-              <th title="The notebook it was made from, and when">Checkpoint</th>
-              <th title="Bytes stored: copied variables, history, random states">Size</th>
-              <th title="Variables stored by value; the others are recomputed at restore">Copied</th>
+              <th title={trans.__('The notebook it was made from, and when')}>{trans.__('Checkpoint')}</th>
+              <th title={trans.__('Bytes stored: copied variables, history, random states')}>{trans.__('Size')}</th>
+              <th title={trans.__('Variables stored by value; the others are recomputed at restore')}>
+                {trans.__('Copied')}
+              </th>
             </tr>
           </thead>
           <tbody>
             {own.map(row)}
             {shownOthers.length ? (
               <tr className="jp-ElasticNotebook-checkpointsDivider jp-ElasticNotebook-divider">
-                <td colSpan={3}>Other notebooks</td>
+                <td colSpan={3}>{trans.__('Other notebooks')}</td>
               </tr>
             ) : null}
             {shownOthers.map(row)}
@@ -125,7 +136,7 @@ function CheckpointList({
             checked={model.showOthers}
             onChange={event => (model.showOthers = event.currentTarget.checked)}
           />
-          Show checkpoints of other notebooks ({others.length})
+          {trans.__('Show checkpoints of other notebooks (%1)', others.length)}
         </label>
       ) : null}
     </>
@@ -135,11 +146,13 @@ function CheckpointList({
 function Actions({
   entry,
   actions,
-  canRestore
+  canRestore,
+  trans
 }: {
   entry: CheckpointEntry;
   actions: ICheckpointActions;
   canRestore: boolean;
+  trans: TranslationBundle;
 }): JSX.Element {
   return (
     <div className="jp-ElasticNotebook-checkpointActions">
@@ -148,19 +161,19 @@ function Actions({
           type="button"
           className="jp-mod-styled jp-mod-accept jp-ElasticNotebook-restore"
           disabled={!canRestore}
-          title={`Restore ${describeEntry(entry)} into this notebook's kernel (the kernel restarts)`}
+          title={trans.__("Restore %1 into this notebook's kernel (the kernel restarts)", describeEntry(entry))}
           onClick={() => void actions.restore(entry)}
         >
-          Restore
+          {trans.__('Restore')}
         </button>
       ) : null}
       <button
         type="button"
         className="jp-mod-styled jp-mod-warn jp-ElasticNotebook-delete"
-        title={`Delete ${describeEntry(entry)}`}
+        title={trans.__('Delete %1', describeEntry(entry))}
         onClick={() => void actions.remove(entry)}
       >
-        Delete
+        {trans.__('Delete')}
       </button>
     </div>
   );
@@ -171,7 +184,8 @@ function CheckpointRow({
   notebook,
   own,
   actions,
-  canRestore
+  canRestore,
+  trans
 }: {
   entry: ICheckpointSummary;
   /** Where its notebook is (relative to the Jupyter root when under it). */
@@ -180,8 +194,9 @@ function CheckpointRow({
   own: boolean;
   actions: ICheckpointActions;
   canRestore: boolean;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const details = [entry.notebookPath, entry.objective ? `objective ${entry.objective}` : null, entry.uri]
+  const details = [entry.notebookPath, entry.objective ? trans.__('objective %1', entry.objective) : null, entry.uri]
     .filter(Boolean)
     .join('\n');
   return (
@@ -194,10 +209,10 @@ function CheckpointRow({
     >
       <td>
         <div className="jp-ElasticNotebook-checkpointNotebook">
-          {notebook ? PathExt.basename(notebook) : 'unknown notebook'}
+          {notebook ? PathExt.basename(notebook) : trans.__('unknown notebook')}
         </div>
         <div className="jp-ElasticNotebook-checkpointTime">{formatTime(entry.createdAt)}</div>
-        <Actions entry={entry} actions={actions} canRestore={canRestore} />
+        <Actions entry={entry} actions={actions} canRestore={canRestore} trans={trans} />
       </td>
       <td className="jp-ElasticNotebook-number">{formatBytes(entry.bytes)}</td>
       <td className="jp-ElasticNotebook-number">{entry.copiedVariables}</td>
@@ -205,12 +220,20 @@ function CheckpointRow({
   );
 }
 
-function UnreadableRow({ entry, actions }: { entry: IUnreadableCheckpoint; actions: ICheckpointActions }): JSX.Element {
+function UnreadableRow({
+  entry,
+  actions,
+  trans
+}: {
+  entry: IUnreadableCheckpoint;
+  actions: ICheckpointActions;
+  trans: TranslationBundle;
+}): JSX.Element {
   return (
     <tr className="jp-ElasticNotebook-checkpoint jp-mod-unreadable" data-uri={entry.uri} title={entry.uri}>
       <td colSpan={3}>
         <div className="jp-ElasticNotebook-error">{entry.error}</div>
-        <Actions entry={entry} actions={actions} canRestore={false} />
+        <Actions entry={entry} actions={actions} canRestore={false} trans={trans} />
       </td>
     </tr>
   );

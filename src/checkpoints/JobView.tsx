@@ -1,4 +1,6 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
+import { ENGLISH } from '../shared/translation';
 import type { IJob } from '@elastic-notebook/protocol';
 import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from './jobText';
 
@@ -7,7 +9,15 @@ import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from 
  * progress bar for transfers and a Cancel button; afterwards, how it ended. The steps so far are
  * listed under a disclosure.
  */
-export function JobView({ job, onCancel }: { job: IJob; onCancel: () => void }): JSX.Element {
+export function JobView({
+  job,
+  onCancel,
+  trans = ENGLISH
+}: {
+  job: IJob;
+  onCancel: () => void;
+  trans?: TranslationBundle;
+}): JSX.Element {
   const running = job.state === 'running';
   const fraction = progressFraction(job);
   return (
@@ -28,7 +38,7 @@ export function JobView({ job, onCancel }: { job: IJob; onCancel: () => void }):
             disabled={job.cancelRequested}
             onClick={onCancel}
           >
-            Cancel
+            {trans.__('Cancel')}
           </button>
         ) : null}
       </div>
@@ -37,7 +47,7 @@ export function JobView({ job, onCancel }: { job: IJob; onCancel: () => void }):
       ) : null}
       {job.steps.length > 1 ? (
         <details className="jp-ElasticNotebook-jobSteps">
-          <summary>{job.steps.length} steps</summary>
+          <summary>{trans._n('%1 step', '%1 steps', job.steps.length)}</summary>
           <ol>
             {job.steps.map((step, i) => (
               <li key={i} title={new Date(step.at).toLocaleTimeString()}>

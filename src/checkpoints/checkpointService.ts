@@ -3,7 +3,7 @@
  * server (server/src/routes/checkpoints.ts). The models take an `ICheckpointService` so that tests
  * can give another one.
  */
-import { requestAPI } from '../shared/api';
+import { postAPI as post, requestAPI } from '../shared/api';
 import type {
   CheckpointRequest,
   ICheckpointList,
@@ -38,9 +38,6 @@ export interface ICheckpointService {
   describe(uri: string, storage: IStorageSettings): Promise<ICheckpointSummary>;
   remove(uri: string, storage: IStorageSettings): Promise<void>;
 }
-
-const post = <T>(path: string, body: unknown) =>
-  requestAPI<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 const query = (fields: Record<string, string>) => {
   const text = new URLSearchParams(fields).toString();

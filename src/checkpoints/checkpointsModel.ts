@@ -1,6 +1,6 @@
 import { Kernel } from '@jupyterlab/services';
-import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
+import { KernelScopedModel } from '../shared/kernelScopedModel';
 import { isOfNotebook, ISplitEntries, notebookLocation, serverRoot, splitEntries } from './checkpointNotebook';
 import type { CheckpointEntry, ICheckpointSummary, IJob, IStartedJob } from '@elastic-notebook/protocol';
 import { checkpointService, ICheckpointRequest, ICheckpointService } from './checkpointService';
@@ -14,12 +14,9 @@ import { DEFAULT_STORAGE, IStorageSettings } from './storageSettings';
  * kernel again picks a running job up. Views and notifications listen to `changed` and
  * `jobChanged`.
  */
-export class CheckpointsModel implements IDisposable {
-  constructor(private readonly service: ICheckpointService = checkpointService) {}
-
-  /** Emitted when the list, the shown kernel, a job, the loading state or the error changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
+export class CheckpointsModel extends KernelScopedModel {
+  constructor(private readonly service: ICheckpointService = checkpointService) {
+    super();
   }
 
   /** Emitted with every new state seen of a followed job. */
@@ -43,7 +40,7 @@ export class CheckpointsModel implements IDisposable {
     this._storage = value;
     this._entries = null;
     this._root = null;
-    this._changed.emit();
+    this.emitChanged();
     this._refreshIfShown();
   }
 
@@ -57,29 +54,14 @@ export class CheckpointsModel implements IDisposable {
     return this._entries;
   }
 
-  /** Whether a listing is under way. */
-  get loading(): boolean {
-    return this._loading > 0;
-  }
-
-  /** Why the last listing failed, or null. */
-  get error(): string | null {
-    return this._error;
-  }
-
-  /** The path (relative to the Jupyter root) of the notebook shown, whose checkpoints come first. */
-  get notebookPath(): string | null {
-    return this._notebookPath;
-  }
-
   /** The listing split into this notebook's checkpoints, the others' and the unreadable ones. */
   get split(): ISplitEntries | null {
-    return this._entries ? splitEntries(this._entries, this._notebookPath, this._serverRoot) : null;
+    return this._entries ? splitEntries(this._entries, this.notebookPath, this._serverRoot) : null;
   }
 
   /** Whether a checkpoint whose manifest records the notebook `recorded` is of the notebook shown. */
   isOfShownNotebook(recorded: string | null): boolean {
-    return this._notebookPath !== null && isOfNotebook(recorded, this._notebookPath, this._serverRoot);
+    return this.notebookPath !== null && isOfNotebook(recorded, this.notebookPath, this._serverRoot);
   }
 
   /** Where the notebook a manifest records is: relative to the Jupyter root when under it. */
@@ -94,18 +76,13 @@ export class CheckpointsModel implements IDisposable {
   set showOthers(value: boolean) {
     if (value !== this._showOthers) {
       this._showOthers = value;
-      this._changed.emit();
+      this.emitChanged();
     }
-  }
-
-  /** The kernel shown (restores go into it). */
-  get kernel(): Kernel.IKernelConnection | null {
-    return this._kernel;
   }
 
   /** The latest job known for the shown kernel. */
   get job(): IJob | null {
-    return this._kernel ? (this._jobs.get(this._kernel.id) ?? null) : null;
+    return this.kernel ? (this._jobs.get(this.kernel.id) ?? null) : null;
   }
 
   /** Whether a job is running for `kernelId`, as far as this page knows. */
@@ -113,70 +90,20 @@ export class CheckpointsModel implements IDisposable {
     return this._jobs.get(kernelId)?.state === 'running';
   }
 
-  /** Whether a view shows the list; showing it lists at once (and again whenever it is shown). */
-  get visible(): boolean {
-    return this._visible;
-  }
-  set visible(value: boolean) {
-    if (value === this._visible) {
-      return;
-    }
-    this._visible = value;
-    if (value) {
-      void this.refresh();
-    }
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /**
-   * Show another notebook (its path relative to the Jupyter root) and kernel (or none), and pick
-   * up a job running for the kernel.
+   * List the checkpoints under the root now (whatever kernel is shown: the list is the root's).
+   * Never rejects: a failure is kept in `error`.
    */
-  setKernel(kernel: Kernel.IKernelConnection | null, notebookPath: string | null = null): void {
-    if (kernel === this._kernel && notebookPath === this._notebookPath) {
-      return;
-    }
-    const kernelChanged = kernel !== this._kernel;
-    this._kernel = kernel;
-    this._notebookPath = notebookPath;
-    this._changed.emit();
-    if (!kernelChanged) {
-      return;
-    }
-    if (kernel && !this._jobs.has(kernel.id)) {
-      void this._pickUp(kernel.id);
-    }
-  }
-
-  /** List the checkpoints under the root now. Never rejects: a failure is kept in `error`. */
-  async refresh(): Promise<void> {
-    if (this._isDisposed) {
-      return;
-    }
-    const request = ++this._requests;
+  refresh(): Promise<void> {
     const storage = this._storage;
-    this._loading++;
-    this._changed.emit();
-    try {
-      const list = await this.service.list(storage);
-      if (request === this._requests) {
+    return this.fetchLatest(
+      () => this.service.list(storage),
+      list => {
         this._entries = list.checkpoints;
         this._root = list.root;
-        this._error = null;
-      }
-    } catch (reason) {
-      if (request === this._requests) {
-        this._error = `could not list the checkpoints: ${(reason as Error).message}`;
-      }
-    } finally {
-      this._loading--;
-    }
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
+      },
+      { failure: 'could not list the checkpoints', ofKernel: false }
+    );
   }
 
   /**
@@ -214,22 +141,21 @@ export class CheckpointsModel implements IDisposable {
     this._update(job);
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
+  /** Another kernel is shown: pick up a job running for it. */
+  protected onKernelChanged(kernel: Kernel.IKernelConnection | null): void {
+    if (kernel && !this._jobs.has(kernel.id)) {
+      void this._pickUp(kernel.id);
     }
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   /** Record a job's state and tell listeners. */
   private _update(job: IJob): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     this._jobs.set(job.kernelId, job);
     this._jobChanged.emit(job);
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private async _followStarted(kernelId: string, kind: IJob['kind'], started: IStartedJob): Promise<IJob | null> {
@@ -258,7 +184,7 @@ export class CheckpointsModel implements IDisposable {
     }
     this._followed.add(jobId);
     try {
-      const last = await followJob(this.service, jobId, job => this._update(job), { stopped: () => this._isDisposed });
+      const last = await followJob(this.service, jobId, job => this._update(job), { stopped: () => this.isDisposed });
       if (last && last.state !== 'running') {
         if (last.kind === 'checkpoint') {
           this._refreshIfShown();
@@ -288,18 +214,18 @@ export class CheckpointsModel implements IDisposable {
       return; // The panel's list shows the server errors; a missing job view is harmless.
     }
     const latest = jobs[0];
-    if (!latest || this._jobs.has(kernelId) || this._isDisposed) {
+    if (!latest || this._jobs.has(kernelId) || this.isDisposed) {
       return;
     }
     this._jobs.set(kernelId, latest);
-    this._changed.emit();
+    this.emitChanged();
     if (latest.state === 'running') {
       void this._follow(latest.id);
     }
   }
 
   private _refreshIfShown(): void {
-    if (this._visible) {
+    if (this.visible) {
       void this.refresh();
     }
   }
@@ -307,18 +233,10 @@ export class CheckpointsModel implements IDisposable {
   private _storage: IStorageSettings = DEFAULT_STORAGE;
   private _root: string | null = null;
   private _entries: CheckpointEntry[] | null = null;
-  private _loading = 0;
-  private _error: string | null = null;
-  private _requests = 0;
-  private _kernel: Kernel.IKernelConnection | null = null;
-  private _notebookPath: string | null = null;
   private _showOthers = false;
   private readonly _serverRoot = serverRoot();
   private _jobs = new Map<string, IJob>();
   private _followed = new Set<string>();
-  private _visible = false;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
   private _jobChanged = new Signal<this, IJob>(this);
   private _restoreEnded = new Signal<this, IJob>(this);
 }

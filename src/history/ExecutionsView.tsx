@@ -1,4 +1,6 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
+import { ENGLISH } from '../shared/translation';
 import type { IGraphExecution } from '@elastic-notebook/protocol';
 import { HistoryModel } from './historyModel';
 
@@ -11,12 +13,18 @@ export function names(list: string[]): string {
  * The recorded cell executions of the shown kernel, in execution order. The Deletes column is
  * shown only when an execution deleted something, so that the table fits the sidebar.
  */
-export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element {
+export function ExecutionsView({
+  model,
+  trans = ENGLISH
+}: {
+  model: HistoryModel;
+  trans?: TranslationBundle;
+}): JSX.Element {
   const graph = model.graph;
   if (!graph || graph.executions.length === 0) {
     return (
       <p className="jp-ElasticNotebook-empty">
-        {model.agentStatus?.active ? 'No cells recorded yet in this kernel.' : 'Nothing recorded.'}
+        {model.agentStatus?.active ? trans.__('No cells recorded yet in this kernel.') : trans.__('Nothing recorded.')}
       </p>
     );
   }
@@ -25,12 +33,12 @@ export function ExecutionsView({ model }: { model: HistoryModel }): JSX.Element 
     <table className="jp-ElasticNotebook-table jp-ElasticNotebook-executions">
       <thead>
         <tr>
-          <th title="Execution, in the order cells ran">#</th>
-          <th title="Position of the cell in the notebook">Cell</th>
-          <th title="Duration in milliseconds">ms</th>
-          <th>Reads</th>
-          <th>Writes</th>
-          {deletes ? <th>Deletes</th> : null}
+          <th title={trans.__('Execution, in the order cells ran')}>#</th>
+          <th title={trans.__('Position of the cell in the notebook')}>{trans.__('Cell')}</th>
+          <th title={trans.__('Duration in milliseconds')}>ms</th>
+          <th>{trans.__('Reads')}</th>
+          <th>{trans.__('Writes')}</th>
+          {deletes ? <th>{trans.__('Deletes')}</th> : null}
         </tr>
       </thead>
       <tbody>

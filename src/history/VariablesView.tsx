@@ -1,4 +1,6 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
+import { ENGLISH } from '../shared/translation';
 import type { IGraphVariable, IHistoryGraph } from '@elastic-notebook/protocol';
 import { NotebookMarks } from '../marks/marksModel';
 import { HistoryModel } from './historyModel';
@@ -9,10 +11,18 @@ import { VariableMarkSelect } from '../marks/VariableMarkSelect';
  * versions they replaced and deleted variables. Each live variable has its checkpoint mark (auto,
  * always copy, never copy). Five narrow columns, so that the table fits the sidebar.
  */
-export function VariablesView({ model, marks }: { model: HistoryModel; marks: NotebookMarks }): JSX.Element {
+export function VariablesView({
+  model,
+  marks,
+  trans = ENGLISH
+}: {
+  model: HistoryModel;
+  marks: NotebookMarks;
+  trans?: TranslationBundle;
+}): JSX.Element {
   const graph = model.graph;
   if (!graph || graph.variables.length === 0) {
-    return <p className="jp-ElasticNotebook-empty">No variables recorded yet.</p>;
+    return <p className="jp-ElasticNotebook-empty">{trans.__('No variables recorded yet.')}</p>;
   }
   const groupOf = groupNumbers(graph);
   const byName = (a: IGraphVariable, b: IGraphVariable) => a.name.localeCompare(b.name) || b.version - a.version;
@@ -24,18 +34,25 @@ export function VariablesView({ model, marks }: { model: HistoryModel; marks: No
       variable={variable}
       group={groupOf.get(variable.name)}
       marks={marks}
+      trans={trans}
     />
   );
   return (
     <table className="jp-ElasticNotebook-table jp-ElasticNotebook-variables">
       <thead>
         <tr>
-          <th>Name</th>
-          <th title="Version: how many times an execution wrote it before">Ver.</th>
-          <th title="Variables sharing objects form one group, copied or recomputed together">Group</th>
-          <th title="The execution (#) that produced this version">By</th>
-          <th title="What a checkpoint may do with the variable: the planner decides (auto), or always or never copy it">
-            Mark
+          <th>{trans.__('Name')}</th>
+          <th title={trans.__('Version: how many times an execution wrote it before')}>{trans.__('Ver.')}</th>
+          <th title={trans.__('Variables sharing objects form one group, copied or recomputed together')}>
+            {trans.__('Group')}
+          </th>
+          <th title={trans.__('The execution (#) that produced this version')}>{trans.__('By')}</th>
+          <th
+            title={trans.__(
+              'What a checkpoint may do with the variable: the planner decides (auto), or always or never copy it'
+            )}
+          >
+            {trans.__('Mark')}
           </th>
         </tr>
       </thead>
@@ -43,8 +60,11 @@ export function VariablesView({ model, marks }: { model: HistoryModel; marks: No
         {live.map(row)}
         {earlier.length ? (
           <tr className="jp-ElasticNotebook-variablesDivider jp-ElasticNotebook-divider">
-            <td colSpan={5} title="Versions a later execution replaced, and deleted variables: no longer in the kernel">
-              Earlier versions
+            <td
+              colSpan={5}
+              title={trans.__('Versions a later execution replaced, and deleted variables: no longer in the kernel')}
+            >
+              {trans.__('Earlier versions')}
             </td>
           </tr>
         ) : null}
@@ -69,22 +89,24 @@ function groupNumbers(graph: IHistoryGraph): Map<string, IGroupLabel> {
 function VariableRow({
   variable,
   group,
-  marks
+  marks,
+  trans
 }: {
   variable: IGraphVariable;
   group: IGroupLabel | undefined;
   marks: NotebookMarks;
+  trans: TranslationBundle;
 }): JSX.Element {
   const shared = group ? group.members.filter(name => name !== variable.name) : [];
   return (
     <tr className={`jp-ElasticNotebook-variable${variable.active ? ' jp-mod-active' : ' jp-mod-inactive'}`}>
       <td>{variable.name}</td>
       <td>{variable.version}</td>
-      <td title={shared.length ? `shares objects with ${shared.join(', ')}` : undefined}>
+      <td title={shared.length ? trans.__('shares objects with %1', shared.join(', ')) : undefined}>
         {variable.active && group ? `${group.number}${shared.length ? ` (+${shared.join(', ')})` : ''}` : '–'}
       </td>
-      <td>{variable.producedBy ?? 'before recording'}</td>
-      <td>{variable.active ? <VariableMarkSelect marks={marks} name={variable.name} /> : '–'}</td>
+      <td>{variable.producedBy ?? trans.__('before recording')}</td>
+      <td>{variable.active ? <VariableMarkSelect marks={marks} name={variable.name} trans={trans} /> : '–'}</td>
     </tr>
   );
 }

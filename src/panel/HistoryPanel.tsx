@@ -1,3 +1,4 @@
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
@@ -5,6 +6,7 @@ import React from 'react';
 import { ICheckpointActions } from '../checkpoints/checkpointActions';
 import { CheckpointsModel } from '../checkpoints/checkpointsModel';
 import { elasticIcon } from '../shared/icon';
+import { translationBundle } from '../shared/translation';
 import { NotebookMarks } from '../marks/marksModel';
 import { HistoryModel } from '../history/historyModel';
 import { PlanModel } from '../plan/planModel';
@@ -29,47 +31,49 @@ export class HistoryPanel extends SidePanel {
     readonly marks: NotebookMarks,
     readonly plan: PlanModel,
     readonly checkpoints: CheckpointsModel,
-    actions: ICheckpointActions
+    actions: ICheckpointActions,
+    translator: ITranslator = nullTranslator
   ) {
-    super();
+    super({ translator });
+    const trans = translationBundle(translator);
     this.id = HISTORY_PANEL_ID;
     this.addClass('jp-ElasticNotebook-panel');
     this.title.icon = elasticIcon;
-    this.title.caption = 'Elastic Notebook';
+    this.title.caption = trans.__('Elastic Notebook');
 
     const heading = new Widget({ node: document.createElement('h2') });
     heading.addClass('jp-ElasticNotebook-heading');
-    heading.node.textContent = 'Elastic Notebook';
+    heading.node.textContent = trans.__('Elastic Notebook');
     this.header.addWidget(heading);
-    this.header.addWidget(new ModelView([model.changed], () => <StatusView model={model} />));
+    this.header.addWidget(new ModelView([model.changed], () => <StatusView model={model} trans={trans} />));
 
     this.toolbar.addItem(
       'refresh',
       new ToolbarButton({
         icon: refreshIcon,
-        tooltip: 'Reload the history from the server',
+        tooltip: trans.__('Reload the history from the server'),
         onClick: () => void model.refresh()
       })
     );
 
-    const executions = new ModelView([model.changed], () => <ExecutionsView model={model} />);
+    const executions = new ModelView([model.changed], () => <ExecutionsView model={model} trans={trans} />);
     executions.addClass('jp-ElasticNotebook-section');
-    executions.title.label = 'Executions';
+    executions.title.label = trans.__('Executions');
     const variables = new ModelView([model.changed, marks.changed], () => (
-      <VariablesView model={model} marks={marks} />
+      <VariablesView model={model} marks={marks} trans={trans} />
     ));
     variables.addClass('jp-ElasticNotebook-section');
-    variables.title.label = 'Variables';
-    const planView = new ModelView([plan.changed], () => <PlanView model={plan} />);
+    variables.title.label = trans.__('Variables');
+    const planView = new ModelView([plan.changed], () => <PlanView model={plan} trans={trans} />);
     planView.addClass('jp-ElasticNotebook-section');
     planView.addClass('jp-ElasticNotebook-planSection');
-    planView.title.label = 'Plan';
+    planView.title.label = trans.__('Plan');
     const checkpointsView = new ModelView([checkpoints.changed], () => (
-      <CheckpointsView model={checkpoints} actions={actions} />
+      <CheckpointsView model={checkpoints} actions={actions} trans={trans} />
     ));
     checkpointsView.addClass('jp-ElasticNotebook-section');
     checkpointsView.addClass('jp-ElasticNotebook-checkpointsSection');
-    checkpointsView.title.label = 'Checkpoints';
+    checkpointsView.title.label = trans.__('Checkpoints');
     this.addWidget(executions);
     this.addWidget(variables);
     this.addWidget(planView);
@@ -78,27 +82,27 @@ export class HistoryPanel extends SidePanel {
     // Section titles carry the counts, so a collapsed section still says something.
     model.changed.connect(() => {
       const graph = model.graph;
-      executions.title.label = graph ? `Executions (${graph.executions.length})` : 'Executions';
+      executions.title.label = graph ? trans.__('Executions (%1)', graph.executions.length) : trans.__('Executions');
       variables.title.label = graph
-        ? `Variables (${graph.variables.filter(v => v.active).length} active)`
-        : 'Variables';
+        ? trans.__('Variables (%1 active)', graph.variables.filter(v => v.active).length)
+        : trans.__('Variables');
     }, this);
     plan.changed.connect(() => {
       const current = plan.plan;
       planView.title.label = !current
-        ? 'Plan'
+        ? trans.__('Plan')
         : current.feasible
-          ? `Plan (copy ${current.copy.length}, re-run ${current.rerun.length})`
-          : 'Plan (no valid plan)';
+          ? trans.__('Plan (copy %1, re-run %2)', current.copy.length, current.rerun.length)
+          : trans.__('Plan (no valid plan)');
     }, this);
     checkpoints.changed.connect(() => {
       const split = checkpoints.split;
       const others = split ? split.others.length : 0;
       checkpointsView.title.label = !split
-        ? 'Checkpoints'
+        ? trans.__('Checkpoints')
         : others
-          ? `Checkpoints (${split.own.length} + ${others} of other notebooks)`
-          : `Checkpoints (${split.own.length})`;
+          ? trans.__('Checkpoints (%1 + %2 of other notebooks)', split.own.length, others)
+          : trans.__('Checkpoints (%1)', split.own.length);
     }, this);
   }
 

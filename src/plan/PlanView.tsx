@@ -1,4 +1,5 @@
 import { HTMLSelect, refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { formatBytes, formatMs, OBJECTIVE_LABELS } from '@elastic-notebook/protocol';
 import type {
@@ -9,6 +10,7 @@ import type {
   Objective
 } from '@elastic-notebook/protocol';
 import { pricedWith } from './planFootnote';
+import { ENGLISH } from '../shared/translation';
 import { PlanModel } from './planModel';
 
 /**
@@ -17,29 +19,31 @@ import { PlanModel } from './planModel';
  * times next to the copy-all and recompute-all baselines; or, when no plan can restore the
  * session, why and what to do.
  */
-export function PlanView({ model }: { model: PlanModel }): JSX.Element {
+export function PlanView({ model, trans = ENGLISH }: { model: PlanModel; trans?: TranslationBundle }): JSX.Element {
   const plan = model.plan;
   return (
     <div className="jp-ElasticNotebook-plan">
       <div className="jp-ElasticNotebook-planControls">
         <label>
-          Objective{' '}
+          {trans.__('Objective')}{' '}
           <HTMLSelect
             className="jp-ElasticNotebook-objective"
-            aria-label="Plan objective"
-            title="What the plan minimises: total time, migration time (leave the source fast) or restoration time"
+            aria-label={trans.__('Plan objective')}
+            title={trans.__(
+              'What the plan minimises: total time, migration time (leave the source fast) or restoration time'
+            )}
             value={model.objective}
-            options={OBJECTIVE_LABELS.map(o => ({ value: o.value, label: o.label }))}
+            options={OBJECTIVE_LABELS.map(o => ({ value: o.value, label: trans.__(o.label) }))}
             onChange={event => (model.objective = event.currentTarget.value as Objective)}
           />
         </label>
         <ToolbarButtonComponent
           className="jp-ElasticNotebook-planRefresh"
           icon={refreshIcon}
-          tooltip="Plan again"
+          tooltip={trans.__('Plan again')}
           onClick={() => void model.refresh()}
         />
-        {model.loading ? <span className="jp-ElasticNotebook-planLoading">Planning…</span> : null}
+        {model.loading ? <span className="jp-ElasticNotebook-planLoading">{trans.__('Planning…')}</span> : null}
       </div>
       {model.error ? (
         <p className="jp-ElasticNotebook-serverError" role="alert">
@@ -47,39 +51,42 @@ export function PlanView({ model }: { model: PlanModel }): JSX.Element {
         </p>
       ) : null}
       {!plan ? (
-        <p className="jp-ElasticNotebook-empty">Run cells to get a checkpoint plan.</p>
+        <p className="jp-ElasticNotebook-empty">{trans.__('Run cells to get a checkpoint plan.')}</p>
       ) : plan.feasible ? (
-        <FeasiblePlan plan={plan} />
+        <FeasiblePlan plan={plan} trans={trans} />
       ) : (
-        <InfeasiblePlan plan={plan} />
+        <InfeasiblePlan plan={plan} trans={trans} />
       )}
     </div>
   );
 }
 
-function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
+function FeasiblePlan({ plan, trans }: { plan: IFeasiblePlan; trans: TranslationBundle }): JSX.Element {
   const copied = plan.groups.filter(g => g.decision === 'copy');
   const bytes = copied.reduce((sum, g) => sum + g.sizeBytes, 0);
   return (
     <>
       <p className="jp-ElasticNotebook-planSummary">
-        Copy {plan.copy.length} variable{plan.copy.length === 1 ? '' : 's'} ({formatBytes(bytes)}), re-run{' '}
-        {plan.rerun.length} execution{plan.rerun.length === 1 ? '' : 's'}
+        {trans._n('Copy %1 variable (%2)', 'Copy %1 variables (%2)', plan.copy.length, formatBytes(bytes))}
+        {', '}
+        {trans._n('re-run %1 execution', 're-run %1 executions', plan.rerun.length)}
         {plan.rerun.length ? ` (${plan.rerun.join(', ')})` : ''}.
       </p>
       {plan.groups.length ? (
         <table className="jp-ElasticNotebook-table jp-ElasticNotebook-planGroups">
           <thead>
             <tr>
-              <th title="Linked variables are copied or recomputed together, as the plan says">Variables</th>
-              <th title="Serialized size">Size</th>
-              <th title="Time to copy: serialize, transfer, deserialize">Copy</th>
-              <th title="Time to re-run what recomputing it alone needs">Recompute</th>
+              <th title={trans.__('Linked variables are copied or recomputed together, as the plan says')}>
+                {trans.__('Variables')}
+              </th>
+              <th title={trans.__('Serialized size')}>{trans.__('Size')}</th>
+              <th title={trans.__('Time to copy: serialize, transfer, deserialize')}>{trans.__('Copy')}</th>
+              <th title={trans.__('Time to re-run what recomputing it alone needs')}>{trans.__('Recompute')}</th>
             </tr>
           </thead>
           <tbody>
             {plan.groups.map(group => (
-              <GroupRow key={group.members.join(',')} group={group} />
+              <GroupRow key={group.members.join(',')} group={group} trans={trans} />
             ))}
           </tbody>
         </table>
@@ -88,15 +95,30 @@ function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
         <thead>
           <tr>
             <th />
-            <th title="Time on the source: serialize and transfer out">Migrate</th>
-            <th title="Time on the target: load and re-run">Restore</th>
-            <th>Total</th>
+            <th title={trans.__('Time on the source: serialize and transfer out')}>{trans.__('Migrate')}</th>
+            <th title={trans.__('Time on the target: load and re-run')}>{trans.__('Restore')}</th>
+            <th>{trans.__('Total')}</th>
           </tr>
         </thead>
         <tbody>
-          <TotalsRow name="This plan" className="jp-mod-plan" baseline={{ feasible: true, ...plan.estimate }} />
-          <TotalsRow name="Copy all" className="jp-mod-copyAll" baseline={plan.baselines.copyAll} />
-          <TotalsRow name="Recompute all" className="jp-mod-recomputeAll" baseline={plan.baselines.recomputeAll} />
+          <TotalsRow
+            name={trans.__('This plan')}
+            className="jp-mod-plan"
+            baseline={{ feasible: true, ...plan.estimate }}
+            trans={trans}
+          />
+          <TotalsRow
+            name={trans.__('Copy all')}
+            className="jp-mod-copyAll"
+            baseline={plan.baselines.copyAll}
+            trans={trans}
+          />
+          <TotalsRow
+            name={trans.__('Recompute all')}
+            className="jp-mod-recomputeAll"
+            baseline={plan.baselines.recomputeAll}
+            trans={trans}
+          />
         </tbody>
       </table>
       {plan.notes.map(note => (
@@ -109,7 +131,7 @@ function FeasiblePlan({ plan }: { plan: IFeasiblePlan }): JSX.Element {
   );
 }
 
-function GroupRow({ group }: { group: IGroupExplanation }): JSX.Element {
+function GroupRow({ group, trans }: { group: IGroupExplanation; trans: TranslationBundle }): JSX.Element {
   const recompute = group.decision === 'recompute';
   const decision = `jp-ElasticNotebook-planGroup ${recompute ? 'jp-mod-recompute' : 'jp-mod-copy'}`;
   // The reason gets a row of its own, across the table: a narrow sidebar has no room beside it.
@@ -118,7 +140,7 @@ function GroupRow({ group }: { group: IGroupExplanation }): JSX.Element {
       <tr className={decision} data-members={group.members.join(',')} title={group.reason}>
         <td>
           {group.members.join(', ')}{' '}
-          <span className="jp-ElasticNotebook-decision">{recompute ? 'recompute' : 'copy'}</span>
+          <span className="jp-ElasticNotebook-decision">{recompute ? trans.__('recompute') : trans.__('copy')}</span>
         </td>
         <td className="jp-ElasticNotebook-number">{formatBytes(group.sizeBytes)}</td>
         <td className="jp-ElasticNotebook-number">{group.copyCostMs === null ? '–' : formatMs(group.copyCostMs)}</td>
@@ -138,17 +160,19 @@ function GroupRow({ group }: { group: IGroupExplanation }): JSX.Element {
 function TotalsRow({
   name,
   className,
-  baseline
+  baseline,
+  trans
 }: {
   name: string;
   className: string;
   baseline: IBaseline;
+  trans: TranslationBundle;
 }): JSX.Element {
   if (!baseline.feasible) {
     return (
       <tr className={`jp-ElasticNotebook-planTotal ${className} jp-mod-impossible`}>
         <th>{name}</th>
-        <td colSpan={3}>impossible: {baseline.reason}</td>
+        <td colSpan={3}>{trans.__('impossible: %1', baseline.reason)}</td>
       </tr>
     );
   }
@@ -162,12 +186,12 @@ function TotalsRow({
   );
 }
 
-function InfeasiblePlan({ plan }: { plan: IInfeasiblePlan }): JSX.Element {
+function InfeasiblePlan({ plan, trans }: { plan: IInfeasiblePlan; trans: TranslationBundle }): JSX.Element {
   const report = plan.infeasibility;
   return (
     <div className="jp-ElasticNotebook-infeasible" role="alert">
       <p className="jp-ElasticNotebook-infeasibleMessage">{report.message}</p>
-      <p>What you can do:</p>
+      <p>{trans.__('What you can do:')}</p>
       <ul className="jp-ElasticNotebook-suggestions">
         {report.suggestions.map(suggestion => (
           <li key={suggestion}>{suggestion}</li>

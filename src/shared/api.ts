@@ -59,3 +59,27 @@ export async function requestAPI<T>(path: string, init: RequestInit = {}): Promi
   }
   return body as T;
 }
+
+/**
+ * Resolve with null instead of rejecting when the extension answers 404 for a kernel: it knows no
+ * recorded run for it yet, which is not an error to show.
+ */
+export async function unlessNothingRecorded<T>(request: Promise<T>): Promise<T | null> {
+  try {
+    return await request;
+  } catch (reason) {
+    if (reason instanceof ApiError && reason.status === 404 && reason.fromExtension) {
+      return null;
+    }
+    throw reason;
+  }
+}
+
+/** POST `body` as JSON to an Elastic Notebook route. */
+export function postAPI<T>(path: string, body: unknown): Promise<T> {
+  return requestAPI<T>(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body)
+  });
+}
