@@ -23,6 +23,8 @@ export class PlanModel extends KernelScopedModel {
     private readonly service: IPlanService = planService
   ) {
     super();
+    this.setKernel(history.kernel, history.notebookPath);
+    this.visible = history.visible;
     history.changed.connect(this._onHistoryChanged, this);
     marks.changed.connect(this._onMarksChanged, this);
   }

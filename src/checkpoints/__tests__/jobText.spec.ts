@@ -1,46 +1,5 @@
-import type { ICheckpointJobResult, IJob, IRestoreJobResult } from '@elastic-notebook/protocol';
+import { checkpointResult, job, restoreResult } from '../../shared/__tests__/viewFixtures';
 import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from '../jobText';
-
-/** A job as the companion answers it, with `fields` over a running checkpoint. */
-function job(fields: Partial<IJob> = {}): IJob {
-  return {
-    id: 'j1',
-    kind: 'checkpoint',
-    kernelId: 'k1',
-    uri: '/checkpoints/nb-1',
-    state: 'running',
-    steps: [],
-    progress: null,
-    cancelRequested: false,
-    result: null,
-    error: null,
-    createdAt: '2026-12-05T00:00:00Z',
-    finishedAt: null,
-    ...fields
-  };
-}
-
-const checkpointResult = (fields: Partial<ICheckpointJobResult> = {}): ICheckpointJobResult => ({
-  bundle: '/checkpoints/nb-1',
-  checkpointId: 'nb-1',
-  plan: { objective: 'balanced', copy: ['df', 'model'], rerun: [3] },
-  replanned: [],
-  executions: 7,
-  bytes: 12_345_678,
-  timings: { totalMs: 1234 },
-  ...fields
-});
-
-const restoreResult = (fields: Partial<IRestoreJobResult> = {}): IRestoreJobResult => ({
-  bundle: '/checkpoints/nb-1',
-  checkpointId: 'nb-1',
-  loaded: ['df'],
-  rerun: [1, 3],
-  fallback: [],
-  verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
-  timings: { totalMs: 40 },
-  ...fields
-});
 
 describe('job text', () => {
   it('names the kind of job', () => {
