@@ -1,5 +1,5 @@
 import { NotebookModel } from '@jupyterlab/notebook';
-import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Signal } from '@lumino/signaling';
 import type { Kernel } from '@jupyterlab/services';
