@@ -14,6 +14,8 @@ Routes (all ``POST``, JSON in and out):
   ``{status, ename, evalue, user_expressions, executionCount}``
 - ``kernels/<id>/restart`` -> ``{"ok": true}`` once the new kernel process answers
 - ``kernels/<id>/bootstrap`` -> the execute answer of the agent's bootstrap code, plus ``agentVersion``
+- ``python-info`` ``{modules: [names]}`` -> ``{version, executable, modules: {name: version | null}}``
+  (this server's Python, which its default kernel runs; see ``python_info``)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import tornado.web
 
 from ..bootstrap import bootstrap_code
 from . import kernel_exec
+from .python_info import python_info
 from .companion import Companion, ingest_token
 
 try:  # jupyter_server >= 2.13 checks that every route declares its authentication.
@@ -229,6 +232,23 @@ class BootstrapHandler(_InternalHandler):
         await self._run(kernel_id, action)
 
 
+class PythonInfoHandler(_InternalHandler):
+    """``POST python-info``: this Python's version and the versions of some modules."""
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        try:
+            self._check_caller()
+            modules = self._body().get("modules", [])
+            # Off the event loop: listing the distributions reads many small files.
+            result = await asyncio.get_running_loop().run_in_executor(None, python_info, modules)
+        except _BadRequest as err:
+            return self._reply(err.status, {"error": str(err)})
+        except ValueError as err:
+            return self._reply(400, {"error": str(err)})
+        self._reply(200, result)
+
+
 def internal_route_patterns() -> list[tuple[str, type]]:
     """URL patterns (relative to the server's base URL) of the internal routes."""
     kernel = r"(?P<kernel_id>[A-Za-z0-9_.-]+)"
@@ -236,4 +256,5 @@ def internal_route_patterns() -> list[tuple[str, type]]:
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/execute", ExecuteHandler),
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/restart", RestartHandler),
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/bootstrap", BootstrapHandler),
+        (rf"/{INTERNAL_PREFIX}/python-info", PythonInfoHandler),
     ]

@@ -18,3 +18,4 @@ export * from './plan';
 export * from './records';
 export * from './requests';
 export * from './results';
+export * from './targets';

@@ -18,7 +18,13 @@ import { ingestRouter } from '../routes/ingest';
 import type { IKernelReach } from '../routes/jobRequests';
 import { jobsRouter } from '../routes/jobs';
 import { IPlanMemory, planRouter, StoredMeasurements } from '../routes/plan';
+import { machineRouter } from '../routes/machine';
 import { restoreRouter } from '../routes/restore';
+import { targetsRouter } from '../routes/targets';
+import { recordBandwidth } from '../targets/bandwidthLog';
+import { MachineInfoCollector, PythonInfoSource } from '../targets/machineInfo';
+import { TargetLister } from '../targets/targetLister';
+import { IResolvedTarget, TargetRegistry } from '../targets/targetRegistry';
 import { CheckpointLocations } from './checkpointLocations';
 import type { IKernelAccess } from './kernelAccess';
 import { CompanionMeasurements } from './measurements';
@@ -45,6 +51,12 @@ export interface ICompanionOptions {
   ackTimeoutMs?: number;
   /** The job registry (default: a new one). */
   jobs?: JobRegistry;
+  /** Asks the Jupyter server's Python for its version and modules (`GET /api/machine`); none: unknown. */
+  pythonInfo?: PythonInfoSource | null;
+  /** This Jupyter server's URL, the built-in target's. */
+  jupyterUrl?: string;
+  /** How long probing one target may take (default 5 s). */
+  probeTimeoutMs?: number;
 }
 
 /** The built companion: its express app and the services behind it. */
@@ -54,6 +66,12 @@ export interface ICompanion {
   jobs: JobRegistry;
   locations: CheckpointLocations;
   measurements: CompanionMeasurements;
+  /** The targets (configured, from `targets.json`, added from the panel). */
+  targets: TargetRegistry;
+  /** A target by name, with its token (for a migration; never for an answer). */
+  resolveTarget: (name: string) => Promise<IResolvedTarget>;
+  /** Remember a real transfer of `bytes` to target `name` in `ms` (the listing's measured bandwidth). */
+  recordBandwidth: (name: string, bytes: number, ms: number) => Promise<void>;
 }
 
 /** Errors whose message a failed job shows as it is (anything else is logged as unexpected). */
@@ -79,6 +97,14 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
   // Plans are priced with what this machine measured against the default root's store, and
   // remember their decisions so that the next plan (and the checkpoint) stays stable.
   const storedMeasurements: StoredMeasurements = () => measurements.forUri(locations.defaultRoot);
+  const targets = new TargetRegistry({ dataDir: options.dataDir, localUrl: options.jupyterUrl, warn });
+  const machine = new MachineInfoCollector({ dataDir: options.dataDir, python: options.pythonInfo, warn });
+  const lister = new TargetLister({
+    registry: targets,
+    machine,
+    dataDir: options.dataDir,
+    timeoutMs: options.probeTimeoutMs
+  });
   const planMemory: IPlanMemory = {
     previous: key => measurements.previous(key),
     remember: (key, plan, run) => measurements.remember(key, plan, run)
@@ -104,7 +130,18 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
   );
   app.use(restoreRouter({ jobs, locations, kernels, measurements, baseDir }));
   app.use(jobsRouter(jobs));
+  app.use(machineRouter(machine));
+  app.use(targetsRouter({ registry: targets, lister, history: store, timeoutMs: options.probeTimeoutMs }));
   app.use(notFound);
   app.use(errorHandler({ bodyLimit, warn }));
-  return { app, store, jobs, locations, measurements };
+  return {
+    app,
+    store,
+    jobs,
+    locations,
+    measurements,
+    targets,
+    resolveTarget: name => targets.resolve(name),
+    recordBandwidth: (name, bytes, ms) => recordBandwidth(options.dataDir, name, bytes, ms)
+  };
 }

@@ -6,18 +6,22 @@
 import type { ICompanionOptions } from './createCompanion';
 import { InternalClient } from './internalClient';
 import { jupyterKernelAccess } from './kernelAccess';
+import { pythonInfoSource } from './pythonInfo';
 
 /** The settings `env` gives (`ELASTIC_NOTEBOOK_JUPYTER_URL`, `..._JUPYTER_ROOT`, `..._CHECKPOINT_ROOT`). */
 export type EnvironmentOptions = Pick<
   ICompanionOptions,
-  'kernels' | 'kernelsUnavailable' | 'checkpointRoot' | 'baseDir'
+  'kernels' | 'kernelsUnavailable' | 'checkpointRoot' | 'baseDir' | 'pythonInfo' | 'jupyterUrl'
 >;
 
 /** Kernel access and checkpoint locations from `env`; `secret` authenticates to the internal routes. */
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv, secret: string): EnvironmentOptions {
   const url = env.ELASTIC_NOTEBOOK_JUPYTER_URL?.trim();
+  const client = url ? new InternalClient(url, secret) : null;
   return {
-    kernels: url ? jupyterKernelAccess(new InternalClient(url, secret)) : null,
+    kernels: client ? jupyterKernelAccess(client) : null,
+    pythonInfo: client ? pythonInfoSource(client) : null,
+    jupyterUrl: url || undefined,
     kernelsUnavailable:
       'the companion does not know how to reach the Jupyter server (ELASTIC_NOTEBOOK_JUPYTER_URL is not set: ' +
       'a Jupyter server listening on a Unix socket only is not supported for checkpoints from JupyterLab)',
