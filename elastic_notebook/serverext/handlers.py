@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
@@ -85,7 +86,8 @@ class ProxyHandler(_CompanionHandler):
             await self.companion.wait_ready()
         except CompanionError as err:
             return self._error(503, str(err))
-        url = f"{self.companion.url}/api/{path}"
+        # Tornado hands the path over decoded: encode it again ("targets/panel%20one").
+        url = f"{self.companion.url}/api/{quote(path, safe='/')}"
         if self.request.query:
             url += "?" + self.request.query
         headers = {"X-Elastic-Notebook-Secret": self.companion.secret}

@@ -5,6 +5,7 @@ import { catalogCommands } from './commands/catalog';
 import { checkpointCommand } from './commands/checkpoint';
 import { recordCommand } from './commands/record';
 import { restoreCommand } from './commands/restore';
+import { targetsCommand } from './commands/targets';
 import { ICommandContext } from './notebookSession';
 import { Progress } from './progress';
 import { packageVersion } from '../version';
@@ -12,7 +13,7 @@ import { packageVersion } from '../version';
 /** Build the program with every command. */
 export function createProgram(context: ICommandContext): Command {
   const program = new Command('elastic-notebook')
-    .description('Record, checkpoint and restore Jupyter notebook sessions')
+    .description('Record, checkpoint and restore Jupyter notebook sessions, and list where they can move')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({
@@ -29,7 +30,8 @@ export function createProgram(context: ICommandContext): Command {
     recordCommand(context),
     checkpointCommand(context),
     restoreCommand(context),
-    ...catalogCommands(context)
+    ...catalogCommands(context),
+    targetsCommand(context)
   ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }

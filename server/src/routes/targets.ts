@@ -46,6 +46,7 @@ export function targetsRouter(options: ITargetRoutesOptions): Router {
     route(async (req, res) => {
       const request = parse(addTargetRequestSchema, req.body);
       const url = withSlash(request.url);
+      await registry.checkNameFree(request.name);
       // A refused token or a server without the extension is a mistake to say now, not a
       // target to store: an unreachable one is stored (it may be down for now).
       const probed = await probeMachine(url, request.token, [], options.timeoutMs ?? 5000);

@@ -123,16 +123,21 @@ export class TargetRegistry {
     return { ...found.resolved, hub: found.resolved.hub && { ...found.resolved.hub } };
   }
 
+  /** Throw a 409 when a target (or a malformed definition) is called `name` already, in any case. */
+  async checkNameFree(name: string): Promise<void> {
+    const snapshot = await this.snapshot();
+    const clash = [...snapshot.targets.map(t => t.resolved.name), ...snapshot.invalid.map(i => i.name)].find(
+      taken => taken.toLowerCase() === name.toLowerCase()
+    );
+    if (clash !== undefined) {
+      throw new HttpError(409, `name: a target named ${JSON.stringify(clash)} exists already`);
+    }
+  }
+
   /** Add a Jupyter server from the panel (409 when the name is taken). */
   add(request: AddTargetRequest): Promise<void> {
     return this.changePanel(async panel => {
-      const snapshot = await this.snapshot();
-      const clash = [...snapshot.targets.map(t => t.resolved.name), ...snapshot.invalid.map(i => i.name)].find(
-        name => name.toLowerCase() === request.name.toLowerCase()
-      );
-      if (clash !== undefined) {
-        throw new HttpError(409, `name: a target named ${JSON.stringify(clash)} exists already`);
-      }
+      await this.checkNameFree(request.name);
       return [...panel, { name: request.name, kind: 'jupyter', url: request.url, token: request.token }];
     });
   }
