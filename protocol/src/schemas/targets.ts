@@ -23,7 +23,10 @@ export const targetNameSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .refine(name => !/[\u0000-\u001f/]/.test(name), 'must not contain "/" or control characters');
+  .refine(
+    name => ![...name].some(c => c === '/' || c.charCodeAt(0) < 32),
+    'must not contain "/" or control characters'
+  );
 
 /** An http(s) URL without credentials in it (the token is given apart and never shown). */
 export const targetUrlSchema = z.string().superRefine((value, ctx) => {

@@ -18,7 +18,12 @@ export const ECHO_LIMIT = '8mb';
 export const modulesQuerySchema = z
   .string()
   .optional()
-  .transform(value => (value ?? '').split(',').map(name => name.trim()).filter(Boolean))
+  .transform(value =>
+    (value ?? '')
+      .split(',')
+      .map(name => name.trim())
+      .filter(Boolean)
+  )
   .pipe(
     z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be comma-separated module names'))

@@ -9,7 +9,11 @@
  *
  * A malformed file or entry never stops the others: it becomes an {@link IInvalidTarget}.
  */
-import { hubTargetConfigSchema, jupyterTargetConfigSchema, type TargetConfig } from '@elastic-notebook/protocol/schemas';
+import {
+  hubTargetConfigSchema,
+  jupyterTargetConfigSchema,
+  type TargetConfig
+} from '@elastic-notebook/protocol/schemas';
 import type { TargetOrigin } from '@elastic-notebook/protocol';
 import { promises as fs } from 'fs';
 import path from 'path';
@@ -55,7 +59,8 @@ export function parseTargetConfig(
   const parsed = (isHub ? hubTargetConfigSchema : jupyterTargetConfigSchema).safeParse(entry);
   return parsed.success
     ? { success: true, data: parsed.data as TargetConfig }
-    : { success: false, error: describeIssues(parsed.error, '') };
+    : // An entry is not a request body: an issue about the entry as a whole names nothing.
+      { success: false, error: describeIssues(parsed.error, '').replace(/(^|; )request body: /g, '$1') };
 }
 
 /** The definitions of one file's JSON text. */
@@ -64,12 +69,15 @@ export function parseTargetFile(text: string, fileName: string, origin: TargetOr
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { targets: [], invalid: [{ name: fileName, origin, error: `${fileName}: not JSON (${(err as Error).message})` }] };
+    return {
+      targets: [],
+      invalid: [{ name: fileName, origin, error: `${fileName}: not JSON (${(err as Error).message})` }]
+    };
   }
   const entries = Array.isArray(json)
     ? json
     : json && typeof json === 'object' && Array.isArray((json as { targets?: unknown }).targets)
-      ? ((json as { targets: unknown[] }).targets)
+      ? (json as { targets: unknown[] }).targets
       : null;
   if (!entries) {
     return {

@@ -43,10 +43,7 @@ export class TargetLister {
 
   /** Every target, probed; `modules` are the top-level modules to compare. */
   async list(modules: string[] = []): Promise<TargetList> {
-    const [{ targets, invalid }, here] = await Promise.all([
-      this.options.registry.snapshot(),
-      this.here(modules)
-    ]);
+    const [{ targets, invalid }, here] = await Promise.all([this.options.registry.snapshot(), this.here(modules)]);
     const listed = await Promise.all(targets.map(target => this.describe(target, here, modules)));
     const broken: Target[] = invalid.map(entry => ({
       ...blank(entry.name, 'jupyter', '', entry.origin),
@@ -79,8 +76,7 @@ export class TargetLister {
       }
       base.hub = { user: hub.user, server: hub.server, state: state.value.state };
       if (state.value.state !== 'running' || !state.value.url) {
-        const reason =
-          state.value.state === 'pending' ? 'starting on the Hub' : 'not running (started on migration)';
+        const reason = state.value.state === 'pending' ? 'starting on the Hub' : 'not running (started on migration)';
         return { ...base, reason };
       }
       serverUrl = state.value.url;

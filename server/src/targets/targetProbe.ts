@@ -145,7 +145,10 @@ export interface IHubServerState {
 }
 
 /** Whether the Hub target's named server runs, and where (`GET {hub}hub/api/users/{user}`). */
-export async function probeHubServer(target: IResolvedTarget, timeoutMs: number): Promise<ProbeOutcome<IHubServerState>> {
+export async function probeHubServer(
+  target: IResolvedTarget,
+  timeoutMs: number
+): Promise<ProbeOutcome<IHubServerState>> {
   const hub = target.hub!;
   const answer = await call(`${target.url}hub/api/users/${encodeURIComponent(hub.user)}`, target.token, timeoutMs);
   if (!answer.ok) {
@@ -157,7 +160,10 @@ export async function probeHubServer(target: IResolvedTarget, timeoutMs: number)
     return { ok: false, reason: `${response.status}: Hub API token refused` };
   }
   if (response.status === 404) {
-    return { ok: false, reason: `Hub: ${await answerText(response)} (no user ${JSON.stringify(hub.user)}, or not a JupyterHub)` };
+    return {
+      ok: false,
+      reason: `Hub: ${await answerText(response)} (no user ${JSON.stringify(hub.user)}, or not a JupyterHub)`
+    };
   }
   if (response.status !== 200) {
     return { ok: false, reason: `Hub: ${response.status}: ${await answerText(response)}` };

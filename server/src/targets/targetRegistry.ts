@@ -7,13 +7,7 @@
 import type { AddTargetRequest, TargetKind, TargetOrigin } from '@elastic-notebook/protocol';
 import type { HubTargetConfig, TargetConfig } from '@elastic-notebook/protocol/schemas';
 import { HttpError } from '../http';
-import {
-  IInvalidTarget,
-  ITargetDefinition,
-  readTargetFile,
-  TARGET_FILES,
-  writePanelTargets
-} from './targetFiles';
+import { IInvalidTarget, ITargetDefinition, readTargetFile, TARGET_FILES, writePanelTargets } from './targetFiles';
 
 /** The name of the built-in target: a new kernel on this machine. */
 export const THIS_MACHINE = 'this machine';
@@ -148,7 +142,10 @@ export class TargetRegistry {
       if (!panel.some(t => t.name === name)) {
         const known = (await this.snapshot()).targets.find(t => t.resolved.name === name);
         throw known
-          ? new HttpError(403, `target ${JSON.stringify(name)} comes from ${originText(known.origin)}: only targets added from the panel can be removed there`)
+          ? new HttpError(
+              403,
+              `target ${JSON.stringify(name)} comes from ${originText(known.origin)}: only targets added from the panel can be removed there`
+            )
           : new HttpError(404, `no target named ${JSON.stringify(name)}`);
       }
       return panel.filter(t => t.name !== name);
