@@ -109,10 +109,10 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     translator: ITranslator | null
   ) => {
-    const { history, marks, plan, checkpoints } = session;
+    const { history, marks, plan, checkpoints, targets } = session;
     new JobNotifier(checkpoints);
     const actions = checkpointActions(checkpoints);
-    const panel = new HistoryPanel(history, marks, plan, checkpoints, actions, translator ?? nullTranslator);
+    const panel = new HistoryPanel(history, marks, plan, checkpoints, actions, translator ?? nullTranslator, targets);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'elastic-notebook');
     addCheckpointCommand(app, tracker, checkpoints, () => plan.objective, palette);

@@ -8,6 +8,8 @@ import type { IHistoryService } from './history/historyService';
 import type { NotebookMarks } from './marks/marksModel';
 import type { PlanModel } from './plan/planModel';
 import type { IPlanService } from './plan/planService';
+import type { TargetsModel } from './targets/targetsModel';
+import type { ITargetsService } from './targets/targetsService';
 
 /** Whether the agent records in a kernel, and why not when it does not. */
 export interface IAgentStatus {
@@ -53,16 +55,19 @@ export interface IElasticNotebook {
   readonly plan: PlanModel;
   /** The checkpoints under the configured root and the jobs of the current kernel. */
   readonly checkpoints: CheckpointsModel;
+  /** The targets the session can move to, with their machines; `selected` is the one picked. */
+  readonly targets: TargetsModel;
   /** The companion's routes, one service per resource. */
   readonly services: {
     readonly history: IHistoryService;
     readonly plan: IPlanService;
     readonly checkpoints: ICheckpointService;
+    readonly targets: ITargetsService;
   };
 }
 
 /** The Elastic Notebook models and services token. */
 export const IElasticNotebook = new Token<IElasticNotebook>(
   'elastic-notebook:IElasticNotebook',
-  'The Elastic Notebook models (history, marks, plan, checkpoints) of the current notebook, and their services.'
+  'The Elastic Notebook models (history, marks, plan, checkpoints, targets) of the current notebook, and their services.'
 );

@@ -9,6 +9,7 @@ import { isReadable } from './checkpoints';
 import { CheckpointsModel } from './checkpointsModel';
 import { formatBytes } from '@elastic-notebook/protocol';
 import { JobView } from './JobView';
+import { ServerError } from '../shared/ServerError';
 
 /**
  * The Checkpoints section: the latest job of the shown kernel, then the checkpoints under the
@@ -50,11 +51,7 @@ export function CheckpointsView({
         </button>
       </div>
       {job ? <JobView job={job} onCancel={() => void actions.cancel(job)} trans={trans} /> : null}
-      {model.error ? (
-        <p className="jp-ElasticNotebook-serverError" role="alert">
-          {model.error}
-        </p>
-      ) : null}
+      <ServerError message={model.error} />
       <CheckpointList model={model} actions={actions} busy={busy} trans={trans} />
     </div>
   );

@@ -11,6 +11,8 @@ import { historyService } from '../history/historyService';
 import { NotebookMarks } from '../marks/marksModel';
 import { PlanModel } from '../plan/planModel';
 import { planService } from '../plan/planService';
+import { TargetsModel } from '../targets/targetsModel';
+import { targetsService } from '../targets/targetsService';
 import { IElasticNotebook, IKernelBootstrapper } from '../tokens';
 
 /**
@@ -24,13 +26,15 @@ export class ElasticNotebook implements IElasticNotebook, IDisposable {
     readonly services: IElasticNotebook['services'] = {
       history: historyService,
       plan: planService,
-      checkpoints: checkpointService
+      checkpoints: checkpointService,
+      targets: targetsService
     }
   ) {
     this.history = new HistoryModel(bootstrapper, services.history);
     this.marks = new NotebookMarks();
     this.plan = new PlanModel(this.history, this.marks, services.plan);
     this.checkpoints = new CheckpointsModel(services.checkpoints);
+    this.targets = new TargetsModel(services.targets);
     // A restore restarted the kernel: its history is the restored one now.
     this.checkpoints.restoreEnded.connect(() => void this.history.refresh(), this);
     tracker.widgetAdded.connect((_, notebook) => {
@@ -50,6 +54,7 @@ export class ElasticNotebook implements IElasticNotebook, IDisposable {
   readonly marks: NotebookMarks;
   readonly plan: PlanModel;
   readonly checkpoints: CheckpointsModel;
+  readonly targets: TargetsModel;
 
   get isDisposed(): boolean {
     return this._isDisposed;
@@ -79,6 +84,7 @@ export class ElasticNotebook implements IElasticNotebook, IDisposable {
     Signal.disconnectReceiver(this);
     this.plan.dispose();
     this.checkpoints.dispose();
+    this.targets.dispose();
     this.history.dispose();
     this.marks.dispose();
   }
@@ -90,6 +96,7 @@ export class ElasticNotebook implements IElasticNotebook, IDisposable {
     this.marks.setNotebook(current?.context.model ?? null);
     this.history.setKernel(kernel, path);
     this.checkpoints.setKernel(kernel, path);
+    this.targets.setKernel(kernel, path);
   }
 
   private _isDisposed = false;

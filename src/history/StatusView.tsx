@@ -2,6 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { ENGLISH } from '../shared/translation';
 import { HistoryModel } from './historyModel';
+import { ServerError } from '../shared/ServerError';
 
 /** Whether the shown kernel records, why not, and any error talking to the server. */
 export function StatusView({
@@ -14,11 +15,7 @@ export function StatusView({
   return (
     <div className="jp-ElasticNotebook-statusArea">
       <StatusLine model={model} trans={trans} />
-      {model.error ? (
-        <p className="jp-ElasticNotebook-serverError" role="alert">
-          {model.error}
-        </p>
-      ) : null}
+      <ServerError message={model.error} />
     </div>
   );
 }

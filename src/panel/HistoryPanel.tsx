@@ -14,6 +14,8 @@ import { CheckpointsView } from '../checkpoints/CheckpointsView';
 import { ExecutionsView } from '../history/ExecutionsView';
 import { ModelView } from '../history/ModelView';
 import { PlanView } from '../plan/PlanView';
+import { TargetsModel } from '../targets/targetsModel';
+import { TargetsView } from '../targets/TargetsView';
 import { StatusView } from '../history/StatusView';
 import { VariablesView } from '../history/VariablesView';
 
@@ -23,7 +25,8 @@ export const HISTORY_PANEL_ID = 'jp-elastic-notebook';
 /**
  * The "Elastic Notebook" sidebar panel: the agent status of the current notebook's kernel, then
  * its recorded executions, its variables (with their checkpoint marks), the checkpoint plan and
- * the checkpoints (with the latest checkpoint or restore job), each in a collapsible section.
+ * the checkpoints (with the latest checkpoint or restore job) and, when given, the targets the
+ * session can move to, each in a collapsible section.
  */
 export class HistoryPanel extends SidePanel {
   constructor(
@@ -32,7 +35,8 @@ export class HistoryPanel extends SidePanel {
     readonly plan: PlanModel,
     readonly checkpoints: CheckpointsModel,
     actions: ICheckpointActions,
-    translator: ITranslator = nullTranslator
+    translator: ITranslator = nullTranslator,
+    readonly targets: TargetsModel | null = null
   ) {
     super({ translator });
     const trans = translationBundle(translator);
@@ -78,6 +82,19 @@ export class HistoryPanel extends SidePanel {
     this.addWidget(variables);
     this.addWidget(planView);
     this.addWidget(checkpointsView);
+    if (targets) {
+      const targetsView = new ModelView([targets.changed], () => <TargetsView model={targets} trans={trans} />);
+      targetsView.addClass('jp-ElasticNotebook-section');
+      targetsView.addClass('jp-ElasticNotebook-targetsSection');
+      targetsView.title.label = trans.__('Targets');
+      this.addWidget(targetsView);
+      targets.changed.connect(() => {
+        const reachable = targets.targets.filter(t => t.reachable).length;
+        targetsView.title.label = targets.targets.length
+          ? trans.__('Targets (%1 of %2 reachable)', reachable, targets.targets.length)
+          : trans.__('Targets');
+      }, this);
+    }
 
     // Section titles carry the counts, so a collapsed section still says something.
     model.changed.connect(() => {
@@ -111,23 +128,34 @@ export class HistoryPanel extends SidePanel {
     // A panel restored open at startup is attached visible and never gets an after-show.
     this.model.visible = this.isVisible;
     this.checkpoints.visible = this.isVisible;
+    this._setTargetsVisible(this.isVisible);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.model.visible = true;
     this.checkpoints.visible = true;
+    this._setTargetsVisible(true);
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this.model.visible = false;
     this.checkpoints.visible = false;
+    this._setTargetsVisible(false);
   }
 
   protected onBeforeDetach(msg: Message): void {
     this.model.visible = false;
     this.checkpoints.visible = false;
+    this._setTargetsVisible(false);
     super.onBeforeDetach(msg);
+  }
+
+  /** The targets are probed while the panel is shown (each listing probes every target). */
+  private _setTargetsVisible(visible: boolean): void {
+    if (this.targets) {
+      this.targets.visible = visible;
+    }
   }
 }

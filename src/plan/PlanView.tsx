@@ -12,6 +12,7 @@ import type {
 import { pricedWith } from './planFootnote';
 import { ENGLISH } from '../shared/translation';
 import { PlanModel } from './planModel';
+import { ServerError } from '../shared/ServerError';
 
 /**
  * The replication plan of the shown kernel: the objective selector and a refresh button, then
@@ -45,11 +46,7 @@ export function PlanView({ model, trans = ENGLISH }: { model: PlanModel; trans?:
         />
         {model.loading ? <span className="jp-ElasticNotebook-planLoading">{trans.__('Planning…')}</span> : null}
       </div>
-      {model.error ? (
-        <p className="jp-ElasticNotebook-serverError" role="alert">
-          {model.error}
-        </p>
-      ) : null}
+      <ServerError message={model.error} />
       {!plan ? (
         <p className="jp-ElasticNotebook-empty">{trans.__('Run cells to get a checkpoint plan.')}</p>
       ) : plan.feasible ? (

@@ -4,6 +4,7 @@ import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Signal } from '@lumino/signaling';
 import type { Kernel } from '@jupyterlab/services';
 import type { ICheckpointService } from '../../checkpoints/checkpointService';
+import type { ITargetsService } from '../../targets/targetsService';
 import { DEFAULT_STORAGE } from '../../checkpoints/storageSettings';
 import type { IHistoryService } from '../../history/historyService';
 import type { IPlanService } from '../../plan/planService';
@@ -60,7 +61,8 @@ const services = {
   checkpoints: {
     list: jest.fn(async () => ({ root: '/root', checkpoints: [] })),
     jobs: jest.fn(async () => [])
-  } as unknown as ICheckpointService
+  } as unknown as ICheckpointService,
+  targets: { list: jest.fn(async () => []), add: jest.fn(), remove: jest.fn() } as unknown as ITargetsService
 };
 
 // A notebook model outside a document warns on first reads (Yjs); these specs read it on purpose.
@@ -92,11 +94,13 @@ describe('ElasticNotebook', () => {
     expect(session.history.kernel?.id).toBe('k1');
     expect(session.plan.kernel?.id).toBe('k1');
     expect(session.checkpoints.kernel?.id).toBe('k1');
+    expect(session.targets.kernel?.id).toBe('k1');
     expect(session.history.notebookPath).toBe('a.ipynb');
     expect(session.marks.notebook).toBe(first.model);
     tracker.show(second);
     expect(session.history.kernel?.id).toBe('k2');
     expect(session.plan.kernel?.id).toBe('k2');
+    expect(session.targets.kernel?.id).toBe('k2');
     expect(session.marks.notebook).toBe(second.model);
   });
 

@@ -23,6 +23,8 @@ import {
   type IFakePlan
 } from '../../shared/__tests__/viewFixtures';
 import { HISTORY_PANEL_ID, HistoryPanel } from '../HistoryPanel';
+import { TargetsModel } from '../../targets/targetsModel';
+import { target, thisMachine, unreachable } from '../../targets/__tests__/targetFixtures';
 
 interface IPanelFixture {
   panel: HistoryPanel;
@@ -150,6 +152,35 @@ describe('HistoryPanel', () => {
     expect([history.visible, checkpoints.visible]).toEqual([true, true]);
     act(() => Widget.detach(widget));
     expect([history.visible, checkpoints.visible]).toEqual([false, false]);
+  });
+
+  it('with a targets model: a Targets section titled by how many are reachable, probed while shown', async () => {
+    const service = {
+      list: jest.fn(async () => [thisMachine(), target('gpu'), unreachable('down', 'connection refused')]),
+      add: jest.fn(),
+      remove: jest.fn()
+    };
+    const targets = new TargetsModel(service);
+    current = new HistoryPanel(
+      asHistory(fakeHistory()),
+      asMarks(fakeMarks()),
+      asPlan(fakePlan()),
+      asCheckpoints(fakeCheckpoints()),
+      fakeActions(),
+      undefined,
+      targets
+    );
+    expect(targets.visible).toBe(false);
+    await attach(current);
+    expect(targets.visible).toBe(true);
+    await act(async () => {
+      await targets.refresh();
+    });
+    expect(titles(current)).toEqual(['Executions', 'Variables', 'Plan', 'Checkpoints', 'Targets (2 of 3 reachable)']);
+    expect(current.node.querySelectorAll('.jp-ElasticNotebook-target')).toHaveLength(3);
+    act(() => current?.hide());
+    expect(targets.visible).toBe(false);
+    targets.dispose();
   });
 
   it('is not shown when attached hidden', async () => {
