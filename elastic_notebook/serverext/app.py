@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, List, TraitError, Unicode, validate
+from traitlets import Dict, List, Unicode
 
 from .. import __version__
 from ..bootstrap import compile_agent
@@ -15,7 +15,7 @@ from .companion import Companion, CompanionError, find_companion_script, find_no
 from .handlers import route_patterns
 from .internal import internal_url
 from .nodelay import send_kernel_messages_at_once
-from .targets import validate_targets, write_configured_targets
+from .targets import target_problems, write_configured_targets
 
 
 class ElasticNotebookApp(ExtensionApp):
@@ -50,21 +50,18 @@ class ElasticNotebookApp(ExtensionApp):
             "Where sessions can be moved. Each a dict: a Jupyter server running this extension "
             "{'name', 'url', 'token'}, or a JupyterHub named server {'name', 'kind': 'jupyterhub', 'hubUrl', "
             "'apiToken', 'user', 'server' (optional, default server ''), 'profile' (optional), "
-            "'userOptions' (optional)}. Tokens are handed to the companion in a 0600 file, never shown."
+            "'userOptions' (optional)}. Tokens are handed to the companion in a 0600 file, never shown. "
+            "A malformed entry is logged and listed with what is wrong, never fatal."
         ),
     )
 
     companion: Companion | None = None
 
-    @validate("targets")
-    def _validate_targets(self, proposal: dict) -> list:
-        try:
-            return validate_targets(list(proposal["value"]))
-        except ValueError as err:
-            raise TraitError(str(err)) from None
-
     def initialize_settings(self) -> None:
         data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "elastic_notebook").expanduser()
+        # A malformed target is reported (and listed by the companion as an error entry), never fatal.
+        for problem in target_problems(list(self.targets)):
+            self.log.warning("Elastic Notebook: %s", problem)
         # Before the companion starts: it reads them from there (tokens never go on a command line).
         write_configured_targets(data_dir, list(self.targets))
         self.companion = Companion(

@@ -18,7 +18,7 @@ CONFIGURED_TARGETS_FILE = "configured-targets.json"
 
 _JUPYTER_KEYS = {"name", "kind", "url", "token"}
 _HUB_KEYS = {"name", "kind", "hubUrl", "apiToken", "user", "server", "profile", "userOptions"}
-_URL = re.compile(r"^https?://[^/?#\s@]+[^?#\s]*$", re.IGNORECASE)
+_URL = re.compile(r"^https?://[^/?#\s@]+(/[^?#\s]*)?$", re.IGNORECASE)
 
 
 def _text(entry: dict, key: str, where: str, *, optional: bool = False) -> None:
@@ -62,16 +62,25 @@ def validate_target(entry: Any, index: int) -> dict:
     return dict(entry)
 
 
-def validate_targets(entries: list) -> list[dict]:
-    """Check every configured target, and that their names are unique."""
-    checked = [validate_target(entry, index) for index, entry in enumerate(entries)]
+def target_problems(entries: list) -> list[str]:
+    """What is wrong with the configured targets (each names an entry and a field, never a value).
+
+    A malformed entry does not stop the server or the other targets: the companion lists it as an
+    error entry, so that the panel shows what to fix.
+    """
+    problems: list[str] = []
     seen: set[str] = set()
-    for entry in checked:
+    for index, entry in enumerate(entries):
+        try:
+            validate_target(entry, index)
+        except ValueError as err:
+            problems.append(str(err))
+            continue
         key = entry["name"].strip().lower()
         if key in seen or key == "this machine":
-            raise ValueError(f"ElasticNotebookApp.targets: the name {entry['name']!r} is used twice (or reserved)")
+            problems.append(f"ElasticNotebookApp.targets[{index}]: the name {entry['name']!r} is used already (or reserved)")
         seen.add(key)
-    return checked
+    return problems
 
 
 def write_configured_targets(data_dir: Path, targets: list[dict]) -> Path:

@@ -24,6 +24,7 @@ from jupyter_server_process import JupyterServer, free_port  # noqa: E402
 from test_serverext import bootstrap, execute, kernel_client, wait_for_executions  # noqa: E402
 
 WRONG_TOKEN = "wrong-token-0123456789abcdef-never-shown"
+HUB_TOKEN = "hub-api-token-never-shown-42"
 SCHEMAS = HERE.parents[1] / "protocol" / "lib" / "json-schema"
 
 
@@ -53,6 +54,7 @@ def here(tmp_path_factory: pytest.TempPathFactory, there: JupyterServer):
             {"name": "there", "url": there.url, "token": there.token},
             {"name": "wrong token", "url": there.url + "/", "token": WRONG_TOKEN},
             {"name": "stopped", "url": f"http://127.0.0.1:{free_port()}", "token": "any-token"},
+            {"name": "bad hub", "kind": "jupyterhub", "hubUrl": "http://127.0.0.1:9/", "apiToken": HUB_TOKEN},
         ],
     )
     # A package only this server (and its kernels) can import: a module the target lacks.
@@ -124,7 +126,42 @@ def test_wrong_token_and_stopped_server_are_unreachable(here: JupyterServer, the
 def test_configured_targets_file_is_private(here: JupyterServer) -> None:
     path = here.data_dir / "configured-targets.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [t["name"] for t in json.loads(path.read_text())["targets"]] == ["there", "wrong token", "stopped"]
+    names = [t["name"] for t in json.loads(path.read_text())["targets"]]
+    assert names == ["there", "wrong token", "stopped", "bad hub"]
+
+
+def test_malformed_configured_target_is_logged_and_listed_not_fatal(here: JupyterServer) -> None:
+    targets, body = targets_by_name(here)
+    bad = targets["bad hub"]
+    assert bad["reachable"] is False and bad["origin"] == "config" and bad["kind"] == "jupyter"
+    assert bad["configError"] == "configured-targets.json: target 3: user: Invalid input: expected string, received undefined"
+    log = here.log_path.read_text(errors="replace")
+    assert "Elastic Notebook: ElasticNotebookApp.targets[3] ('bad hub'): user must be a non-empty string" in log
+    assert HUB_TOKEN not in log and HUB_TOKEN.encode() not in body
+    assert targets["there"]["reachable"] is True
+
+
+def test_target_problems_name_the_field_never_the_value() -> None:
+    from elastic_notebook.serverext.targets import target_problems
+
+    problems = target_problems(
+        [
+            {"name": "a", "url": "http://h:1/", "token": "t"},
+            {"name": "b", "url": "http://user:pw-secret@h/", "token": "t"},
+            {"name": "c", "url": "http://h/", "tokne": "typo-secret"},
+            {"name": "A", "url": "http://h/", "token": "t"},
+            {"name": "d", "kind": "cluster"},
+            "not a dict",
+        ]
+    )
+    assert problems == [
+        "ElasticNotebookApp.targets[1] ('b'): url must be an http(s) URL without credentials",
+        "ElasticNotebookApp.targets[2] ('c'): unknown key 'tokne' (a jupyter target takes kind, name, token, url)",
+        "ElasticNotebookApp.targets[3]: the name 'A' is used already (or reserved)",
+        "ElasticNotebookApp.targets[4] ('d'): kind must be 'jupyter' or 'jupyterhub'",
+        "ElasticNotebookApp.targets[5]: must be a dict",
+    ]
+    assert "secret" not in "".join(problems)
 
 
 def test_session_modules_are_compared(here: JupyterServer) -> None:

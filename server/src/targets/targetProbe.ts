@@ -179,7 +179,12 @@ export async function probeHubServer(
     return { ok: true, value: { state: 'stopped', url: null } };
   }
   if (server.ready && typeof server.url === 'string') {
-    return { ok: true, value: { state: 'running', url: new URL(server.url, target.url).href } };
+    const url = new URL(server.url, target.url);
+    // The Hub token goes to the Hub's own origin only (its proxy serves the user's servers).
+    if (url.origin !== new URL(target.url).origin) {
+      return { ok: false, reason: `Hub: the server's URL ${url.origin} is not on the Hub's origin` };
+    }
+    return { ok: true, value: { state: 'running', url: url.href } };
   }
   return { ok: true, value: { state: server.pending ? 'pending' : 'stopped', url: null } };
 }

@@ -32,8 +32,8 @@ export async function listen(app: http.RequestListener): Promise<IRemote> {
   };
 }
 
-/** A "Jupyter server" with a companion behind its proxy, accepting `token`. */
-export async function remoteJupyter(token: string, options: { version?: string } = {}) {
+/** The app of a "Jupyter server" with a companion behind its proxy, accepting `token`. */
+export function jupyterApp(token: string, options: { version?: string } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elastic-remote-'));
   const companion = createCompanion({ secret: 'remote-secret', dataDir, warn: () => undefined });
   const seen: string[] = [];
@@ -58,13 +58,19 @@ export async function remoteJupyter(token: string, options: { version?: string }
     next();
   });
   app.use(companion.app);
+  return { app, seen, dispose: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/** A listening {@link jupyterApp}. */
+export async function remoteJupyter(token: string, options: { version?: string } = {}) {
+  const { app, seen, dispose } = jupyterApp(token, options);
   const remote = await listen(app);
   return {
     ...remote,
     seen,
     close: async () => {
       await remote.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      dispose();
     }
   };
 }

@@ -9,7 +9,7 @@ import { freePort } from '../../src/cli/localServer';
 import { ingestToken } from '../../src/auth';
 import { packageVersion } from '../../src/version';
 import { record } from '../companion/records';
-import { IRemote, listen, remoteJupyter } from './remotes';
+import { IRemote, jupyterApp, listen, remoteJupyter } from './remotes';
 
 const SECRET = 'test-secret';
 const TOKEN = 'remote-token-secret-0123';
@@ -194,18 +194,22 @@ describe('GET /api/targets', () => {
 
   test('a JupyterHub target: stopped, running, refused, unreachable', async () => {
     let servers: Record<string, unknown> = {};
+    // The Hub's proxy serves ann's "gpu" server on the Hub's origin; it accepts the Hub API token.
+    const annServer = jupyterApp('hub-token');
     const hub = await listen(
-      express().get('/hub/api/users/:user', (req, res) => {
-        if (req.headers.authorization !== 'token hub-token') {
-          res.status(403).json({ status: 403, message: 'Forbidden' });
-        } else if (req.params.user !== 'ann') {
-          res.status(404).json({ status: 404, message: 'Not Found' });
-        } else {
-          res.json({ name: 'ann', servers });
-        }
-      })
+      express()
+        .get('/hub/api/users/:user', (req, res) => {
+          if (req.headers.authorization !== 'token hub-token') {
+            res.status(403).json({ status: 403, message: 'Forbidden' });
+          } else if (req.params.user !== 'ann') {
+            res.status(404).json({ status: 404, message: 'Not Found' });
+          } else {
+            res.json({ name: 'ann', servers });
+          }
+        })
+        .use('/user/ann/gpu', annServer.app)
     );
-    closing.push(hub);
+    closing.push(hub, { url: '', close: async () => annServer.dispose() });
     const hubTarget = (name: string, extra: object) => ({
       name,
       kind: 'jupyterhub',
@@ -230,19 +234,26 @@ describe('GET /api/targets', () => {
       hub: { user: 'ann', server: 'gpu', state: 'stopped' }
     });
     expect(byName['hub refused']).toMatchObject({ reachable: false, reason: '403: Hub API token refused' });
-    expect(byName['hub nobody'].reason).toMatch(/^Hub: Not Found \(no user "bob", or not a JupyterHub\)$/);
+    expect(byName['hub nobody'].reason).toBe('Hub: Not Found (no user "bob", or not a JupyterHub)');
     expect(byName['hub down']).toMatchObject({ reachable: false, reason: 'Hub: connection refused' });
 
-    // Running: the Hub's answer points at the server, which accepts the Hub API token.
-    const remoteForHub = await remoteJupyter('hub-token');
-    closing.push(remoteForHub);
-    servers = { gpu: { ready: true, pending: null, url: remoteForHub.url } };
+    servers = { gpu: { ready: false, pending: 'spawn', url: '/user/ann/gpu/' } };
     writeTargets('targets.json', [hubTarget('hub', {})]);
     ({ byName } = await list());
-    expect(byName.hub).toMatchObject({ reachable: true, versionMatch: true, hub: { state: 'running' } });
-    servers = { gpu: { ready: false, pending: 'spawn', url: '/user/ann/gpu/' } };
-    ({ byName } = await list());
     expect(byName.hub).toMatchObject({ reachable: false, reason: 'starting on the Hub', hub: { state: 'pending' } });
+
+    servers = { gpu: { ready: true, pending: null, url: '/user/ann/gpu/' } };
+    ({ byName } = await list());
+    expect(byName.hub).toMatchObject({ reachable: true, versionMatch: true, hub: { state: 'running' } });
+    expect(byName.hub.machine.cpus).toBeGreaterThan(0);
+
+    // A server URL on another origin would receive the Hub token: refused.
+    servers = { gpu: { ready: true, pending: null, url: 'http://127.0.0.1:9/user/ann/gpu/' } };
+    ({ byName } = await list());
+    expect(byName.hub).toMatchObject({
+      reachable: false,
+      reason: "Hub: the server's URL http://127.0.0.1:9 is not on the Hub's origin"
+    });
   });
 });
 
