@@ -7,3 +7,6 @@ export { ingestToken, SECRET_HEADER } from './auth';
 export { describeIssues, executionRecordSchema, idSchema, recordBatchSchema } from './schemas';
 export type { RecordBatch } from './schemas';
 export * from './planner/index';
+export { TargetRegistry, THIS_MACHINE } from './targets/targetRegistry';
+export type { IResolvedTarget } from './targets/targetRegistry';
+export { measuredBandwidth, recordBandwidth } from './targets/bandwidthLog';
