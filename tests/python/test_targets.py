@@ -245,6 +245,13 @@ def test_cli_targets_json(here: JupyterServer, there: JupyterServer) -> None:
     assert any(line.startswith("stopped  [jupyter") and "unreachable: connection refused" in line for line in lines)
 
 
+def test_cli_targets_with_its_own_server() -> None:
+    """Without --server the CLI starts a private server and lists what its companion sees."""
+    run = run_cli(["targets", "--json"])
+    first = run.json["targets"][0]
+    assert first["name"] == "this machine" and first["reachable"] is True and first["machine"]["cpus"] >= 1
+
+
 def test_stopped_target_becomes_unreachable(tmp_path: Path) -> None:
     """A target that was up and is stopped is listed unreachable on the next listing."""
     target = JupyterServer(tmp_path / "target").start()
