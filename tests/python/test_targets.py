@@ -133,7 +133,7 @@ def test_configured_targets_file_is_private(here: JupyterServer) -> None:
 def test_malformed_configured_target_is_logged_and_listed_not_fatal(here: JupyterServer) -> None:
     targets, body = targets_by_name(here)
     bad = targets["bad hub"]
-    assert bad["reachable"] is False and bad["origin"] == "config" and bad["kind"] == "jupyter"
+    assert bad["reachable"] is False and bad["origin"] == "config" and bad["kind"] == "jupyterhub"
     assert bad["configError"] == "configured-targets.json: target 3: user: Invalid input: expected string, received undefined"
     log = here.log_path.read_text(errors="replace")
     assert "Elastic Notebook: ElasticNotebookApp.targets[3] ('bad hub'): user must be a non-empty string" in log

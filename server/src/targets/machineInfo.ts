@@ -47,6 +47,7 @@ async function freeDisk(folder: string): Promise<number | null> {
 /** Gathers this machine's facts. */
 export class MachineInfoCollector {
   private readonly cpu = new CachedCpuProbe();
+  private readonly warned = new Set<string>();
 
   constructor(private readonly options: IMachineInfoOptions) {}
 
@@ -58,7 +59,11 @@ export class MachineInfoCollector {
       (this.options.gpus ?? listGpus)().catch(() => []),
       python
         ? python(modules).catch((err: Error) => {
-            warn?.(`elastic-notebook: cannot ask the Jupyter server's Python: ${err.message}`);
+            // Once per reason: every listing asks again.
+            if (!this.warned.has(err.message)) {
+              this.warned.add(err.message);
+              warn?.(`elastic-notebook: cannot ask the Jupyter server's Python: ${err.message}`);
+            }
             return null;
           })
         : Promise.resolve(null)

@@ -41,6 +41,8 @@ export interface IInvalidTarget {
   /** The entry's name when it has one, else `<file> #<index>` (or the file's name). */
   name: string;
   origin: TargetOrigin;
+  /** The kind it declares (`jupyter` when it declares none that is known). */
+  kind: 'jupyter' | 'jupyterhub';
   /** What is wrong, naming the file and the field (never a value: it may be a token). */
   error: string;
 }
@@ -71,7 +73,7 @@ export function parseTargetFile(text: string, fileName: string, origin: TargetOr
   } catch (err) {
     return {
       targets: [],
-      invalid: [{ name: fileName, origin, error: `${fileName}: not JSON (${(err as Error).message})` }]
+      invalid: [{ name: fileName, origin, kind: 'jupyter', error: `${fileName}: not JSON (${(err as Error).message})` }]
     };
   }
   const entries = Array.isArray(json)
@@ -82,7 +84,14 @@ export function parseTargetFile(text: string, fileName: string, origin: TargetOr
   if (!entries) {
     return {
       targets: [],
-      invalid: [{ name: fileName, origin, error: `${fileName}: must hold a list of targets or {"targets": [...]}` }]
+      invalid: [
+        {
+          name: fileName,
+          origin,
+          kind: 'jupyter',
+          error: `${fileName}: must hold a list of targets or {"targets": [...]}`
+        }
+      ]
     };
   }
   const content: ITargetFileContent = { targets: [], invalid: [] };
@@ -91,9 +100,14 @@ export function parseTargetFile(text: string, fileName: string, origin: TargetOr
     if (parsed.success) {
       content.targets.push({ config: parsed.data, origin });
     } else {
-      const named = (entry as { name?: unknown } | null)?.name;
+      const { name: named, kind } = (entry ?? {}) as { name?: unknown; kind?: unknown };
       const name = typeof named === 'string' && named.trim() ? named.trim() : `${fileName} #${index}`;
-      content.invalid.push({ name, origin, error: `${fileName}: target ${index}: ${parsed.error}` });
+      content.invalid.push({
+        name,
+        origin,
+        kind: kind === 'jupyterhub' ? 'jupyterhub' : 'jupyter',
+        error: `${fileName}: target ${index}: ${parsed.error}`
+      });
     }
   });
   return content;
@@ -110,7 +124,14 @@ export async function readTargetFile(dataDir: string, file: string, origin: Targ
     }
     return {
       targets: [],
-      invalid: [{ name: file, origin, error: `${file}: cannot be read (${(err as NodeJS.ErrnoException).code})` }]
+      invalid: [
+        {
+          name: file,
+          origin,
+          kind: 'jupyter',
+          error: `${file}: cannot be read (${(err as NodeJS.ErrnoException).code})`
+        }
+      ]
     };
   }
   return parseTargetFile(text, file, origin);

@@ -46,7 +46,7 @@ export class TargetLister {
     const [{ targets, invalid }, here] = await Promise.all([this.options.registry.snapshot(), this.here(modules)]);
     const listed = await Promise.all(targets.map(target => this.describe(target, here, modules)));
     const broken: Target[] = invalid.map(entry => ({
-      ...blank(entry.name, 'jupyter', '', entry.origin),
+      ...blank(entry.name, entry.kind, '', entry.origin),
       removable: false,
       reason: entry.error,
       configError: entry.error

@@ -91,6 +91,7 @@ export class TargetRegistry {
         invalid.push({
           name: config.name,
           origin,
+          kind: config.kind ?? 'jupyter',
           error: `target ${JSON.stringify(config.name)} of ${originText(origin)}: the name is already used (${originText(owner)})`
         });
         continue;
@@ -141,6 +142,9 @@ export class TargetRegistry {
     return this.changePanel(async panel => {
       if (!panel.some(t => t.name === name)) {
         const known = (await this.snapshot()).targets.find(t => t.resolved.name === name);
+        if (name === THIS_MACHINE) {
+          throw new HttpError(403, 'this machine is built in: it cannot be removed');
+        }
         throw known
           ? new HttpError(
               403,

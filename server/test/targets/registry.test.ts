@@ -124,7 +124,10 @@ describe('TargetRegistry', () => {
       message: 'name: a target named "p1" exists already'
     });
     await expect(targets.remove('from file')).rejects.toMatchObject({ status: 403 });
-    await expect(targets.remove(THIS_MACHINE)).rejects.toMatchObject({ status: 403 });
+    await expect(targets.remove(THIS_MACHINE)).rejects.toMatchObject({
+      status: 403,
+      message: 'this machine is built in: it cannot be removed'
+    });
     await expect(targets.remove('nobody')).rejects.toMatchObject({ status: 404 });
     await targets.remove('p1');
     expect((await targets.snapshot()).targets.map(t => t.resolved.name)).toEqual([THIS_MACHINE, 'from file', 'p2']);
