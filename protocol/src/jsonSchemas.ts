@@ -20,6 +20,7 @@ export const JSON_SCHEMA_SOURCES: Record<string, z.ZodType> = {
   'checkpoint-list': schemas.checkpointListSchema,
   'checkpoint-job-result': schemas.checkpointJobResultSchema,
   'restore-job-result': schemas.restoreJobResultSchema,
+  'migrate-job-result': schemas.migrateJobResultSchema,
   ...Object.fromEntries(
     Object.entries(schemas.agentReplySchemas).map(([name, schema]) => [`agent-reply-${name}`, schema])
   )

@@ -3,6 +3,7 @@ import { CleanupStack } from './cleanup';
 import { CliError, oneLine } from './cliError';
 import { catalogCommands } from './commands/catalog';
 import { checkpointCommand } from './commands/checkpoint';
+import { migrateCommand } from './commands/migrate';
 import { recordCommand } from './commands/record';
 import { restoreCommand } from './commands/restore';
 import { ICommandContext } from './notebookSession';
@@ -12,7 +13,7 @@ import { packageVersion } from '../version';
 /** Build the program with every command. */
 export function createProgram(context: ICommandContext): Command {
   const program = new Command('elastic-notebook')
-    .description('Record, checkpoint and restore Jupyter notebook sessions')
+    .description('Record, checkpoint, restore and migrate Jupyter notebook sessions')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({
@@ -29,6 +30,7 @@ export function createProgram(context: ICommandContext): Command {
     recordCommand(context),
     checkpointCommand(context),
     restoreCommand(context),
+    migrateCommand(context),
     ...catalogCommands(context)
   ]) {
     program.addCommand(command.copyInheritedSettings(program));

@@ -18,7 +18,11 @@ import { ingestRouter } from '../routes/ingest';
 import type { IKernelReach } from '../routes/jobRequests';
 import { jobsRouter } from '../routes/jobs';
 import { IPlanMemory, planRouter, StoredMeasurements } from '../routes/plan';
+import { incomingRouter } from '../routes/incoming';
+import { migrateRouter } from '../routes/migrate';
 import { restoreRouter } from '../routes/restore';
+import { IncomingTransfers } from '../transfer/incomingTransfers';
+import { noTargets, TargetResolver } from '../transfer/targets';
 import { CheckpointLocations } from './checkpointLocations';
 import type { IKernelAccess } from './kernelAccess';
 import { CompanionMeasurements } from './measurements';
@@ -45,6 +49,12 @@ export interface ICompanionOptions {
   ackTimeoutMs?: number;
   /** The job registry (default: a new one). */
   jobs?: JobRegistry;
+  /** Resolves a migration target's name (default: no targets are configured, every name is unknown). */
+  resolveTarget?: TargetResolver;
+  /** Bytes per chunk a migration sends (default and at most 8 MiB). */
+  chunkBytes?: number;
+  /** Test hook: cut the connection of the N-th incoming chunk after storing it (`ELASTIC_NOTEBOOK_TEST_CUT_CHUNK`). */
+  cutChunk?: number;
 }
 
 /** The built companion: its express app and the services behind it. */
@@ -103,6 +113,30 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
     })
   );
   app.use(restoreRouter({ jobs, locations, kernels, measurements, baseDir }));
+  app.use(
+    migrateRouter({
+      history: store,
+      jobs,
+      kernels,
+      measurements,
+      resolveTarget: options.resolveTarget ?? noTargets,
+      dataDir: options.dataDir,
+      baseDir,
+      ackTimeoutMs: options.ackTimeoutMs,
+      chunkBytes: options.chunkBytes
+    })
+  );
+  app.use(
+    incomingRouter({
+      transfers: new IncomingTransfers(options.dataDir),
+      jobs,
+      kernels,
+      measurements,
+      baseDir,
+      warn,
+      cutChunk: options.cutChunk
+    })
+  );
   app.use(jobsRouter(jobs));
   app.use(notFound);
   app.use(errorHandler({ bodyLimit, warn }));

@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import fs from 'fs';
 import path from 'path';
 import { STATUS_EXPRESSION } from '../../src/companion/agentStatus';
-import { IKernelAccess } from '../../src/companion/kernelAccess';
+import { IKernelAccess, ISessionIds } from '../../src/companion/kernelAccess';
 import { IKernelChannel } from '../../src/migrate/agentCalls';
 import { MigrationError } from '../../src/migrate/migrationError';
 
@@ -279,5 +279,24 @@ export class FakeKernels implements IKernelAccess {
 
   async bootstrap(kernelId: string): Promise<void> {
     this.kernel(kernelId).agentLoaded = true;
+  }
+
+  /** Sessions opened by `createSession`, by id: the notebook path and the kernel. */
+  readonly sessions = new Map<string, { notebookPath: string; kernelId: string }>();
+
+  async createSession(notebookPath: string, _kernelName: string | null): Promise<ISessionIds> {
+    const n = this.sessions.size + 1;
+    const kernel = this.kernel(`kernel-new-${n}`);
+    kernel.agentLoaded = false;
+    this.sessions.set(`session-${n}`, { notebookPath, kernelId: kernel.id });
+    return { sessionId: `session-${n}`, kernelId: kernel.id };
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (session) {
+      this.kernels.delete(session.kernelId);
+      this.sessions.delete(sessionId);
+    }
   }
 }

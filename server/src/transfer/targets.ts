@@ -1,0 +1,42 @@
+/**
+ * Migration targets: other Jupyter servers running this extension. The migrate route resolves a
+ * request's target through an injected {@link TargetResolver} (the companion's target registry);
+ * a target given by URL and token in the request (the CLI's `--to URL --to-token T`) needs none.
+ */
+import { HttpError } from '../http';
+
+/** A Jupyter server to migrate to. Its token never leaves the companion (no response, no log). */
+export interface ITarget {
+  /** What the user calls it (its URL for a target given by URL). */
+  name: string;
+  /** How it is reached: a Jupyter server (JupyterHub and S3 targets may come later). */
+  kind: 'jupyter';
+  /** Base URL of the Jupyter server, ending with `/`. */
+  url: string;
+  /** Its API token. */
+  token: string;
+}
+
+/** Resolve a configured target's name; rejects with a 404 `HttpError` for an unknown name. */
+export type TargetResolver = (name: string) => Promise<ITarget>;
+
+/** The resolver of a companion without a target registry: every name is unknown. */
+export const noTargets: TargetResolver = async name => {
+  throw new HttpError(404, `unknown target ${name}: no migration targets are configured on this server`);
+};
+
+/** `url` with a trailing `/` and without query, fragment or credentials. */
+export function baseUrlOf(url: string): string {
+  const parsed = new URL(url);
+  parsed.search = '';
+  parsed.hash = '';
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
+}
+
+/** A target given by URL and token in a request. */
+export function targetFromUrl(url: string, token: string): ITarget {
+  const base = baseUrlOf(url);
+  return { name: base.replace(/\/$/, ''), kind: 'jupyter', url: base, token };
+}
