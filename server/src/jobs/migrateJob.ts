@@ -54,6 +54,8 @@ interface IUndo {
   transferId: string | null;
   notebookCreated: boolean;
   targetJob: string | null;
+  /** The target's session for the restored kernel, until the migration succeeded. */
+  targetSession: string | null;
 }
 
 /** Migrate `request.kernelId`'s session to `request.target`. */
@@ -66,7 +68,7 @@ export async function runMigrateJob(
   const client = new TargetClient(request.target);
   const { signal } = context;
   const staging = path.join(services.dataDir, 'outgoing', randomBytes(8).toString('hex'));
-  const undo: IUndo = { transferId: null, notebookCreated: false, targetJob: null };
+  const undo: IUndo = { transferId: null, notebookCreated: false, targetJob: null, targetSession: null };
   try {
     context.step(`checking the target ${client.label}`);
     await client.check(signal);
@@ -128,8 +130,11 @@ export async function runMigrateJob(
     // From here the target owns the incoming folder: its job removes it whatever happens.
     undo.transferId = null;
     undo.targetJob = restore.jobId;
+    undo.targetSession = restore.sessionId;
     const restored = await followTargetJob(client, restore.jobId, context, services.pollMs ?? 250);
+    signal.throwIfAborted();
     undo.targetJob = null;
+    undo.targetSession = null;
     const restoreMs = performance.now() - t2;
 
     return {
@@ -209,13 +214,7 @@ async function undoOnTarget(
 ): Promise<void> {
   const attempts: Array<Promise<unknown>> = [];
   if (undo.targetJob) {
-    // The target's job ends its session and removes the incoming folder itself.
-    attempts.push(
-      client.call(`elastic-notebook/api/jobs/${encodeURIComponent(undo.targetJob)}/cancel`, {
-        method: 'POST',
-        accept: [409]
-      })
-    );
+    attempts.push(cancelTargetJob(client, undo.targetJob, undo.targetSession));
   }
   if (undo.transferId) {
     attempts.push(client.call(`${INCOMING_API}/${undo.transferId}`, { method: 'DELETE', accept: [404] }));
@@ -228,5 +227,25 @@ async function undoOnTarget(
     if (result.status === 'rejected') {
       context.step(`cleaning up on ${client.label} failed: ${errorMessage(result.reason)}`);
     }
+  }
+}
+
+/**
+ * Cancel the target's restore job. A failed or cancelled target job ends its session and removes
+ * the incoming folder itself; one that finished meanwhile is answered 409, and its session
+ * (holding a session the user gave up on) is ended here.
+ */
+async function cancelTargetJob(client: TargetClient, jobId: string, sessionId: string | null): Promise<void> {
+  const cancel = await client.call(`elastic-notebook/api/jobs/${encodeURIComponent(jobId)}/cancel`, {
+    method: 'POST',
+    accept: [409]
+  });
+  const answer = (await cancel.json().catch(() => null)) as { job?: { state?: string } } | null;
+  if (cancel.status === 409 && answer?.job?.state === 'done' && sessionId) {
+    const ended = await client.call(`api/sessions/${encodeURIComponent(sessionId)}`, {
+      method: 'DELETE',
+      accept: [404]
+    });
+    await ended.arrayBuffer();
   }
 }

@@ -29,6 +29,7 @@ import { parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
 import { HttpError, jsonBody, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
 import { runRestoreJob } from '../jobs/restoreJob';
+import { MigrationError } from '../migrate/migrationError';
 import { idSchema } from '../schemas';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
 import { IKernelReach, kernelsOf } from './jobRequests';
@@ -127,7 +128,12 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       const request = { kernelId: session.kernelId, uri: folder, freshKernel: true };
       const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {
         try {
-          return { ...(await runRestoreJob({ kernels, measurements, baseDir }, request, context)), ...session };
+          const result = await runRestoreJob({ kernels, measurements, baseDir }, request, context);
+          if (context.signal.aborted) {
+            // Cancelled during its last step: the sender has given up, so keep nothing.
+            throw new MigrationError('the restore was cancelled');
+          }
+          return { ...result, ...session };
         } catch (err) {
           // A failed migration leaves nothing running here.
           await kernels

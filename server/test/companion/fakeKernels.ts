@@ -59,6 +59,8 @@ export class FakeKernel {
   adopted: number | null = null;
   /** Blocks the next call of this name until released. */
   gates = new Map<string, Gate>();
+  /** Calls of these names fail with the message (the kernel died meanwhile, for instance). */
+  failing = new Map<string, string>();
   /** Called on every status request (to make a record arrive meanwhile, for instance). */
   onStatus: (() => Promise<void> | void) | null = null;
   /** Groups whose members `checkpoint` must fail to serialize. */
@@ -116,6 +118,10 @@ export class FakeKernel {
         if (gate) {
           this.gates.delete(name);
           await gate.pass();
+        }
+        const failure = this.failing.get(name);
+        if (failure) {
+          throw new MigrationError(failure);
         }
         return encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
       },
