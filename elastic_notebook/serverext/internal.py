@@ -16,6 +16,11 @@ Routes (all ``POST``, JSON in and out):
 - ``kernels/<id>/bootstrap`` -> the execute answer of the agent's bootstrap code, plus ``agentVersion``
 - ``python-info`` ``{modules: [names]}`` -> ``{version, executable, modules: {name: version | null}}``
   (this server's Python, which its default kernel runs; see ``python_info``)
+- ``sessions`` ``{path, kernelName?}`` -> ``{"sessionId", "kernelId"}``: a notebook session with a new
+  kernel, as JupyterLab opens one (a migration's target binds the copied notebook to the kernel it
+  restores into)
+- ``sessions/<id>/delete`` -> ``{"ok": true}``: end a session and shut its kernel down (a failed
+  migration leaves nothing running on the target)
 """
 
 from __future__ import annotations
@@ -249,6 +254,71 @@ class PythonInfoHandler(_InternalHandler):
         self._reply(200, result)
 
 
+class _SessionHandler(_InternalHandler):
+    """Base of the session routes: local callers with the secret, no kernel to check first."""
+
+    @property
+    def session_manager(self) -> Any:
+        return self.settings["session_manager"]
+
+    async def _answer(self, action) -> None:  # noqa: ANN001
+        try:
+            self._check_caller()
+            result = await action()
+        except _BadRequest as err:
+            return self._reply(err.status, {"error": str(err)})
+        except Exception as err:  # noqa: BLE001 - answer JSON, never an HTML error page
+            self.log_exception(type(err), err, err.__traceback__)
+            return self._reply(500, {"error": f"internal error: {type(err).__name__}: {err}"})
+        self._reply(200, result)
+
+
+def _session_arguments(body: dict) -> tuple[str, str | None]:
+    """Validate a session body into the notebook path and the kernel name (None: the default)."""
+    unknown = sorted(set(body) - {"path", "kernelName"})
+    if unknown:
+        raise _BadRequest(400, f"{unknown[0]}: unknown field")
+    path = body.get("path")
+    if not isinstance(path, str) or not path or path.startswith("/") or ".." in path.split("/"):
+        raise _BadRequest(400, "path: must be a notebook path relative to the server's root")
+    kernel_name = body.get("kernelName")
+    if kernel_name is not None and (not isinstance(kernel_name, str) or not kernel_name):
+        raise _BadRequest(400, "kernelName: must be a kernel name or null")
+    return path, kernel_name
+
+
+class SessionsHandler(_SessionHandler):
+    """``POST sessions``: a notebook session for ``path`` with a new kernel."""
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        async def action() -> dict:
+            path, kernel_name = _session_arguments(self._body())
+            if kernel_name is not None and kernel_name not in self.settings["kernel_spec_manager"].find_kernel_specs():
+                raise _BadRequest(400, f"kernelName: no kernel {kernel_name!r} on this server")
+            model = await self.session_manager.create_session(
+                path=path, name=path.rsplit("/", 1)[-1], type="notebook", kernel_name=kernel_name
+            )
+            return {"sessionId": model["id"], "kernelId": model["kernel"]["id"]}
+
+        await self._answer(action)
+
+
+class SessionDeleteHandler(_SessionHandler):
+    """``POST sessions/<id>/delete``: end the session and shut its kernel down."""
+
+    @allow_unauthenticated
+    async def post(self, session_id: str) -> None:
+        async def action() -> dict:
+            try:
+                await self.session_manager.delete_session(session_id)
+            except (KeyError, tornado.web.HTTPError):
+                raise _BadRequest(404, f"no session with id {session_id!r}") from None
+            return {"ok": True}
+
+        await self._answer(action)
+
+
 def internal_route_patterns() -> list[tuple[str, type]]:
     """URL patterns (relative to the server's base URL) of the internal routes."""
     kernel = r"(?P<kernel_id>[A-Za-z0-9_.-]+)"
@@ -257,4 +327,6 @@ def internal_route_patterns() -> list[tuple[str, type]]:
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/restart", RestartHandler),
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/bootstrap", BootstrapHandler),
         (rf"/{INTERNAL_PREFIX}/python-info", PythonInfoHandler),
+        (rf"/{INTERNAL_PREFIX}/sessions", SessionsHandler),
+        (rf"/{INTERNAL_PREFIX}/sessions/(?P<session_id>[A-Za-z0-9_.-]+)/delete", SessionDeleteHandler),
     ]

@@ -22,6 +22,7 @@ export const JSON_SCHEMA_SOURCES: Record<string, z.ZodType> = {
   'restore-job-result': schemas.restoreJobResultSchema,
   'machine-info': schemas.machineInfoSchema,
   'target-list': schemas.targetListSchema,
+  'migrate-job-result': schemas.migrateJobResultSchema,
   ...Object.fromEntries(
     Object.entries(schemas.agentReplySchemas).map(([name, schema]) => [`agent-reply-${name}`, schema])
   )

@@ -41,6 +41,8 @@ class JupyterServer:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     port: int = field(default_factory=free_port)
     extra_args: list[str] = field(default_factory=list)
+    # Extra environment of the server (and so of its companion), e.g. test hooks.
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     @property
@@ -55,7 +57,7 @@ class JupyterServer:
         runtime = self.root / "runtime"
         runtime.mkdir(parents=True, exist_ok=True)
         (self.root / "work").mkdir(exist_ok=True)
-        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime))
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime), **self.env)
         self.log_path = self.root / "server.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(

@@ -13,6 +13,7 @@ export * from './issues';
 export * from './jobs';
 export * from './marks';
 export * from './measurements';
+export * from './migrate';
 export * from './objective';
 export * from './plan';
 export * from './records';

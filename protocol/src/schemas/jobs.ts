@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** What a job does. */
-export const jobKindSchema = z.enum(['checkpoint', 'restore']);
+export const jobKindSchema = z.enum(['checkpoint', 'restore', 'migrate']);
 
 /** What a job does. */
 export type JobKind = z.infer<typeof jobKindSchema>;

@@ -3,6 +3,7 @@ import { CleanupStack } from './cleanup';
 import { CliError, oneLine } from './cliError';
 import { catalogCommands } from './commands/catalog';
 import { checkpointCommand } from './commands/checkpoint';
+import { migrateCommand } from './commands/migrate';
 import { recordCommand } from './commands/record';
 import { restoreCommand } from './commands/restore';
 import { targetsCommand } from './commands/targets';
@@ -13,7 +14,9 @@ import { packageVersion } from '../version';
 /** Build the program with every command. */
 export function createProgram(context: ICommandContext): Command {
   const program = new Command('elastic-notebook')
-    .description('Record, checkpoint and restore Jupyter notebook sessions, and list where they can move')
+    .description(
+      'Record, checkpoint, restore and migrate Jupyter notebook sessions, and list the targets they can move to'
+    )
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({
@@ -30,6 +33,7 @@ export function createProgram(context: ICommandContext): Command {
     recordCommand(context),
     checkpointCommand(context),
     restoreCommand(context),
+    migrateCommand(context),
     ...catalogCommands(context),
     targetsCommand(context)
   ]) {

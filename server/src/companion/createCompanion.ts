@@ -25,6 +25,10 @@ import { recordBandwidth } from '../targets/bandwidthLog';
 import { MachineInfoCollector, PythonInfoSource } from '../targets/machineInfo';
 import { TargetLister } from '../targets/targetLister';
 import { IResolvedTarget, TargetRegistry } from '../targets/targetRegistry';
+import { incomingRouter } from '../routes/incoming';
+import { migrateRouter } from '../routes/migrate';
+import { IncomingTransfers } from '../transfer/incomingTransfers';
+import { registryResolver, TargetResolver } from '../transfer/targets';
 import { CheckpointLocations } from './checkpointLocations';
 import type { IKernelAccess } from './kernelAccess';
 import { CompanionMeasurements } from './measurements';
@@ -57,6 +61,12 @@ export interface ICompanionOptions {
   jupyterUrl?: string;
   /** How long probing one target may take (default 5 s). */
   probeTimeoutMs?: number;
+  /** Resolves a migration target's name (default: the target registry's Jupyter server targets). */
+  resolveTarget?: TargetResolver;
+  /** Bytes per chunk a migration sends (default and at most 8 MiB). */
+  chunkBytes?: number;
+  /** Test hook: cut the connection of the N-th incoming chunk after storing it (`ELASTIC_NOTEBOOK_TEST_CUT_CHUNK`). */
+  cutChunk?: number;
 }
 
 /** The built companion: its express app and the services behind it. */
@@ -129,6 +139,30 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
     })
   );
   app.use(restoreRouter({ jobs, locations, kernels, measurements, baseDir }));
+  app.use(
+    migrateRouter({
+      history: store,
+      jobs,
+      kernels,
+      measurements,
+      resolveTarget: options.resolveTarget ?? registryResolver(name => targets.resolve(name)),
+      dataDir: options.dataDir,
+      baseDir,
+      ackTimeoutMs: options.ackTimeoutMs,
+      chunkBytes: options.chunkBytes
+    })
+  );
+  app.use(
+    incomingRouter({
+      transfers: new IncomingTransfers(options.dataDir),
+      jobs,
+      kernels,
+      measurements,
+      baseDir,
+      warn,
+      cutChunk: options.cutChunk
+    })
+  );
   app.use(jobsRouter(jobs));
   app.use(machineRouter(machine));
   app.use(targetsRouter({ registry: targets, lister, history: store, timeoutMs: options.probeTimeoutMs }));

@@ -11,8 +11,21 @@ import { pythonInfoSource } from './pythonInfo';
 /** The settings `env` gives (`ELASTIC_NOTEBOOK_JUPYTER_URL`, `..._JUPYTER_ROOT`, `..._CHECKPOINT_ROOT`). */
 export type EnvironmentOptions = Pick<
   ICompanionOptions,
-  'kernels' | 'kernelsUnavailable' | 'checkpointRoot' | 'baseDir' | 'pythonInfo' | 'jupyterUrl'
+  | 'kernels'
+  | 'kernelsUnavailable'
+  | 'checkpointRoot'
+  | 'baseDir'
+  | 'pythonInfo'
+  | 'jupyterUrl'
+  | 'chunkBytes'
+  | 'cutChunk'
 >;
+
+/** A positive whole number from the environment, or undefined. */
+function positive(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value && Number.isInteger(n) && n > 0 ? n : undefined;
+}
 
 /** Kernel access and checkpoint locations from `env`; `secret` authenticates to the internal routes. */
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv, secret: string): EnvironmentOptions {
@@ -26,6 +39,9 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv, secret: string): 
       'the companion does not know how to reach the Jupyter server (ELASTIC_NOTEBOOK_JUPYTER_URL is not set: ' +
       'a Jupyter server listening on a Unix socket only is not supported for checkpoints from JupyterLab)',
     checkpointRoot: env.ELASTIC_NOTEBOOK_CHECKPOINT_ROOT ?? '',
-    baseDir: env.ELASTIC_NOTEBOOK_JUPYTER_ROOT || undefined
+    baseDir: env.ELASTIC_NOTEBOOK_JUPYTER_ROOT || undefined,
+    // Smaller chunks make a migration's resumption testable with small bundles.
+    chunkBytes: positive(env.ELASTIC_NOTEBOOK_CHUNK_BYTES),
+    cutChunk: positive(env.ELASTIC_NOTEBOOK_TEST_CUT_CHUNK)
   };
 }

@@ -5,6 +5,7 @@
  */
 import { IKernelChannel } from '../migrate/agentCalls';
 import { MigrationError } from '../migrate/migrationError';
+import { errorMessage } from '../bundle/errors';
 import { InternalClient } from './internalClient';
 import { IExecuteReply, internalKernelChannel, kernelProblem } from './kernelChannel';
 
@@ -16,6 +17,19 @@ export interface IKernelAccess {
   restart(kernelId: string): Promise<void>;
   /** Load the agent into a kernel (idempotent); rejects when it cannot be loaded. */
   bootstrap(kernelId: string): Promise<void>;
+  /**
+   * Open a notebook session for `notebookPath` (relative to the Jupyter root) with a new kernel,
+   * as JupyterLab does when it opens the notebook (`kernelName` null: the server's default).
+   */
+  createSession(notebookPath: string, kernelName: string | null): Promise<ISessionIds>;
+  /** End a session and shut its kernel down. */
+  deleteSession(sessionId: string): Promise<void>;
+}
+
+/** A Jupyter session and its kernel. */
+export interface ISessionIds {
+  sessionId: string;
+  kernelId: string;
 }
 
 /** Kernel access through the Jupyter server at `client`'s URL. */
@@ -44,6 +58,18 @@ export function jupyterKernelAccess(client: InternalClient): IKernelAccess {
           `loading the agent into the kernel failed: ${reply.ename ?? reply.status}: ${reply.evalue ?? ''}`.trim()
         );
       }
+    },
+
+    async createSession(notebookPath, kernelName) {
+      try {
+        return await client.post<ISessionIds>('sessions', { path: notebookPath, kernelName });
+      } catch (err) {
+        throw new MigrationError(`starting a kernel for ${notebookPath} failed: ${errorMessage(err)}`);
+      }
+    },
+
+    async deleteSession(sessionId) {
+      await client.post(`sessions/${encodeURIComponent(sessionId)}/delete`, {});
     }
   };
 }

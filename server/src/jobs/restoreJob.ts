@@ -30,6 +30,11 @@ export interface IRestoreJobRequest {
   /** The bundle to read (canonical URI). */
   uri: string;
   s3?: IS3Options;
+  /**
+   * The kernel was just started for this restore (a migration's target session): the first
+   * attempt uses it as it is, only a fallback attempt restarts it.
+   */
+  freshKernel?: boolean;
 }
 
 /** The job's result: the CLI's `restore --json` fields, for the restored kernel. */
@@ -44,14 +49,20 @@ export async function runRestoreJob(
   const { kernelId } = request;
   const store = openStore(request.uri, { cwd: services.baseDir, s3: request.s3 });
   let restarts = 0;
+  let attempts = 0;
   let notebook: string | null = null;
   const openKernel = async (manifest: { notebook: { path: string | null } }): Promise<IRestoreKernel> => {
     notebook = manifest.notebook.path;
-    context.step(restarts === 0 ? 'restarting the kernel' : 'restarting the kernel for another attempt');
-    restarts += 1;
     const t0 = performance.now();
-    await services.kernels.restart(kernelId);
-    context.step('loading the agent into the restarted kernel');
+    if (request.freshKernel && attempts === 0) {
+      context.step('loading the agent into the new kernel');
+    } else {
+      context.step(restarts === 0 ? 'restarting the kernel' : 'restarting the kernel for another attempt');
+      restarts += 1;
+      await services.kernels.restart(kernelId);
+      context.step('loading the agent into the restarted kernel');
+    }
+    attempts += 1;
     const t1 = performance.now();
     await services.kernels.bootstrap(kernelId);
     return {
@@ -72,9 +83,10 @@ export async function runRestoreJob(
       signal: context.signal
     });
   } catch (err) {
-    if (restarts > 0) {
+    if (attempts > 0) {
       // Say what state the user's kernel is in now.
-      throw new MigrationError(`${errorMessage(err)} (the kernel was restarted and holds only part of the session)`);
+      const which = restarts > 0 ? 'the kernel was restarted and' : 'the new kernel';
+      throw new MigrationError(`${errorMessage(err)} (${which} holds only part of the session)`);
     }
     throw err;
   } finally {

@@ -5,6 +5,7 @@
  * | method, path | what |
  * | --- | --- |
  * | `GET /api/targets[?kernelId=]` | `{targets}`, each probed (`targetSchema`); with a kernel, its session's modules compared |
+ * | `GET /api/targets/:name` | `{name, kind, url}` of one target, not probed (404 unknown): a quick check before a migration |
  * | `POST /api/targets` | add a Jupyter server `{name, url, token}`: `201` the listed target |
  * | `DELETE /api/targets/:name` | remove a panel-added target: `{deleted: name}` (403 others, 404 unknown) |
  */
@@ -37,6 +38,14 @@ export function targetsRouter(options: ITargetRoutesOptions): Router {
       const kernelId = req.query.kernelId === undefined ? null : parse(idSchema, req.query.kernelId, 'kernelId');
       const modules = kernelId ? await sessionModules(history, kernelId) : [];
       res.json(await lister.list(modules));
+    })
+  );
+
+  router.get(
+    '/api/targets/:name',
+    route(async (req, res) => {
+      const { name, kind, url } = await registry.resolve(String(req.params.name));
+      res.json({ name, kind, url });
     })
   );
 

@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import fs from 'fs';
 import path from 'path';
 import { STATUS_EXPRESSION } from '../../src/companion/agentStatus';
-import { IKernelAccess } from '../../src/companion/kernelAccess';
+import { IKernelAccess, ISessionIds } from '../../src/companion/kernelAccess';
 import { IKernelChannel } from '../../src/migrate/agentCalls';
 import { MigrationError } from '../../src/migrate/migrationError';
 
@@ -59,6 +59,8 @@ export class FakeKernel {
   adopted: number | null = null;
   /** Blocks the next call of this name until released. */
   gates = new Map<string, Gate>();
+  /** Calls of these names fail with the message (the kernel died meanwhile, for instance). */
+  failing = new Map<string, string>();
   /** Called on every status request (to make a record arrive meanwhile, for instance). */
   onStatus: (() => Promise<void> | void) | null = null;
   /** Groups whose members `checkpoint` must fail to serialize. */
@@ -116,6 +118,10 @@ export class FakeKernel {
         if (gate) {
           this.gates.delete(name);
           await gate.pass();
+        }
+        const failure = this.failing.get(name);
+        if (failure) {
+          throw new MigrationError(failure);
         }
         return encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
       },
@@ -279,5 +285,24 @@ export class FakeKernels implements IKernelAccess {
 
   async bootstrap(kernelId: string): Promise<void> {
     this.kernel(kernelId).agentLoaded = true;
+  }
+
+  /** Sessions opened by `createSession`, by id: the notebook path and the kernel. */
+  readonly sessions = new Map<string, { notebookPath: string; kernelId: string }>();
+
+  async createSession(notebookPath: string, _kernelName: string | null): Promise<ISessionIds> {
+    const n = this.sessions.size + 1;
+    const kernel = this.kernel(`kernel-new-${n}`);
+    kernel.agentLoaded = false;
+    this.sessions.set(`session-${n}`, { notebookPath, kernelId: kernel.id });
+    return { sessionId: `session-${n}`, kernelId: kernel.id };
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (session) {
+      this.kernels.delete(session.kernelId);
+      this.sessions.delete(sessionId);
+    }
   }
 }

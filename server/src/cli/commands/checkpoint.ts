@@ -9,7 +9,9 @@ import { CliError, oneLine } from '../cliError';
 import { waitForGraph } from '../historyGraph';
 import { callServer, errorText, IJupyterServer } from '../jupyterServer';
 import { kernelChannel } from '../kernelChannel';
-import { readNotebook } from '../notebook';
+import { INotebookFile, readNotebook } from '../notebook';
+import { KernelSession } from '../kernelSession';
+import { Progress } from '../progress';
 import { ICommandContext, IKeptKernel, withNotebookSession } from '../notebookSession';
 import { printResult } from '../output';
 import { openBundleStore } from '../bundleStore';
@@ -46,15 +48,36 @@ async function fetchRecords(
   return { runId: body.runId, records: body.records as IExecutionRecord[] };
 }
 
+/**
+ * Run every code cell of `notebook` before its session is saved somewhere (checkpointed,
+ * migrated); with --stop-on-error a cell that raises stops it with "nothing <what>".
+ */
+export async function runBeforeSaving(
+  session: KernelSession,
+  notebook: INotebookFile,
+  options: Pick<IRecordOptions, 'stopOnError' | 'timeout'>,
+  progress: Progress,
+  what: string
+): Promise<{ ran: number }> {
+  const timeoutMs = options.timeout ? options.timeout * 1000 : undefined;
+  const run = await runCells(
+    session,
+    notebook.cells,
+    { stopOnError: Boolean(options.stopOnError), timeoutMs },
+    progress
+  );
+  if (run.stopped) {
+    throw new CliError(
+      `cell ${run.stopped.cellIndex} raised ${run.stopped.error}; stopped there (--stop-on-error), nothing ${what}`
+    );
+  }
+  return run;
+}
+
 /** `checkpoint NOTEBOOK --out BUNDLE`: run the notebook with recording on, then checkpoint it. */
 async function runCheckpoint(file: string, options: ICheckpointOptions, context: ICommandContext): Promise<void> {
   const notebook = await readNotebook(file);
-  let marks;
-  try {
-    marks = marksFromNotebook(notebook.json);
-  } catch (err) {
-    throw new CliError(`${file}: ${err instanceof MarksError ? err.message : oneLine(err)}`);
-  }
+  const marks = notebookMarksOf(file, notebook.json);
   // Checked before anything runs: a bad --out must not cost a whole notebook run.
   const store = await openBundleStore(options.out, context);
   const measured = await MeasurementLog.open();
@@ -62,17 +85,7 @@ async function runCheckpoint(file: string, options: ICheckpointOptions, context:
   const { progress } = context;
   const { result, kept } = await withNotebookSession(notebook, options, context, async ({ server, session }) => {
     const t0 = Date.now();
-    const run = await runCells(
-      session,
-      notebook.cells,
-      { stopOnError: Boolean(options.stopOnError), timeoutMs },
-      progress
-    );
-    if (run.stopped) {
-      throw new CliError(
-        `cell ${run.stopped.cellIndex} raised ${run.stopped.error}; stopped there (--stop-on-error), nothing checkpointed`
-      );
-    }
+    const run = await runBeforeSaving(session, notebook, options, progress, 'checkpointed');
     const runMs = Date.now() - t0;
     progress.step('waiting for the companion to store every record');
     await waitForGraph(server, session.kernelId, run.ran, timeoutMs ?? GRAPH_WAIT_MS, async () => '');
@@ -142,6 +155,22 @@ function objective(value: string): Objective {
   return value as Objective;
 }
 
+/** The `--objective` option of the commands that plan (checkpoint, migrate). */
+export function objectiveOption(): Option {
+  return new Option('--objective <objective>', `what the plan optimises: ${OBJECTIVES.join(', ')}`)
+    .default('balanced')
+    .argParser(objective);
+}
+
+/** The marks of a notebook read from `file`, or a CliError naming the file. */
+export function notebookMarksOf(file: string, json: unknown): unknown {
+  try {
+    return marksFromNotebook(json);
+  } catch (err) {
+    throw new CliError(`${file}: ${err instanceof MarksError ? err.message : oneLine(err)}`);
+  }
+}
+
 /** The `checkpoint` command. */
 export function checkpointCommand(context: ICommandContext): Command {
   return addSessionOptions(
@@ -152,11 +181,7 @@ export function checkpointCommand(context: ICommandContext): Command {
       .argument('<notebook>', 'the .ipynb file')
   )
     .requiredOption('--out <bundle>', 'where to write the bundle: a folder path or s3://bucket/prefix')
-    .addOption(
-      new Option('--objective <objective>', `what the plan optimises: ${OBJECTIVES.join(', ')}`)
-        .default('balanced')
-        .argParser(objective)
-    )
+    .addOption(objectiveOption())
     .option(
       '--stop-on-error',
       'stop at the first cell that raises and checkpoint nothing (default: record it and go on)'

@@ -1,0 +1,194 @@
+/**
+ * Migration to another Jupyter server running this extension (docs/internals.md section 5):
+ * the migrate request a source companion takes, the incoming-transfer requests a target companion
+ * takes from it, and the migrate job's result.
+ */
+import { z } from 'zod';
+import { verifyResultSchema } from './agentReplies';
+import { marksSchema } from './marks';
+import { objectiveSchema } from './objective';
+import { DEFAULT_OBJECTIVE } from '../objectives';
+
+/** Largest chunk of a file the target accepts in one request (8 MiB). */
+export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Files one transfer may hold at most. */
+export const MAX_TRANSFER_FILES = 10_000;
+
+/** A lowercase hex SHA-256 digest (64 characters). */
+export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 digest in 64 lowercase hex digits');
+
+/**
+ * A file path inside a transfer: relative, `/`-separated, each segment made of letters, digits,
+ * `.`, `_`, `-` and none of them `.` or `..` (so it can never leave the transfer's folder).
+ */
+export const transferPathSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024)
+  .superRefine((value, ctx) => {
+    const segments = value.split('/');
+    const bad = segments.find(s => s === '' || s === '.' || s === '..' || !/^[A-Za-z0-9._-]+$/.test(s));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a relative path of letters, digits, ".", "_" and "-" segments without "." or "..", ' +
+          `got ${JSON.stringify(value)}`
+      });
+    }
+  });
+
+/** One file announced by `POST /api/incoming`. */
+export const incomingFileSchema = z
+  .object({
+    path: transferPathSchema,
+    bytes: z.number().int().nonnegative(),
+    sha256: sha256Schema
+  })
+  .strict();
+
+/** The body of `POST /api/incoming`: the files that will come. */
+export const incomingRequestSchema = z
+  .object({
+    files: z
+      .array(incomingFileSchema)
+      .min(1, 'a transfer holds at least one file')
+      .max(MAX_TRANSFER_FILES)
+      .superRefine((files, ctx) => {
+        const seen = new Set<string>();
+        files.forEach((file, index) => {
+          if (seen.has(file.path)) {
+            ctx.addIssue({ code: 'custom', path: [index, 'path'], message: `${file.path} is listed twice` });
+          }
+          seen.add(file.path);
+        });
+      })
+  })
+  .strict();
+
+/** A transfer request as a caller sends it. */
+export type IncomingRequestBody = z.input<typeof incomingRequestSchema>;
+
+/** What `POST /api/incoming` answers (201). */
+export const incomingCreatedSchema = z.object({ transferId: z.string() });
+
+/** A new transfer. */
+export type IIncomingCreated = z.infer<typeof incomingCreatedSchema>;
+
+/** One file of a transfer and the bytes received so far (the offset to resume from). */
+export const incomingFileStatusSchema = z.object({
+  path: z.string(),
+  bytes: z.number(),
+  sha256: z.string(),
+  received: z.number()
+});
+
+/** What `GET /api/incoming/:id` answers. */
+export const incomingStatusSchema = z.object({
+  transferId: z.string(),
+  files: z.array(incomingFileStatusSchema),
+  /** Whether every file has all its bytes. */
+  complete: z.boolean()
+});
+
+/** A transfer's state. */
+export type IIncomingStatus = z.infer<typeof incomingStatusSchema>;
+
+/** The query of `PUT /api/incoming/:id/files` (the body is the chunk's raw bytes). */
+export const chunkQuerySchema = z.object({
+  path: transferPathSchema,
+  offset: z.coerce.number().int().nonnegative(),
+  sha256: sha256Schema
+});
+
+/** What a stored chunk answers: the file's bytes received so far. */
+export const chunkAcceptedSchema = z.object({ path: z.string(), received: z.number() });
+
+/** The body of `POST /api/incoming/:id/restore`. */
+export const incomingRestoreRequestSchema = z
+  .object({
+    /** The notebook's path relative to the target's Jupyter root (the session binds it). */
+    notebookPath: z.string().min(1).max(4096),
+    /** The kernel to start; default the one the bundle's manifest names, else the server's default. */
+    kernelName: z.string().max(256).optional()
+  })
+  .strict();
+
+/** What `POST /api/incoming/:id/restore` answers (202). */
+export const incomingRestoreStartedSchema = z.object({
+  jobId: z.string(),
+  kernelId: z.string(),
+  sessionId: z.string()
+});
+
+/** A restore started on the target. */
+export type IIncomingRestoreStarted = z.infer<typeof incomingRestoreStartedSchema>;
+
+/** The body of `POST /api/kernels/:kernelId/migrate`. */
+export const migrateRequestSchema = z
+  .object({
+    /** A configured target's name (resolved by the companion's target registry). */
+    target: z.string().min(1).max(256).optional(),
+    /** Or a Jupyter server URL with its token (the CLI's `--to URL --to-token T`, tests). */
+    targetUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+      .max(4096)
+      .optional(),
+    targetToken: z.string().max(4096).optional(),
+    objective: objectiveSchema.default(DEFAULT_OBJECTIVE),
+    marks: marksSchema.optional(),
+    /** The notebook's path relative to the Jupyter root; it is copied to the same path on the target. */
+    notebookPath: z.string().min(1).max(4096),
+    kernelName: z.string().max(256).optional(),
+    /** Replace a different notebook already at that path on the target. */
+    overwrite: z.boolean().optional()
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.targetUrl === undefined && body.target === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'name a target, or give targetUrl and targetToken' });
+    }
+    if (body.targetUrl !== undefined && body.target !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['targetUrl'], message: 'give either target or targetUrl, not both' });
+    }
+    if ((body.targetUrl === undefined) !== (body.targetToken === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['targetToken'], message: 'targetUrl and targetToken go together' });
+    }
+  });
+
+/** A migrate request as a caller sends it. */
+export type MigrateRequestBody = z.input<typeof migrateRequestSchema>;
+
+/** A validated migrate request. */
+export type MigrateRequest = z.output<typeof migrateRequestSchema>;
+
+/** Where a migration's time went, ms. */
+export const migrateTimingsSchema = z.object({
+  checkpointMs: z.number(),
+  transferMs: z.number(),
+  restoreMs: z.number(),
+  totalMs: z.number()
+});
+
+/** What a finished migrate job answers (and `migrate --json` prints). */
+export const migrateJobResultSchema = z.looseObject({
+  /** The target's name (its URL for a target given by URL). */
+  target: z.string(),
+  /** The restored kernel, on the target. */
+  kernelId: z.string(),
+  /** The Jupyter session binding the notebook to that kernel, on the target. */
+  sessionId: z.string(),
+  /** `<target URL>/lab/tree/<notebookPath>` (never a token). */
+  notebookUrl: z.string(),
+  notebookPath: z.string(),
+  plan: z.looseObject({ objective: objectiveSchema, copy: z.array(z.string()), rerun: z.array(z.number().int()) }),
+  /** Bytes sent to the target. */
+  bytes: z.number(),
+  verification: verifyResultSchema,
+  timings: migrateTimingsSchema
+});
+
+/** What a finished migrate job answers. */
+export type IMigrateJobResult = z.infer<typeof migrateJobResultSchema>;

@@ -1,0 +1,199 @@
+/**
+ * The target side of a migration's transfer: bundles arriving from another companion, one folder
+ * per transfer under `<dataDir>/incoming/<transferId>/`, announced first (paths, sizes, SHA-256),
+ * then appended to chunk by chunk. A chunk must start exactly where the file's received bytes end
+ * and match its own checksum, so a sender whose connection was cut asks for the received bytes
+ * and resumes from there; nothing is ever written twice or out of order. The announcement lives
+ * beside the folder (`<transferId>.json`), so the folder holds nothing but the bundle.
+ */
+import { createHash, randomBytes } from 'crypto';
+import { createReadStream, promises as fs } from 'fs';
+import path from 'path';
+import type { IIncomingStatus } from '@elastic-notebook/protocol';
+import { incomingFileSchema, MAX_CHUNK_BYTES } from '@elastic-notebook/protocol/schemas';
+import { z } from 'zod';
+import { syncPath } from '../durable';
+import { HttpError } from '../http';
+
+/** One announced file. */
+export type IncomingFile = z.infer<typeof incomingFileSchema>;
+
+/** The SHA-256 of `data` in lowercase hex. */
+export function sha256Hex(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The SHA-256 of a whole file in lowercase hex, read as a stream. */
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** The bytes of a file on disk, 0 when it does not exist yet. */
+async function sizeOf(file: string): Promise<number> {
+  return fs.stat(file).then(
+    stat => stat.size,
+    () => 0
+  );
+}
+
+/** The transfers arriving at one companion. */
+export class IncomingTransfers {
+  /** `<dataDir>/incoming`. */
+  readonly root: string;
+  /** Appends in progress per transfer, so that two chunks of one transfer never interleave. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'incoming');
+  }
+
+  /** The folder a transfer's files land in (the bundle, once complete). */
+  folder(transferId: string): string {
+    return path.join(this.root, transferId);
+  }
+
+  /** Announce a transfer's files; answers its new id. The caller validated `files`. */
+  async create(files: IncomingFile[]): Promise<string> {
+    const transferId = randomBytes(12).toString('hex');
+    await fs.mkdir(this.folder(transferId), { recursive: true });
+    const meta = path.join(this.root, `${transferId}.json`);
+    await fs.writeFile(meta, JSON.stringify({ files }), { mode: 0o600 });
+    await syncPath(this.root);
+    return transferId;
+  }
+
+  /** The announced files of a transfer, or a 404. */
+  async files(transferId: string): Promise<IncomingFile[]> {
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(this.root, `${transferId}.json`), 'utf8');
+    } catch {
+      throw new HttpError(404, `no incoming transfer ${transferId} (it finished, was cancelled, or never existed)`);
+    }
+    return (JSON.parse(text) as { files: IncomingFile[] }).files;
+  }
+
+  /** Each file with the bytes received so far: where a sender resumes. */
+  async status(transferId: string): Promise<IIncomingStatus> {
+    const files = await this.files(transferId);
+    const withReceived = await Promise.all(
+      files.map(async file => ({ ...file, received: await sizeOf(this.filePath(transferId, file.path)) }))
+    );
+    return {
+      transferId,
+      files: withReceived,
+      complete: withReceived.every(file => file.received === file.bytes)
+    };
+  }
+
+  /**
+   * Append a chunk to `filePath` at `offset`: 400 for an unannounced file, a chunk beyond the
+   * announced size or a checksum mismatch, 409 `{expectedOffset}` when `offset` is not where the
+   * received bytes end, 413 for a chunk over the limit. Answers the bytes received after it.
+   */
+  append(transferId: string, filePath: string, offset: number, sha256: string, data: Buffer): Promise<number> {
+    const previous = this.queues.get(transferId) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.appendNow(transferId, filePath, offset, sha256, data),
+      () => this.appendNow(transferId, filePath, offset, sha256, data)
+    );
+    const settled = next.catch(() => undefined);
+    this.queues.set(transferId, settled);
+    void settled.then(() => {
+      if (this.queues.get(transferId) === settled) {
+        this.queues.delete(transferId);
+      }
+    });
+    return next;
+  }
+
+  /**
+   * Check that every file is complete and matches its announced SHA-256 (409 when one is still
+   * incomplete, 422 when one is corrupt); answers the bundle's folder.
+   */
+  async verify(transferId: string): Promise<string> {
+    const status = await this.status(transferId);
+    const missing = status.files.find(file => file.received !== file.bytes);
+    if (missing) {
+      throw new HttpError(
+        409,
+        `transfer ${transferId} is incomplete: ${missing.path} has ${missing.received} of ${missing.bytes} bytes`
+      );
+    }
+    for (const file of status.files) {
+      if (file.bytes === 0) {
+        // No chunk ever comes for an empty file.
+        await fs.mkdir(path.dirname(this.filePath(transferId, file.path)), { recursive: true });
+        await fs.writeFile(this.filePath(transferId, file.path), '', { mode: 0o600 });
+      }
+      const actual = await fileSha256(this.filePath(transferId, file.path));
+      if (actual !== file.sha256) {
+        throw new HttpError(422, `${file.path} of transfer ${transferId} does not match its SHA-256; send it again`);
+      }
+    }
+    return this.folder(transferId);
+  }
+
+  /** Remove a transfer's folder and announcement; false when it did not exist. */
+  async remove(transferId: string): Promise<boolean> {
+    const meta = path.join(this.root, `${transferId}.json`);
+    const existed = await fs.stat(meta).then(
+      () => true,
+      () => false
+    );
+    await fs.rm(this.folder(transferId), { recursive: true, force: true });
+    await fs.rm(meta, { force: true });
+    return existed;
+  }
+
+  private filePath(transferId: string, relative: string): string {
+    // `relative` passed transferPathSchema: no absolute path, no `.` or `..` segment.
+    return path.join(this.folder(transferId), ...relative.split('/'));
+  }
+
+  private async appendNow(
+    transferId: string,
+    filePath: string,
+    offset: number,
+    sha256: string,
+    data: Buffer
+  ): Promise<number> {
+    const files = await this.files(transferId);
+    const file = files.find(f => f.path === filePath);
+    if (!file) {
+      throw new HttpError(400, `path: ${filePath} is not a file of transfer ${transferId}`);
+    }
+    if (data.length > MAX_CHUNK_BYTES) {
+      throw new HttpError(413, `a chunk holds at most ${MAX_CHUNK_BYTES} bytes, got ${data.length}`);
+    }
+    if (sha256Hex(data) !== sha256) {
+      throw new HttpError(400, `the chunk of ${filePath} at ${offset} does not match its sha256: send it again`);
+    }
+    const target = this.filePath(transferId, filePath);
+    const received = await sizeOf(target);
+    if (offset !== received) {
+      throw new HttpError(409, `${filePath} has ${received} bytes: the next chunk starts at offset ${received}`, {
+        body: { expectedOffset: received }
+      });
+    }
+    if (offset + data.length > file.bytes) {
+      throw new HttpError(
+        400,
+        `the chunk of ${filePath} ends at ${offset + data.length}, beyond its announced ${file.bytes} bytes`
+      );
+    }
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const handle = await fs.open(target, 'a', 0o600);
+    try {
+      await handle.write(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return offset + data.length;
+  }
+}
