@@ -6,6 +6,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { KernelBootstrapper } from './kernel/bootstrap';
 import { checkpointActions } from './checkpoints/checkpointActions';
 import { addCheckpointCommand } from './checkpoints/checkpointCommand';
+import { migrationActions } from './targets/migrationActions';
 import { HistoryPanel } from './panel/HistoryPanel';
 import { InterceptingCellExecutor } from './kernel/executor';
 import { JobNotifier } from './checkpoints/jobNotifier';
@@ -112,7 +113,17 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     const { history, marks, plan, checkpoints, targets } = session;
     new JobNotifier(checkpoints);
     const actions = checkpointActions(checkpoints);
-    const panel = new HistoryPanel(history, marks, plan, checkpoints, actions, translator ?? nullTranslator, targets);
+    const migration = migrationActions(tracker, { checkpoints, targets, plan, marks });
+    const panel = new HistoryPanel(
+      history,
+      marks,
+      plan,
+      checkpoints,
+      actions,
+      translator ?? nullTranslator,
+      targets,
+      migration
+    );
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'elastic-notebook');
     addCheckpointCommand(app, tracker, checkpoints, () => plan.objective, palette);

@@ -26,8 +26,9 @@ export function CheckpointsView({
   actions: ICheckpointActions;
   trans?: TranslationBundle;
 }): JSX.Element {
-  const job = model.job;
-  const busy = job?.state === 'running';
+  // A migration's progress shows in the Targets section; it still keeps these buttons busy.
+  const busy = model.job?.state === 'running';
+  const job = model.job?.kind === 'migrate' ? null : model.job;
   return (
     <div className="jp-ElasticNotebook-checkpoints">
       <div className="jp-ElasticNotebook-checkpointControls">

@@ -2,12 +2,12 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { ENGLISH } from '../shared/translation';
 import type { IJob } from '@elastic-notebook/protocol';
-import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from './jobText';
+import { currentStep, jobMessage, jobName, jobSeverity, migrationResult, progressFraction } from './jobText';
 
 /**
- * The latest checkpoint or restore of the shown kernel: while it runs, its current step, a
- * progress bar for transfers and a Cancel button; afterwards, how it ended. The steps so far are
- * listed under a disclosure.
+ * The latest checkpoint, restore or migration of the shown kernel: while it runs, its current
+ * step, a progress bar for transfers and a Cancel button; afterwards, how it ended (a finished
+ * migration links to the notebook on its target). The steps so far are listed under a disclosure.
  */
 export function JobView({
   job,
@@ -20,6 +20,7 @@ export function JobView({
 }): JSX.Element {
   const running = job.state === 'running';
   const fraction = progressFraction(job);
+  const migrated = migrationResult(job);
   return (
     <div
       className={`jp-ElasticNotebook-job jp-mod-${job.state} jp-mod-${jobSeverity(job)}`}
@@ -42,6 +43,17 @@ export function JobView({
           </button>
         ) : null}
       </div>
+      {migrated ? (
+        // The target's own login applies there: the link carries no token.
+        <a
+          className="jp-ElasticNotebook-openOnTarget"
+          href={migrated.notebookUrl}
+          target="_blank"
+          rel="noopener noreferrer"
+        >
+          {trans.__('Open on %1', migrated.target)}
+        </a>
+      ) : null}
       {running && fraction !== undefined ? (
         <progress className="jp-ElasticNotebook-jobProgress" max={1} value={fraction} />
       ) : null}

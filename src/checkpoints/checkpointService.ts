@@ -6,6 +6,7 @@
 import { postAPI as post, requestAPI } from '../shared/api';
 import type {
   CheckpointRequest,
+  MigrateRequestBody,
   ICheckpointList,
   ICheckpointSummary,
   IJob,
@@ -20,6 +21,14 @@ import { IStorageSettings, s3Body, s3Query } from './storageSettings';
 export type ICheckpointRequest = Required<Pick<CheckpointRequest, 'objective' | 'marks' | 'notebookPath'>> &
   Pick<CheckpointRequest, 'kernelName'>;
 
+/**
+ * What a migration is asked for: the target's name (the companion holds its credentials), the
+ * objective, the marks, the notebook's path relative to the Jupyter root and its kernel's name;
+ * `overwrite` once the user confirmed replacing a different notebook on the target.
+ */
+export type IMigrateRequest = Required<Pick<MigrateRequestBody, 'target' | 'objective' | 'marks' | 'notebookPath'>> &
+  Pick<MigrateRequestBody, 'kernelName' | 'overwrite'>;
+
 /** The companion's checkpoint routes. */
 export interface ICheckpointService {
   /** Start checkpointing a kernel into a new bundle under the configured root. */
@@ -29,6 +38,8 @@ export interface ICheckpointService {
    * whose body has `trustRequired` when the bundle is outside the checkpoint root and `trust` is not set.
    */
   startRestore(kernelId: string, uri: string, trust: boolean, storage: IStorageSettings): Promise<IStartedJob>;
+  /** Start migrating a kernel's session to a target (the kernel keeps running). */
+  startMigration(kernelId: string, request: IMigrateRequest): Promise<IStartedJob>;
   job(jobId: string): Promise<IJob>;
   /** A kernel's jobs, newest first. */
   jobs(kernelId: string): Promise<IJob[]>;
@@ -58,6 +69,7 @@ export const checkpointService: ICheckpointService = {
       ...(trust ? { trust: true } : {}),
       ...(s3Body(storage) ? { s3: s3Body(storage) } : {})
     }),
+  startMigration: (kernelId, request) => post<IStartedJob>(`kernels/${encodeURIComponent(kernelId)}/migrate`, request),
   job: jobId => requestAPI<IJob>(`jobs/${encodeURIComponent(jobId)}`),
   jobs: kernelId => requestAPI<{ jobs: IJob[] }>(`jobs${query({ kernelId })}`).then(answer => answer.jobs),
   cancel: jobId => post<IJob>(`jobs/${encodeURIComponent(jobId)}/cancel`, {}),

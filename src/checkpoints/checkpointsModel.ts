@@ -3,7 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { KernelScopedModel } from '../shared/kernelScopedModel';
 import { isOfNotebook, ISplitEntries, notebookLocation, serverRoot, splitEntries } from './checkpointNotebook';
 import type { CheckpointEntry, ICheckpointSummary, IJob, IStartedJob } from '@elastic-notebook/protocol';
-import { checkpointService, ICheckpointRequest, ICheckpointService } from './checkpointService';
+import { checkpointService, ICheckpointRequest, ICheckpointService, IMigrateRequest } from './checkpointService';
 import { followJob } from './jobFollower';
 import { DEFAULT_STORAGE, IStorageSettings } from './storageSettings';
 
@@ -122,6 +122,16 @@ export class CheckpointsModel extends KernelScopedModel {
   async restore(kernelId: string, uri: string, trust: boolean): Promise<IJob | null> {
     const started = await this.service.startRestore(kernelId, uri, trust, this._storage);
     return this._followStarted(kernelId, 'restore', started);
+  }
+
+  /**
+   * Start migrating `kernelId`'s session to a target and follow it; resolves with its last state
+   * (`errorCode: 'notebook-exists'` when the target holds a different notebook at that path).
+   * Rejects (an `ApiError`) when the companion refuses to start it.
+   */
+  async migrate(kernelId: string, request: IMigrateRequest): Promise<IJob | null> {
+    const started = await this.service.startMigration(kernelId, request);
+    return this._followStarted(kernelId, 'migrate', started);
   }
 
   /** The checkpoint at `uri` (any location), read from its manifest. Rejects with the companion's error. */

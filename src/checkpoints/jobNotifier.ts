@@ -2,14 +2,15 @@ import { Notification } from '@jupyterlab/apputils';
 import { IDisposable } from '@lumino/disposable';
 import type { IJob } from '@elastic-notebook/protocol';
 import { CheckpointsModel } from './checkpointsModel';
-import { jobMessage, jobSeverity, progressFraction } from './jobText';
+import { jobMessage, jobSeverity, migrationResult, progressFraction } from './jobText';
 
 /** How long a success stays on screen (errors and warnings stay until dismissed). */
 const SUCCESS_MS = 6000;
 
 /**
  * One JupyterLab notification per job seen running: its current step and transfer progress while
- * it runs (with a Cancel action), then how it ended.
+ * it runs (with a Cancel action), then how it ended (a finished migration stays, with an action
+ * that opens the notebook on its target).
  */
 export class JobNotifier implements IDisposable {
   constructor(private readonly model: CheckpointsModel) {
@@ -41,8 +42,10 @@ export class JobNotifier implements IDisposable {
     }
     const type = jobSeverity(job);
     const running = job.state === 'running';
+    const migrated = migrationResult(job);
     const options = {
-      autoClose: running ? (false as const) : type === 'success' || type === 'info' ? SUCCESS_MS : (false as const),
+      autoClose:
+        running || migrated ? (false as const) : type === 'success' || type === 'info' ? SUCCESS_MS : (false as const),
       progress: running ? progress : undefined,
       actions:
         running && !job.cancelRequested
@@ -53,7 +56,15 @@ export class JobNotifier implements IDisposable {
                 callback: () => void this.model.cancel(job.id).catch(() => undefined)
               }
             ]
-          : []
+          : migrated
+            ? [
+                {
+                  label: `Open on ${migrated.target}`,
+                  caption: 'Open the notebook on the target, attached to the migrated kernel',
+                  callback: () => void window.open(migrated.notebookUrl, '_blank', 'noopener')
+                }
+              ]
+            : []
     };
     if (shown && !running) {
       // The outcome gets a notification of its own. Updating the progress one raced with

@@ -1,15 +1,27 @@
 /** What a job says to the user: one line for notifications and the panel, and its severity. */
 import { formatBytes, formatMs } from '@elastic-notebook/protocol';
-import type { ICheckpointJobResult, IJob, IRestoreJobResult } from '@elastic-notebook/protocol';
+import type { ICheckpointJobResult, IJob, IMigrateJobResult, IRestoreJobResult } from '@elastic-notebook/protocol';
 
 /** How a job's message should look. */
 export type JobSeverity = 'in-progress' | 'success' | 'warning' | 'error' | 'info';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** "Checkpoint" or "Restore". */
+/** "Checkpoint", "Restore" or "Migration". */
 export function jobName(job: IJob): string {
-  return job.kind === 'checkpoint' ? 'Checkpoint' : 'Restore';
+  switch (job.kind) {
+    case 'checkpoint':
+      return 'Checkpoint';
+    case 'restore':
+      return 'Restore';
+    case 'migrate':
+      return 'Migration';
+  }
+}
+
+/** A finished migration's result, or null for any other job. */
+export function migrationResult(job: IJob): IMigrateJobResult | null {
+  return job.kind === 'migrate' && job.state === 'done' ? (job.result as IMigrateJobResult) : null;
 }
 
 /** The step a running job is at, with the transfer's bytes when one is under way. */
@@ -27,8 +39,8 @@ export function progressFraction(job: IJob): number | undefined {
   return progress && progress.bytesTotal > 0 ? Math.min(1, progress.bytesDone / progress.bytesTotal) : undefined;
 }
 
-/** Whether a finished restore found variables that differ from the checkpoint. */
-function restoreProblems(result: IRestoreJobResult): string[] {
+/** The variables a finished restore or migration found different from the checkpoint. */
+function restoreProblems(result: Pick<IRestoreJobResult, 'verification'>): string[] {
   return [...result.verification.differ, ...result.verification.missing];
 }
 
@@ -53,6 +65,18 @@ export function jobMessage(job: IJob): string {
     return (
       `Checkpoint saved: copied ${plural(result.plan.copy.length, 'variable')} (${formatBytes(result.bytes)}), ` +
       `a restore re-runs ${plural(result.plan.rerun.length, 'execution')}; took ${formatMs(result.timings.totalMs)}.${replanned}`
+    );
+  }
+  const migrated = migrationResult(job);
+  if (migrated) {
+    const problems = restoreProblems(migrated);
+    const outcome = problems.length
+      ? `, but ${problems.join(', ')} differ${problems.length === 1 ? 's' : ''} from the source`
+      : '';
+    return (
+      `Migrated to ${migrated.target}${outcome}: copied ${plural(migrated.plan.copy.length, 'variable')} ` +
+      `(${formatBytes(migrated.bytes)} sent), re-ran ${plural(migrated.plan.rerun.length, 'execution')}; ` +
+      `took ${formatMs(migrated.timings.totalMs)}.`
     );
   }
   const result = job.result as IRestoreJobResult;
@@ -80,6 +104,9 @@ export function jobSeverity(job: IJob): JobSeverity {
       return 'info';
     case 'done':
       break;
+  }
+  if (job.kind === 'migrate') {
+    return restoreProblems(job.result as IMigrateJobResult).length ? 'warning' : 'success';
   }
   if (job.kind === 'restore') {
     const result = job.result as IRestoreJobResult;

@@ -16,6 +16,7 @@ import { ModelView } from '../history/ModelView';
 import { PlanView } from '../plan/PlanView';
 import { TargetsModel } from '../targets/targetsModel';
 import { TargetsView } from '../targets/TargetsView';
+import type { IMigrationActions } from '../targets/migrationActions';
 import { StatusView } from '../history/StatusView';
 import { VariablesView } from '../history/VariablesView';
 
@@ -36,7 +37,8 @@ export class HistoryPanel extends SidePanel {
     readonly checkpoints: CheckpointsModel,
     actions: ICheckpointActions,
     translator: ITranslator = nullTranslator,
-    readonly targets: TargetsModel | null = null
+    readonly targets: TargetsModel | null = null,
+    migration: IMigrationActions | null = null
   ) {
     super({ translator });
     const trans = translationBundle(translator);
@@ -83,7 +85,10 @@ export class HistoryPanel extends SidePanel {
     this.addWidget(planView);
     this.addWidget(checkpointsView);
     if (targets) {
-      const targetsView = new ModelView([targets.changed], () => <TargetsView model={targets} trans={trans} />);
+      // The Migrate button and the migration's progress follow the checkpoints model's jobs too.
+      const targetsView = new ModelView([targets.changed, checkpoints.changed], () => (
+        <TargetsView model={targets} migration={migration} trans={trans} />
+      ));
       targetsView.addClass('jp-ElasticNotebook-section');
       targetsView.addClass('jp-ElasticNotebook-targetsSection');
       targetsView.title.label = trans.__('Targets');

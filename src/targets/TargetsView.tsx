@@ -5,18 +5,24 @@ import React, { useState } from 'react';
 import { ENGLISH } from '../shared/translation';
 import { TargetsModel } from './targetsModel';
 import { ServerError } from '../shared/ServerError';
+import { JobView } from '../checkpoints/JobView';
+import type { IMigrationActions } from './migrationActions';
 
 /**
  * The Targets section: one row per target (a radio picks the target of the next migration) with
  * whether it is reachable (and why not), its Elastic Notebook and Python versions, CPUs, memory,
  * GPUs, free disk, CPU speed relative to this machine, bandwidth from here, and the session's
- * modules it lacks or has in another version; then a form to add a Jupyter server.
+ * modules it lacks or has in another version; then, with `migration`, the Migrate button and the
+ * shown kernel's migration (its progress, Cancel, and the link to the notebook on its target);
+ * last a form to add a Jupyter server.
  */
 export function TargetsView({
   model,
+  migration = null,
   trans = ENGLISH
 }: {
   model: TargetsModel;
+  migration?: IMigrationActions | null;
   trans?: TranslationBundle;
 }): JSX.Element {
   return (
@@ -36,7 +42,39 @@ export function TargetsView({
           <TargetRow key={target.name} target={target} model={model} trans={trans} />
         ))}
       </ul>
+      {migration ? <MigrateControls model={model} migration={migration} trans={trans} /> : null}
       <AddTargetForm model={model} trans={trans} />
+    </div>
+  );
+}
+
+function MigrateControls({
+  model,
+  migration,
+  trans
+}: {
+  model: TargetsModel;
+  migration: IMigrationActions;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const blocker = migration.blocker();
+  const job = migration.job();
+  return (
+    <div className="jp-ElasticNotebook-migrate">
+      <button
+        type="button"
+        className="jp-mod-styled jp-mod-accept jp-ElasticNotebook-migrateButton"
+        disabled={blocker !== null}
+        title={
+          blocker === null
+            ? trans.__('Checkpoint this session and restore it on %1; this kernel keeps running', model.selected ?? '')
+            : blocker
+        }
+        onClick={() => void migration.migrate()}
+      >
+        {model.selected ? trans.__('Migrate to %1', model.selected) : trans.__('Migrate')}
+      </button>
+      {job ? <JobView job={job} onCancel={() => void migration.cancel(job)} trans={trans} /> : null}
     </div>
   );
 }

@@ -232,6 +232,7 @@ def test_a_different_notebook_on_the_target_is_never_overwritten_unasked(source,
         job = live.migrate(target)
         assert job["state"] == "failed", job
         assert "already exists" in job["error"] and "--overwrite" in job["error"], job["error"]
+        assert job["errorCode"] == "notebook-exists", job
         assert json.loads(other.read_text())["cells"][0]["source"] == "something_else = 1"
         assert incoming_left(target) == []
 

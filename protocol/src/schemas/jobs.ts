@@ -48,6 +48,11 @@ export const jobSchema = z.object({
   /** The checkpoint's or restore's result once done (`checkpointJobResultSchema`, `restoreJobResultSchema`). */
   result: z.unknown(),
   error: z.string().nullable(),
+  /**
+   * Why a job failed, when the UI can act on it: `notebook-exists` (a migration found a different
+   * notebook at the same path on the target; the user may confirm replacing it). Absent otherwise.
+   */
+  errorCode: z.enum(['notebook-exists']).optional(),
   /** ISO 8601 times. */
   createdAt: z.string(),
   finishedAt: z.string().nullable()

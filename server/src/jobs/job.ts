@@ -37,6 +37,7 @@ export class Job implements IJobContext {
   private _progress: IJobProgress | null = null;
   private _result: unknown = null;
   private _error: string | null = null;
+  private _errorCode: IJobJSON['errorCode'];
   private _finishedAt: Date | null = null;
 
   constructor(
@@ -91,8 +92,11 @@ export class Job implements IJobContext {
   }
 
   /** End the job with its task's error (cancelled when a cancel was asked for). */
-  fail(message: string): void {
+  fail(message: string, code?: IJobJSON['errorCode']): void {
     this.end(this.signal.aborted ? 'cancelled' : 'failed', null, message);
+    if (this._state === 'failed') {
+      this._errorCode = code;
+    }
   }
 
   toJSON(): IJobJSON {
@@ -110,6 +114,7 @@ export class Job implements IJobContext {
       cancelRequested: this.signal.aborted,
       result: this._result,
       error: this._error,
+      ...(this._errorCode ? { errorCode: this._errorCode } : {}),
       createdAt: this.createdAt.toISOString(),
       finishedAt: this._finishedAt?.toISOString() ?? null
     };

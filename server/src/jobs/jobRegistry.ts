@@ -5,6 +5,7 @@
  * restart ends them anyway.
  */
 import { errorMessage } from '../bundle/errors';
+import { MigrationError } from '../migrate/migrationError';
 import { IJobContext, Job, JobKind } from './job';
 
 /** A job is already running for the kernel. */
@@ -50,7 +51,7 @@ export class JobRegistry {
       .then(() => task(job))
       .then(
         result => job.succeed(result),
-        err => job.fail(this.describe(err))
+        err => job.fail(this.describe(err), err instanceof MigrationError ? err.code : undefined)
       )
       .finally(() => this.tasks.delete(run));
     this.tasks.add(run);

@@ -75,7 +75,7 @@ export async function runMigrateJob(
     const text = await readNotebook(services.baseDir, request.notebookPath);
     const existing = await notebookOnTarget(client, request.notebookPath, text, signal);
     if (existing === 'different' && !request.overwrite) {
-      throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label));
+      throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label), 'notebook-exists');
     }
 
     const t0 = performance.now();
@@ -157,7 +157,10 @@ export async function runMigrateJob(
     if (signal.aborted) {
       throw new MigrationError(`migration to ${client.label} cancelled; this session is untouched`);
     }
-    throw new MigrationError(`migration to ${client.label} failed: ${errorMessage(err)} (this session is untouched)`);
+    throw new MigrationError(
+      `migration to ${client.label} failed: ${errorMessage(err)} (this session is untouched)`,
+      err instanceof MigrationError ? err.code : undefined
+    );
   } finally {
     await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }

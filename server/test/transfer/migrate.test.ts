@@ -176,6 +176,7 @@ test('a different notebook on the target is kept unless overwriting is confirmed
       `${target.url.replace(/\/$/, '')} and differs from this notebook; nothing was migrated. ` +
       'Confirm replacing it (CLI: --overwrite) to migrate anyway (this session is untouched)'
   );
+  expect(job.errorCode).toBe('notebook-exists'); // the panel asks the user on this code
   expect(sourceKernels.kernel(KERNEL).calls).toEqual([]); // not even checkpointed
   expect(fs.readFileSync(path.join(targetRoot(), NOTEBOOK), 'utf8')).toBe('{"other": true}');
 

@@ -52,6 +52,12 @@ describe('checkpointService', () => {
     });
   });
 
+  it("posts a migration to the kernel's migrate route with the target's name only", async () => {
+    const migration = { ...request, target: 'gpu box', overwrite: true };
+    const sent = await onlyRequestOf(() => checkpointService.startMigration('k/1', migration));
+    expect(sent).toEqual({ method: 'POST', path: 'kernels/k%2F1/migrate', body: migration });
+  });
+
   it('reads, lists and cancels jobs by escaped id', async () => {
     expect((await onlyRequestOf(() => checkpointService.job('a/b'))).path).toBe('jobs/a%2Fb');
     jest.restoreAllMocks();

@@ -42,6 +42,10 @@ class FakeCheckpointService implements ICheckpointService {
     this.calls.push(`restore ${kernelId} ${uri} ${trust}`);
     return { jobId: 'j2', uri };
   }
+  async startMigration(kernelId: string, request: { target: string; overwrite?: boolean }) {
+    this.calls.push(`migrate ${kernelId} ${request.target}${request.overwrite ? ' overwrite' : ''}`);
+    return { jobId: 'j3', uri: 'http://gpu:8888/' };
+  }
   async job(jobId: string): Promise<IJob> {
     this.calls.push(`job ${jobId}`);
     await this.pollGate;
@@ -135,6 +139,32 @@ describe('CheckpointsModel', () => {
     expect(seen).toEqual(['running', 'done']);
     expect(model.isBusy('k1')).toBe(false);
     expect(service.calls.filter(call => call === 'list').length).toBeGreaterThanOrEqual(2);
+    model.dispose();
+  });
+
+  it("starts a migration and follows it to its end, keeping the kernel's other buttons busy meanwhile", async () => {
+    const service = new FakeCheckpointService();
+    service.polls = [
+      job({ id: 'j3', kind: 'migrate', state: 'failed', error: 'exists', errorCode: 'notebook-exists' })
+    ];
+    const model = new CheckpointsModel(service);
+    model.setKernel(fakeKernel('k1'), 'a.ipynb');
+    const gate = deferred<void>();
+    service.pollGate = gate.promise;
+    const request = {
+      target: 'gpu',
+      objective: 'balanced' as const,
+      marks: { neverRerun: { cellIds: [], cellIndices: [] }, alwaysCopy: [], neverCopy: [] },
+      notebookPath: 'a.ipynb'
+    };
+    const migrating = model.migrate('k1', request);
+    await settle();
+    expect(model.job).toMatchObject({ kind: 'migrate', state: 'running', uri: 'http://gpu:8888/' });
+    expect(model.isBusy('k1')).toBe(true);
+    gate.resolve();
+    const last = await migrating;
+    expect(last).toMatchObject({ state: 'failed', errorCode: 'notebook-exists' });
+    expect(service.calls).toContain('migrate k1 gpu');
     model.dispose();
   });
 

@@ -91,3 +91,32 @@ describe('job text', () => {
     expect(jobSeverity(done)).toBe('warning');
   });
 });
+
+describe('migration text', () => {
+  const migrated = (verification = restoreResult().verification) => ({
+    target: 'gpu',
+    kernelId: 'k9',
+    sessionId: 's9',
+    notebookUrl: 'http://gpu:8888/lab/tree/a.ipynb',
+    notebookPath: 'a.ipynb',
+    checkpointId: 'nb-1',
+    plan: checkpointResult().plan,
+    bytes: 2_000_000,
+    verification,
+    timings: { checkpointMs: 10, transferMs: 20, restoreMs: 30, totalMs: 1500 }
+  });
+
+  it('names a migration and says where it went and what it moved', () => {
+    const done = job({ kind: 'migrate', state: 'done', result: migrated() });
+    expect(jobName(done)).toBe('Migration');
+    expect(jobMessage(done)).toBe('Migrated to gpu: copied 2 variables (2 MB sent), re-ran 1 execution; took 1.5 s.');
+    expect(jobSeverity(done)).toBe('success');
+  });
+
+  it('warns when the target session differs from the source', () => {
+    const verification = { ...restoreResult().verification, ok: false, differ: ['df'] };
+    const done = job({ kind: 'migrate', state: 'done', result: migrated(verification) });
+    expect(jobMessage(done)).toMatch(/^Migrated to gpu, but df differs from the source:/);
+    expect(jobSeverity(done)).toBe('warning');
+  });
+});

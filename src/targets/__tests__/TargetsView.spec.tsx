@@ -5,6 +5,8 @@ import { TargetsModel } from '../targetsModel';
 import { ITargetsService } from '../targetsService';
 import { TargetsView } from '../TargetsView';
 import { machine, target, thisMachine, unreachable } from './targetFixtures';
+import { job } from '../../shared/__tests__/viewFixtures';
+import type { IMigrationActions } from '../migrationActions';
 
 class Service implements ITargetsService {
   constructor(public targets: Target[]) {}
@@ -126,5 +128,56 @@ describe('TargetsView', () => {
     await refresh();
     expect(screen.getByRole('alert').textContent).toBe('could not list the targets: 502: companion down');
     expect(rows(view.container)).toEqual(['this machine', 'new']);
+  });
+
+  it('with migration actions: a Migrate button for the picked target, disabled with the reason why', async () => {
+    const { model } = await shown([thisMachine(), target('gpu')]);
+    const migration = { blocker: jest.fn(() => null), job: jest.fn(() => null), migrate: jest.fn(), cancel: jest.fn() };
+    const view = render(<TargetsView model={model} migration={migration as IMigrationActions} />);
+    const button = view.getByText('Migrate to gpu') as HTMLButtonElement;
+    expect(button.disabled).toBe(false);
+    fireEvent.click(button);
+    expect(migration.migrate).toHaveBeenCalledTimes(1);
+    migration.blocker.mockReturnValue('gpu is not reachable: connection refused.' as never);
+    view.rerender(<TargetsView model={model} migration={migration as IMigrationActions} />);
+    expect((view.getByText('Migrate to gpu') as HTMLButtonElement).disabled).toBe(true);
+    expect(view.getByText('Migrate to gpu').getAttribute('title')).toBe('gpu is not reachable: connection refused.');
+  });
+
+  it("shows the kernel's migration: Cancel while it runs, then a link to the notebook on the target", async () => {
+    const { model } = await shown([thisMachine(), target('gpu')]);
+    let current = job({ kind: 'migrate', steps: [{ message: 'sending 3 files', at: '2026-12-07T00:00:00Z' }] });
+    const migration: IMigrationActions = {
+      blocker: () => 'A checkpoint, restore or migration of this kernel is running.',
+      job: () => current,
+      migrate: jest.fn(),
+      cancel: jest.fn()
+    };
+    const view = render(<TargetsView model={model} migration={migration} />);
+    expect(view.container.querySelector('.jp-ElasticNotebook-job')?.textContent).toContain(
+      'Migration: sending 3 files'
+    );
+    fireEvent.click(view.getByText('Cancel'));
+    expect(migration.cancel).toHaveBeenCalledWith(current);
+    current = job({
+      kind: 'migrate',
+      state: 'done',
+      result: {
+        target: 'gpu',
+        kernelId: 'k9',
+        sessionId: 's9',
+        notebookUrl: 'http://gpu:8888/lab/tree/a.ipynb',
+        notebookPath: 'a.ipynb',
+        checkpointId: 'c1',
+        plan: { objective: 'balanced', copy: ['df'], rerun: [] },
+        bytes: 10,
+        verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
+        timings: { checkpointMs: 1, transferMs: 1, restoreMs: 1, totalMs: 3 }
+      }
+    });
+    view.rerender(<TargetsView model={model} migration={migration} />);
+    const link = view.getByText('Open on gpu') as HTMLAnchorElement;
+    expect(link.href).toBe('http://gpu:8888/lab/tree/a.ipynb');
+    expect(link.target).toBe('_blank');
   });
 });

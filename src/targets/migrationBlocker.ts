@@ -1,0 +1,28 @@
+import type { Target } from '@elastic-notebook/protocol';
+
+/**
+ * Why the shown session cannot be migrated to `target` now, in words for the Migrate button's
+ * tooltip; null when it can. A migration needs a kernel, no other job of that kernel running, and
+ * a reachable Jupyter server target (this machine and JupyterHub targets are listed only, so far).
+ */
+export function migrationBlocker(target: Target | null, hasKernel: boolean, busy: boolean): string | null {
+  if (!hasKernel) {
+    return 'Open a notebook with a running kernel to migrate its session.';
+  }
+  if (busy) {
+    return 'A checkpoint, restore or migration of this kernel is running.';
+  }
+  if (!target) {
+    return 'Pick a target above.';
+  }
+  if (target.kind === 'local') {
+    return 'Migrating into a new kernel on this machine is not supported yet: pick another Jupyter server.';
+  }
+  if (target.kind === 'jupyterhub') {
+    return 'Migrating to a JupyterHub target is not supported yet: pick a Jupyter server.';
+  }
+  if (!target.reachable) {
+    return `${target.name} is not reachable: ${target.reason ?? 'unknown reason'}.`;
+  }
+  return null;
+}

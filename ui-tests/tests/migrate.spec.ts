@@ -1,0 +1,84 @@
+import { expect, test } from '@jupyterlab/galata';
+import path from 'path';
+import { graphWith, kernelId, openNotebook, PANEL_ID } from './helpers';
+import { ITargetServer, startTargetServer } from './targetServer';
+
+/** A session with a value, an alias of it and a notebook-defined function. */
+const CELLS = ['x = 41\nalias = [x]', 'def bump(v):\n    return v + 1', 'y = bump(x)'];
+
+// The real server handles kernels (the target binds the notebook to a kernel of its own).
+test.use({ kernels: null } as any);
+
+let target: ITargetServer | null = null;
+
+test.beforeAll(async () => {
+  target = await startTargetServer();
+});
+
+test.afterAll(async () => {
+  await target?.stop();
+});
+
+test('pick a target in the panel, migrate, open the notebook on the target and run a cell there', async ({
+  page,
+  tmpPath,
+  context
+}) => {
+  test.setTimeout(240_000);
+  const second = target!;
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await openNotebook(page, tmpPath, 'moving.ipynb', CELLS);
+  await page.sidebar.openTab(PANEL_ID);
+  await page.sidebar.setWidth(520);
+  await page.notebook.run();
+  const id = await kernelId(page);
+  await graphWith(page, id, CELLS.length);
+  const panel = page.locator(`#${PANEL_ID}`);
+
+  // Add the second server from the panel (its token stays on the server side).
+  await panel.getByText('Add Jupyter server').click();
+  await panel.getByLabel('Name').fill('second');
+  await panel.getByLabel('URL').fill(second.url);
+  await panel.getByLabel('Token').fill(second.token);
+  await panel.getByRole('button', { name: 'Add', exact: true }).click();
+  const row = panel.locator('.jp-ElasticNotebook-target[data-target="second"]');
+  await expect(row).toHaveClass(/jp-mod-reachable/, { timeout: 30_000 });
+  await row.locator('input[type="radio"]').check();
+
+  await panel.getByRole('button', { name: 'Migrate to second' }).click();
+  const open = panel.getByRole('link', { name: 'Open on second' });
+  await expect(open).toBeVisible({ timeout: 180_000 });
+  const notebookPath = `${tmpPath}/moving.ipynb`;
+  expect(await open.getAttribute('href')).toBe(`${second.url}lab/tree/${notebookPath}`);
+  expect(await panel.locator('.jp-ElasticNotebook-job').getAttribute('data-state')).toBe('done');
+
+  // The job says which kernel on the target holds the session.
+  const jobs = await (await page.request.get(`/elastic-notebook/api/jobs?kernelId=${id}`)).json();
+  const migration = jobs.jobs.find((job: any) => job.kind === 'migrate' && job.state === 'done');
+  expect(migration.result.verification.ok).toBe(true);
+  // The README's picture of a finished migration: the other sections folded, the targets shown.
+  for (const section of ['Executions', 'Variables', 'Plan']) {
+    await panel.locator('.lm-AccordionPanel-title', { hasText: section }).click();
+  }
+  await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'migration.png') });
+
+  // Open it there as a user would (logging in with the target's token first) and run a new cell.
+  const there = await context.newPage();
+  await there.goto(`${second.url}lab?token=${second.token}`);
+  await there.goto(`${second.url}lab/tree/${notebookPath}`);
+  await there.waitForFunction(
+    kernel => (window as any).jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.id === kernel,
+    migration.result.kernelId,
+    { timeout: 60_000 }
+  );
+  await there.locator('.jp-Notebook .jp-Cell').last().click();
+  await there.keyboard.press('Escape');
+  await there.keyboard.press('b');
+  await there.keyboard.press('Enter');
+  await there.keyboard.type('print(y + 1, alias[0] is x)');
+  await there.keyboard.press('Shift+Enter');
+  await expect(there.locator('.jp-Notebook .jp-OutputArea-output').filter({ hasText: '43 True' })).toBeVisible({
+    timeout: 60_000
+  });
+  await there.close();
+});
