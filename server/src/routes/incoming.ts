@@ -123,7 +123,9 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       await transfers.verify(transferId);
       const manifest = parseManifestText(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
       const kernelName = body.kernelName ?? manifest.notebook.kernelName ?? null;
-      const session = await kernels.createSession(notebookPath, kernelName);
+      const session = await kernels.createSession(notebookPath, kernelName).catch(err => {
+        throw new HttpError(502, errorMessage(err), { expose: true });
+      });
       const { measurements, baseDir } = services;
       const request = { kernelId: session.kernelId, uri: folder, freshKernel: true };
       const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {
