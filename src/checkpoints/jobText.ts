@@ -1,15 +1,22 @@
 /** What a job says to the user: one line for notifications and the panel, and its severity. */
 import { formatBytes, formatMs } from '@elastic-notebook/protocol';
-import type { ICheckpointJobResult, IJob, IRestoreJobResult } from '@elastic-notebook/protocol';
+import type { ICheckpointJobResult, IJob, IMigrateJobResult, IRestoreJobResult } from '@elastic-notebook/protocol';
 
 /** How a job's message should look. */
 export type JobSeverity = 'in-progress' | 'success' | 'warning' | 'error' | 'info';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** "Checkpoint" or "Restore". */
+/** "Checkpoint", "Restore" or "Migration". */
 export function jobName(job: IJob): string {
-  return job.kind === 'checkpoint' ? 'Checkpoint' : 'Restore';
+  switch (job.kind) {
+    case 'checkpoint':
+      return 'Checkpoint';
+    case 'restore':
+      return 'Restore';
+    case 'migrate':
+      return 'Migration';
+  }
 }
 
 /** The step a running job is at, with the transfer's bytes when one is under way. */
@@ -44,6 +51,15 @@ export function jobMessage(job: IJob): string {
       return `${name} cancelled.`;
     case 'done':
       break;
+  }
+  if (job.kind === 'migrate') {
+    const result = job.result as IMigrateJobResult;
+    const problems = [...result.verification.differ, ...result.verification.missing];
+    const verified = problems.length ? ` but ${problems.join(', ')} differ from the source` : '';
+    return (
+      `Session migrated to ${result.target}${verified}: sent ${formatBytes(result.bytes)}, took ` +
+      `${formatMs(result.timings.totalMs)}. Open it there: ${result.notebookUrl}`
+    );
   }
   if (job.kind === 'checkpoint') {
     const result = job.result as ICheckpointJobResult;
@@ -80,6 +96,9 @@ export function jobSeverity(job: IJob): JobSeverity {
       return 'info';
     case 'done':
       break;
+  }
+  if (job.kind === 'migrate') {
+    return (job.result as IMigrateJobResult).verification.ok ? 'success' : 'warning';
   }
   if (job.kind === 'restore') {
     const result = job.result as IRestoreJobResult;

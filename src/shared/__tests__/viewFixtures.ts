@@ -10,6 +10,7 @@ import { PRICED_KINDS } from '@elastic-notebook/protocol';
 import type {
   CheckpointEntry,
   ICheckpointJobResult,
+  IMigrateJobResult,
   IRestoreJobResult,
   ICheckpointSummary,
   ICostModel,
@@ -242,6 +243,20 @@ export const restoreResult = (fields: Partial<IRestoreJobResult> = {}): IRestore
   fallback: [],
   verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
   timings: { totalMs: 40 },
+  ...fields
+});
+
+/** A finished migration's result (verified), with `fields` over it. */
+export const migrateResult = (fields: Partial<IMigrateJobResult> = {}): IMigrateJobResult => ({
+  target: 'gpu-box',
+  kernelId: 'k9',
+  sessionId: 's9',
+  notebookUrl: 'http://gpu-box:8888/lab/tree/nb.ipynb',
+  notebookPath: 'nb.ipynb',
+  plan: { objective: 'balanced', copy: ['df'], rerun: [1] },
+  bytes: 2_000_000,
+  verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
+  timings: { checkpointMs: 100, transferMs: 200, restoreMs: 300, totalMs: 650 },
   ...fields
 });
 
