@@ -1,4 +1,4 @@
-import { checkpointResult, job, migrateResult, restoreResult } from '../../shared/__tests__/viewFixtures';
+import { checkpointResult, job, migrateResult, restoreResult, verification } from '../../shared/__tests__/viewFixtures';
 import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from '../jobText';
 
 describe('job text', () => {
@@ -18,14 +18,7 @@ describe('job text', () => {
       kind: 'migrate',
       state: 'done',
       result: migrateResult({
-        verification: {
-          ok: false,
-          differ: ['df'],
-          missing: [],
-          unexpected: [],
-          notCompared: [],
-          notComparedReasons: {}
-        }
+        verification: verification({ ok: false, differ: ['df'] })
       })
     });
     expect(jobMessage(differs)).toMatch(/^Session migrated to gpu-box but df differ from the source: /);
@@ -99,7 +92,7 @@ describe('job text', () => {
 
   it('names the variables that differ from the checkpoint after a restore', () => {
     const one = restoreResult({
-      verification: { ok: false, differ: ['df'], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} }
+      verification: verification({ ok: false, differ: ['df'] })
     });
     expect(jobMessage(job({ kind: 'restore', state: 'done', result: one }))).toBe(
       'Session restored, but df differs from the checkpoint.'

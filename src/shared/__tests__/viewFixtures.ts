@@ -234,6 +234,19 @@ export const checkpointResult = (fields: Partial<ICheckpointJobResult> = {}): IC
   ...fields
 });
 
+/** A restore's or migration's verification (every variable matches), with `fields` over it. */
+export const verification = (
+  fields: Partial<IRestoreJobResult['verification']> = {}
+): IRestoreJobResult['verification'] => ({
+  ok: true,
+  differ: [],
+  missing: [],
+  unexpected: [],
+  notCompared: [],
+  notComparedReasons: {},
+  ...fields
+});
+
 /** A finished restore's result (verified), with `fields` over it. */
 export const restoreResult = (fields: Partial<IRestoreJobResult> = {}): IRestoreJobResult => ({
   bundle: '/checkpoints/nb-1',
@@ -241,7 +254,7 @@ export const restoreResult = (fields: Partial<IRestoreJobResult> = {}): IRestore
   loaded: ['df'],
   rerun: [1, 3],
   fallback: [],
-  verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
+  verification: verification(),
   timings: { totalMs: 40 },
   ...fields
 });
@@ -255,7 +268,7 @@ export const migrateResult = (fields: Partial<IMigrateJobResult> = {}): IMigrate
   notebookPath: 'nb.ipynb',
   plan: { objective: 'balanced', copy: ['df'], rerun: [1] },
   bytes: 2_000_000,
-  verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
+  verification: verification(),
   timings: { checkpointMs: 100, transferMs: 200, restoreMs: 300, totalMs: 650 },
   ...fields
 });
