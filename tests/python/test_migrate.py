@@ -26,7 +26,7 @@ from harness import run_cli  # noqa: E402
 from jupyter_server_process import JupyterServer, free_port  # noqa: E402
 from state_compare import assert_isomorphic, dump_kernel  # noqa: E402
 from test_serverext import kernel_client  # noqa: E402
-from test_serverext_checkpoint import ask, run, wait_job  # noqa: E402
+from test_serverext_checkpoint import ask, companion_env, run, wait_job  # noqa: E402
 
 SCHEMAS = HERE.parents[1] / "protocol" / "lib" / "json-schema"
 
@@ -204,6 +204,37 @@ def test_migrate_a_live_session_to_another_server(source, target):
         if target_client is not None:
             target_client.stop_channels()
         live.close()
+
+
+# -- the internal session routes the target companion uses ----------------------------------------
+
+
+def test_internal_session_routes_open_and_end_sessions_for_the_companion_only(target):
+    secret = {"X-Elastic-Notebook-Secret": companion_env(target)["ELASTIC_NOTEBOOK_SECRET"]}
+
+    def post(path: str, body: dict, headers: dict | None = None):
+        return target.request("POST", f"/elastic-notebook/internal/{path}", body, token=None, headers=headers)
+
+    assert post("sessions", {"path": "s.ipynb"}).status == 401
+    assert post("sessions", {"path": "s.ipynb"}, {"X-Elastic-Notebook-Secret": "wrong"}).status == 401
+    for body, message in [
+        ({"path": "../s.ipynb"}, "path: must be a notebook path relative to the server's root"),
+        ({"path": "/abs.ipynb"}, "path: must be a notebook path relative to the server's root"),
+        ({"path": "s.ipynb", "kernelName": "no-such-kernel"}, "kernelName: no kernel 'no-such-kernel' on this server"),
+        ({"path": "s.ipynb", "kernel": "python3"}, "kernel: unknown field"),
+    ]:
+        resp = post("sessions", body, secret)
+        assert (resp.status, resp.json()) == (400, {"error": message})
+    resp = post("sessions", {"path": "sub/s.ipynb", "kernelName": "python3"}, secret)
+    assert resp.status == 200, resp.body
+    opened = resp.json()
+    (session,) = [s for s in target_sessions(target) if s["id"] == opened["sessionId"]]
+    assert (session["path"], session["kernel"]["id"], session["type"]) == ("sub/s.ipynb", opened["kernelId"], "notebook")
+    assert post(f"sessions/{opened['sessionId']}/delete", {}, secret).json() == {"ok": True}
+    assert opened["sessionId"] not in {s["id"] for s in target_sessions(target)}
+    assert target.request("GET", f"/api/kernels/{opened['kernelId']}").status == 404
+    resp = post(f"sessions/{opened['sessionId']}/delete", {}, secret)
+    assert (resp.status, resp.json()) == (404, {"error": f"no session with id {opened['sessionId']!r}"})
 
 
 # -- faults ---------------------------------------------------------------------------------------
