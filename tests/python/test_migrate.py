@@ -273,9 +273,14 @@ def test_a_different_notebook_on_the_target_is_never_overwritten_unasked(source,
     other.parent.mkdir(parents=True, exist_ok=True)
     other.write_text(json.dumps(notebook_json(["something_else = 1"])))
     try:
-        job = live.migrate(target)
-        assert job["state"] == "failed", job
-        assert "already exists" in job["error"] and "--overwrite" in job["error"], job["error"]
+        # The route asks first, so that the UI can ask the user (like `trustRequired` for restores).
+        resp = source.request(
+            "POST", f"/elastic-notebook/api/kernels/{live.kernel_id}/migrate",
+            {"targetUrl": target.url, "targetToken": target.token, "notebookPath": "exists/taken.ipynb"},
+        )
+        assert resp.status == 409, resp.body
+        assert resp.json()["notebookExists"] is True
+        assert "already exists" in resp.json()["error"] and "--overwrite" in resp.json()["error"]
         assert json.loads(other.read_text())["cells"][0]["source"] == "something_else = 1"
         assert incoming_left(target) == []
 
