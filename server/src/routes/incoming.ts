@@ -63,6 +63,7 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
     jsonBody('4mb'),
     route(async (req, res) => {
       const body = parse(incomingRequestSchema, req.body ?? {});
+      await transfers.prune(id => jobs.usingBundle(transfers.folder(id)) !== undefined);
       res.status(201).json({ transferId: await transfers.create(body.files) });
     })
   );
