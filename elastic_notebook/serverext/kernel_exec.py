@@ -33,6 +33,14 @@ async def _alive(kernel: Any) -> bool:
     return bool(await _maybe_await(kernel.is_alive()))
 
 
+def _process_of(kernel: Any) -> Any:
+    """What identifies the kernel's current process: the provisioner's process object (a restart,
+    including the kernel manager's automatic one after a crash, keeps the provisioner but starts a
+    new process), else the provisioner itself."""
+    provisioner = getattr(kernel, "provisioner", None)
+    return getattr(provisioner, "process", None) or provisioner
+
+
 async def execute(
     kernel_manager: Any,
     kernel_id: str,
@@ -51,7 +59,7 @@ async def execute(
     kernel keeps running the code; the caller decides whether to interrupt it).
     """
     kernel = kernel_manager.get_kernel(kernel_id)
-    process = getattr(kernel, "provisioner", None)
+    process = _process_of(kernel)
     client = kernel.client()
     client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     loop = asyncio.get_running_loop()
@@ -71,7 +79,7 @@ async def execute(
             try:
                 msg = await client.get_shell_msg(timeout=wait)
             except Empty:
-                if getattr(kernel, "provisioner", None) is not process or not await _alive(kernel):
+                if _process_of(kernel) is not process or not await _alive(kernel):
                     raise KernelGone(f"kernel {kernel_id} died or was restarted before it answered") from None
                 if deadline is not None and loop.time() >= deadline:
                     raise KernelTimeout(f"kernel {kernel_id} did not answer within {timeout:g} s") from None

@@ -1,7 +1,9 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { IJob } from '@elastic-notebook/protocol';
+import type { IMigrateRequest } from '../checkpoints/checkpointService';
 import type { CheckpointsModel } from '../checkpoints/checkpointsModel';
+import { ApiError } from '../shared/api';
 import type { NotebookMarks } from '../marks/marksModel';
 import type { PlanModel } from '../plan/planModel';
 import { migrationBlocker } from './migrationBlocker';
@@ -48,6 +50,21 @@ export function migrationActions(
       checkpoints.kernel !== null,
       checkpoints.kernel !== null && checkpoints.isBusy(checkpoints.kernel.id)
     );
+  /**
+   * Start and follow a migration; resolves with whether the target holds a different notebook at
+   * that path (the route says so before starting, the job again if one appeared meanwhile).
+   */
+  const startOrAsk = async (kernelId: string, request: IMigrateRequest): Promise<boolean> => {
+    try {
+      const ended = await checkpoints.migrate(kernelId, request);
+      return ended?.errorCode === 'notebook-exists';
+    } catch (error) {
+      if (error instanceof ApiError && error.body?.notebookExists === true) {
+        return true;
+      }
+      throw error;
+    }
+  };
   return {
     blocker,
     job,
@@ -71,8 +88,7 @@ export function migrationActions(
           notebookPath: notebook.context.path,
           kernelName: kernel.name
         };
-        const ended = await checkpoints.migrate(kernel.id, request);
-        if (ended?.errorCode === 'notebook-exists' && (await confirmReplace(request.notebookPath, target.name))) {
+        if ((await startOrAsk(kernel.id, request)) && (await confirmReplace(request.notebookPath, target.name))) {
           await checkpoints.migrate(kernel.id, { ...request, overwrite: true });
         }
       } catch (error) {

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "corpus"))
@@ -25,7 +26,17 @@ from harness import run_cli  # noqa: E402
 from jupyter_server_process import JupyterServer, free_port  # noqa: E402
 from state_compare import assert_isomorphic, dump_kernel  # noqa: E402
 from test_serverext import kernel_client  # noqa: E402
-from test_serverext_checkpoint import ask, run, wait_job  # noqa: E402
+from test_serverext_checkpoint import ask, companion_env, run, wait_job  # noqa: E402
+
+SCHEMAS = HERE.parents[1] / "protocol" / "lib" / "json-schema"
+
+
+def assert_matches_schema(name: str, instance: object) -> None:
+    """``instance`` satisfies the protocol's JSON Schema ``name`` (written by ``npm run setup``)."""
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
+    errors = [f"{list(e.path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(instance)]
+    assert errors == [], errors
+
 
 CELLS = [
     "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
@@ -139,7 +150,9 @@ def test_migrate_a_live_session_to_another_server(source, target):
         assert job["state"] == "done", job
         assert job["kind"] == "migrate"
         assert target.token not in json.dumps(job)
+        assert_matches_schema("job", job)
         result = job["result"]
+        assert_matches_schema("migrate-job-result", result)
         kernel_id = result["kernelId"]
         assert result["target"] == target.url
         assert result["notebookPath"] == "proj/analysis.ipynb"
@@ -193,6 +206,37 @@ def test_migrate_a_live_session_to_another_server(source, target):
         live.close()
 
 
+# -- the internal session routes the target companion uses ----------------------------------------
+
+
+def test_internal_session_routes_open_and_end_sessions_for_the_companion_only(target):
+    secret = {"X-Elastic-Notebook-Secret": companion_env(target)["ELASTIC_NOTEBOOK_SECRET"]}
+
+    def post(path: str, body: dict, headers: dict | None = None):
+        return target.request("POST", f"/elastic-notebook/internal/{path}", body, token=None, headers=headers)
+
+    assert post("sessions", {"path": "s.ipynb"}).status == 401
+    assert post("sessions", {"path": "s.ipynb"}, {"X-Elastic-Notebook-Secret": "wrong"}).status == 401
+    for body, message in [
+        ({"path": "../s.ipynb"}, "path: must be a notebook path relative to the server's root"),
+        ({"path": "/abs.ipynb"}, "path: must be a notebook path relative to the server's root"),
+        ({"path": "s.ipynb", "kernelName": "no-such-kernel"}, "kernelName: no kernel 'no-such-kernel' on this server"),
+        ({"path": "s.ipynb", "kernel": "python3"}, "kernel: unknown field"),
+    ]:
+        resp = post("sessions", body, secret)
+        assert (resp.status, resp.json()) == (400, {"error": message})
+    resp = post("sessions", {"path": "sub/s.ipynb", "kernelName": "python3"}, secret)
+    assert resp.status == 200, resp.body
+    opened = resp.json()
+    (session,) = [s for s in target_sessions(target) if s["id"] == opened["sessionId"]]
+    assert (session["path"], session["kernel"]["id"], session["type"]) == ("sub/s.ipynb", opened["kernelId"], "notebook")
+    assert post(f"sessions/{opened['sessionId']}/delete", {}, secret).json() == {"ok": True}
+    assert opened["sessionId"] not in {s["id"] for s in target_sessions(target)}
+    assert target.request("GET", f"/api/kernels/{opened['kernelId']}").status == 404
+    resp = post(f"sessions/{opened['sessionId']}/delete", {}, secret)
+    assert (resp.status, resp.json()) == (404, {"error": f"no session with id {opened['sessionId']!r}"})
+
+
 # -- faults ---------------------------------------------------------------------------------------
 
 
@@ -229,10 +273,14 @@ def test_a_different_notebook_on_the_target_is_never_overwritten_unasked(source,
     other.parent.mkdir(parents=True, exist_ok=True)
     other.write_text(json.dumps(notebook_json(["something_else = 1"])))
     try:
-        job = live.migrate(target)
-        assert job["state"] == "failed", job
-        assert "already exists" in job["error"] and "--overwrite" in job["error"], job["error"]
-        assert job["errorCode"] == "notebook-exists", job
+        # The route asks first, so that the UI can ask the user (like `trustRequired` for restores).
+        resp = source.request(
+            "POST", f"/elastic-notebook/api/kernels/{live.kernel_id}/migrate",
+            {"targetUrl": target.url, "targetToken": target.token, "notebookPath": "exists/taken.ipynb"},
+        )
+        assert resp.status == 409, resp.body
+        assert resp.json()["notebookExists"] is True
+        assert "already exists" in resp.json()["error"] and "--overwrite" in resp.json()["error"]
         assert json.loads(other.read_text())["cells"][0]["source"] == "something_else = 1"
         assert incoming_left(target) == []
 
@@ -304,13 +352,15 @@ def test_the_target_kernel_dying_during_the_restore_fails_clearly(source, target
             new_sessions = [s for s in target_sessions(target) if s["id"] not in before]
             time.sleep(0.1)
         (session,) = new_sessions
-        # Wait until the slow re-run is under way, then kill the kernel by its pid.
-        steps: list[dict] = []
-        while not any("re-running" in s["message"] for s in steps):
-            assert time.monotonic() < deadline, steps
-            steps = source.request("GET", f"/elastic-notebook/api/jobs/{job_id}").json()["steps"]
+        # Wait until the restore steps are under way (the plan loads or re-runs `shared` first, then
+        # re-runs the slow cell; the agent may run them in one call, announced by the first step),
+        # then kill the kernel by its pid.
+        job: dict = {"steps": [], "state": "running"}
+        while not any(s["message"].endswith(": loading shared") or "re-running" in s["message"] for s in job["steps"]):
+            assert time.monotonic() < deadline and job["state"] == "running", "\n".join(s["message"] for s in job["steps"])
+            job = source.request("GET", f"/elastic-notebook/api/jobs/{job_id}").json()
             time.sleep(0.1)
-        time.sleep(1)
+        time.sleep(2)
         os.kill(kernel_pid(target, session["kernel"]["id"]), signal.SIGKILL)
         job = wait_job(source, job_id)
         assert job["state"] == "failed", job
@@ -382,12 +432,18 @@ def test_cli_runs_the_notebook_first_without_server_and_refuses_to_overwrite(tar
     assert "total = 7" in (target.root / "work" / "fresh.ipynb").read_text()
 
 
-def test_cli_names_an_unknown_target(tmp_path):
+def test_cli_usage_errors_name_what_is_wrong(tmp_path):
     notebook = tmp_path / "n.ipynb"
     notebook.write_text(json.dumps(notebook_json(["x = 1"])))
-    failed = run_cli(["migrate", str(notebook), "--to", "gpu-box"], check=False)
-    assert failed.returncode == 2, failed.stderr
-    assert failed.stderr.strip() == (
-        "elastic-notebook: unknown target gpu-box: the server knows no target by that name "
-        "(add it to targets.json, or give a Jupyter server URL with --to-token)"
-    )
+    cases = [
+        (["--to", "gpu-box"], "unknown target gpu-box: the server knows no target by that name "
+         "(add it to targets.json, or give a Jupyter server URL with --to-token)"),
+        (["--to", "http://127.0.0.1:9"], "--to http://127.0.0.1:9 needs the target server's token: pass --to-token"),
+        (["--to", "http://127.0.0.1:9", "--to-token", "t", "--keep-kernel"],
+         "--keep-kernel does not apply to migrate: the migrated kernel keeps running on the target"),
+    ]
+    assert "ELASTIC_NOTEBOOK_TO_TOKEN" not in os.environ
+    for args, message in cases:
+        failed = run_cli(["migrate", str(notebook), *args], check=False)
+        assert failed.returncode == 2, failed.stderr
+        assert failed.stderr.strip() == f"elastic-notebook: {message}"

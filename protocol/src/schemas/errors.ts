@@ -13,7 +13,9 @@ export const errorBodySchema = z.looseObject({
   /** 409 on a busy kernel or bundle: the job in the way. */
   jobId: z.string().optional(),
   /** 400 on a restore from outside the checkpoint root: the user must confirm it. */
-  trustRequired: z.boolean().optional()
+  trustRequired: z.boolean().optional(),
+  /** 409 on a migration: a different notebook is at that path on the target; the user must confirm replacing it. */
+  notebookExists: z.boolean().optional()
 });
 
 /** An error answer's body. */

@@ -63,6 +63,7 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
     jsonBody('4mb'),
     route(async (req, res) => {
       const body = parse(incomingRequestSchema, req.body ?? {});
+      await transfers.prune(id => jobs.usingBundle(transfers.folder(id)) !== undefined);
       res.status(201).json({ transferId: await transfers.create(body.files) });
     })
   );
@@ -123,7 +124,9 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       await transfers.verify(transferId);
       const manifest = parseManifestText(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
       const kernelName = body.kernelName ?? manifest.notebook.kernelName ?? null;
-      const session = await kernels.createSession(notebookPath, kernelName);
+      const session = await kernels.createSession(notebookPath, kernelName).catch(err => {
+        throw new HttpError(502, errorMessage(err), { expose: true });
+      });
       const { measurements, baseDir } = services;
       const request = { kernelId: session.kernelId, uri: folder, freshKernel: true };
       const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {

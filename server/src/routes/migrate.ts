@@ -3,10 +3,11 @@
  * server running this extension, as a job the UI follows (`202 {jobId, uri}`, `uri` being the
  * target's URL). The target is a configured target's name (`target`, resolved by the companion's
  * {@link TargetResolver}) or a URL with its token (`targetUrl`, `targetToken`: the CLI's
- * `--to URL --to-token T`). Tokens never appear in answers or jobs.
+ * `--to URL --to-token T`). Tokens never appear in answers or jobs. A different notebook at the
+ * same path on the target is answered `409 {error, notebookExists: true}` unless `overwrite`.
  */
 import express, { Router } from 'express';
-import { existsSync } from 'fs';
+import { existsSync, promises as fs } from 'fs';
 import path from 'path';
 import { migrateRequestSchema } from '@elastic-notebook/protocol/schemas';
 import type { CompanionMeasurements } from '../companion/measurements';
@@ -14,6 +15,8 @@ import type { HistoryStore } from '../ahg/store';
 import { HttpError, jsonBody, kernelIdOf, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
 import { runMigrateJob } from '../jobs/migrateJob';
+import { NotebookOnTarget, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
+import { TargetClient } from '../transfer/targetClient';
 import { ITarget, TargetResolver, targetFromUrl } from '../transfer/targets';
 import { relativeNotebookPath } from './incoming';
 import { IKernelReach, kernelsOf, startJob } from './jobRequests';
@@ -30,6 +33,25 @@ export interface IMigrateRouterServices {
   baseDir: string;
   ackTimeoutMs?: number;
   chunkBytes?: number;
+}
+
+/**
+ * Answer 409 `{error, notebookExists: true}` when a different notebook is at the same path on the
+ * target, so that the UI asks the user before replacing it (then sends `overwrite: true`). A
+ * target that cannot be asked now is left to the job, which checks it first and says what is wrong.
+ */
+async function refuseIfNotebookDiffers(baseDir: string, notebookPath: string, target: ITarget): Promise<void> {
+  const client = new TargetClient(target);
+  let existing: NotebookOnTarget;
+  try {
+    const text = await fs.readFile(path.resolve(baseDir, ...notebookPath.split('/')), 'utf8');
+    existing = await notebookOnTarget(client, notebookPath, text, AbortSignal.timeout(10_000));
+  } catch {
+    return;
+  }
+  if (existing === 'different') {
+    throw new HttpError(409, notebookExistsMessage(notebookPath, client.label), { body: { notebookExists: true } });
+  }
 }
 
 /** The migrate route, to mount after the secret check. */
@@ -50,6 +72,9 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         body.targetUrl !== undefined
           ? targetFromUrl(body.targetUrl, body.targetToken ?? '')
           : await services.resolveTarget(body.target!);
+      if (body.overwrite !== true) {
+        await refuseIfNotebookDiffers(services.baseDir, notebookPath, target);
+      }
       const request = {
         kernelId,
         target,

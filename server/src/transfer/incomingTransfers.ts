@@ -4,7 +4,9 @@
  * then appended to chunk by chunk. A chunk must start exactly where the file's received bytes end
  * and match its own checksum, so a sender whose connection was cut asks for the received bytes
  * and resumes from there; nothing is ever written twice or out of order. The announcement lives
- * beside the folder (`<transferId>.json`), so the folder holds nothing but the bundle.
+ * beside the folder (`<transferId>.json`), so the folder holds nothing but the bundle; its
+ * modification time is the transfer's last activity, and a transfer idle for a day (its sender
+ * gone for good) is removed when the next one is announced.
  */
 import { createHash, randomBytes } from 'crypto';
 import { createReadStream, promises as fs } from 'fs';
@@ -40,6 +42,9 @@ async function sizeOf(file: string): Promise<number> {
   );
 }
 
+/** How long a transfer may stay idle before the next announcement removes it (a day). */
+export const STALE_TRANSFER_MS = 24 * 60 * 60 * 1000;
+
 /** The transfers arriving at one companion. */
 export class IncomingTransfers {
   /** `<dataDir>/incoming`. */
@@ -54,6 +59,24 @@ export class IncomingTransfers {
   /** The folder a transfer's files land in (the bundle, once complete). */
   folder(transferId: string): string {
     return path.join(this.root, transferId);
+  }
+
+  /**
+   * Remove transfers idle for longer than `staleMs`, except those `inUse` says are being
+   * restored; answers their ids.
+   */
+  async prune(inUse: (transferId: string) => boolean, staleMs = STALE_TRANSFER_MS): Promise<string[]> {
+    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of names.filter(n => n.endsWith('.json'))) {
+      const transferId = name.slice(0, -'.json'.length);
+      const stat = await fs.stat(path.join(this.root, name)).catch(() => null);
+      if (stat && Date.now() - stat.mtimeMs > staleMs && !inUse(transferId)) {
+        await this.remove(transferId);
+        removed.push(transferId);
+      }
+    }
+    return removed;
   }
 
   /** Announce a transfer's files; answers its new id. The caller validated `files`. */
@@ -194,6 +217,8 @@ export class IncomingTransfers {
     } finally {
       await handle.close();
     }
+    const now = new Date();
+    await fs.utimes(path.join(this.root, `${transferId}.json`), now, now); // the last activity
     return offset + data.length;
   }
 }

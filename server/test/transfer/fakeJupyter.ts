@@ -14,6 +14,8 @@ import path from 'path';
 export interface IFakeJupyter {
   url: string;
   token: string;
+  /** Awaited before `api/status` answers (a test holds a migration there). */
+  onStatus: (() => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function fakeJupyter(
   options: { secret: string; token: string; root: string }
 ): Promise<IFakeJupyter> {
   const app = express();
+  const fake = { onStatus: null } as { onStatus: IFakeJupyter['onStatus'] };
   app.use((req, res, next) => {
     if (req.header('authorization') !== `token ${options.token}`) {
       res.status(403).json({ message: 'Forbidden' });
@@ -30,7 +33,8 @@ export async function fakeJupyter(
     }
     next();
   });
-  app.get('/api/status', (_req, res) => {
+  app.get('/api/status', async (_req, res) => {
+    await fake.onStatus?.();
     res.json({ started: 'now' });
   });
   const file = (req: express.Request) =>
@@ -69,7 +73,7 @@ export async function fakeJupyter(
   const server = http.createServer(app);
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  return Object.assign(fake, {
     url: `http://127.0.0.1:${port}/`,
     token: options.token,
     close: () =>
@@ -77,5 +81,5 @@ export async function fakeJupyter(
         server.closeAllConnections();
         server.close(() => resolve());
       })
-  };
+  });
 }

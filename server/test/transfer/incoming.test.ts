@@ -191,6 +191,20 @@ describe('sending chunks', () => {
     expect((await put(app, id, 'manifest.json', 0, Buffer.from('{}'))).status).toBe(404);
   });
 
+  test('a transfer idle for a day is removed when the next one is announced', async () => {
+    const app = open();
+    const idle = await announced(app);
+    const active = await announced(app);
+    const dayAgo = new Date(Date.now() - 25 * 60 * 60 * 1000);
+    fs.utimesSync(path.join(dataDir, 'incoming', `${idle}.json`), dayAgo, dayAgo);
+    fs.utimesSync(path.join(dataDir, 'incoming', `${active}.json`), dayAgo, dayAgo);
+    // A chunk is activity: it keeps its transfer.
+    expect((await put(app, active, 'manifest.json', 0, Buffer.from('{}'))).status).toBe(200);
+    const next = await announced(app);
+    expect(incomingEntries().sort()).toEqual([active, `${active}.json`, next, `${next}.json`].sort());
+    expect((await api(app).get(`/api/incoming/${idle}`)).status).toBe(404);
+  });
+
   test('a file whose bytes do not match the announced SHA-256 fails verification', async () => {
     const app = open();
     const response = await api(app).post('/api/incoming', {

@@ -169,20 +169,38 @@ test('the session moves to the target, bound to the copied notebook, and the sou
 test('a different notebook on the target is kept unless overwriting is confirmed', async () => {
   fs.mkdirSync(path.join(targetRoot(), 'work'));
   fs.writeFileSync(path.join(targetRoot(), NOTEBOOK), '{"other": true}');
-  const job = await finished((await migrate()).body.jobId);
-  expect(job.state).toBe('failed');
-  expect(job.error).toBe(
-    `migration to ${target.url.replace(/\/$/, '')} failed: ${NOTEBOOK} already exists on ` +
-      `${target.url.replace(/\/$/, '')} and differs from this notebook; nothing was migrated. ` +
-      'Confirm replacing it (CLI: --overwrite) to migrate anyway (this session is untouched)'
-  );
-  expect(job.errorCode).toBe('notebook-exists'); // the panel asks the user on this code
+  const refused = await migrate();
+  expect(refused.status).toBe(409);
+  expect(refused.body).toEqual({
+    error:
+      `${NOTEBOOK} already exists on ${target.url.replace(/\/$/, '')} and differs from this notebook; nothing was ` +
+      'migrated. Confirm replacing it (CLI: --overwrite) to migrate anyway',
+    notebookExists: true
+  });
+  expect(sourceJobs.list()).toEqual([]);
   expect(sourceKernels.kernel(KERNEL).calls).toEqual([]); // not even checkpointed
   expect(fs.readFileSync(path.join(targetRoot(), NOTEBOOK), 'utf8')).toBe('{"other": true}');
 
   const overwritten = await finished((await migrate({ overwrite: true })).body.jobId);
   expect(overwritten.state).toBe('done');
   expect(fs.readFileSync(path.join(targetRoot(), NOTEBOOK), 'utf8')).toBe('{"cells": []}');
+});
+
+test('the job checks the notebook again: one that appeared after the request is kept too', async () => {
+  const gate = new Gate();
+  target.onStatus = () => gate.pass();
+  const started = await migrate();
+  expect(started.status).toBe(202);
+  fs.mkdirSync(path.join(targetRoot(), 'work'));
+  fs.writeFileSync(path.join(targetRoot(), NOTEBOOK), '{"other": true}');
+  gate.release();
+  const job = await finished(started.body.jobId);
+  expect(job.state).toBe('failed');
+  expect(job.error).toMatch(
+    /already exists on .* \(CLI: --overwrite\) to migrate anyway \(this session is untouched\)$/
+  );
+  expect(fs.readFileSync(path.join(targetRoot(), NOTEBOOK), 'utf8')).toBe('{"other": true}');
+  expect(leftOnTarget()).toEqual({ incoming: [], sessions: [] });
 });
 
 test('a restore that fails on the target leaves nothing there', async () => {

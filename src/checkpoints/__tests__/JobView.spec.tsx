@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
-import { checkpointResult, job, restoreResult } from '../../shared/__tests__/viewFixtures';
+import { checkpointResult, job, restoreResult, verification } from '../../shared/__tests__/viewFixtures';
 import { JobView } from '../JobView';
 
 const steps = [
@@ -94,14 +94,7 @@ describe('JobView', () => {
           kind: 'restore',
           state: 'done',
           result: restoreResult({
-            verification: {
-              ok: false,
-              differ: ['df'],
-              missing: [],
-              unexpected: [],
-              notCompared: [],
-              notComparedReasons: {}
-            }
+            verification: verification({ ok: false, differ: ['df'] })
           })
         })}
         onCancel={jest.fn()}

@@ -1,10 +1,31 @@
-import { checkpointResult, job, restoreResult } from '../../shared/__tests__/viewFixtures';
+import { checkpointResult, job, migrateResult, restoreResult, verification } from '../../shared/__tests__/viewFixtures';
 import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from '../jobText';
 
 describe('job text', () => {
   it('names the kind of job', () => {
     expect(jobName(job())).toBe('Checkpoint');
     expect(jobName(job({ kind: 'restore' }))).toBe('Restore');
+    expect(jobName(job({ kind: 'migrate' }))).toBe('Migration');
+  });
+
+  it('says where a migrated session is, and whether it matches the source', () => {
+    const done = job({ kind: 'migrate', state: 'done', result: migrateResult() });
+    expect(jobMessage(done)).toBe(
+      'Session migrated to gpu-box: sent 2 MB, took 650 ms. Open it there: http://gpu-box:8888/lab/tree/nb.ipynb'
+    );
+    expect(jobSeverity(done)).toBe('success');
+    const differs = job({
+      kind: 'migrate',
+      state: 'done',
+      result: migrateResult({
+        verification: verification({ ok: false, differ: ['df'] })
+      })
+    });
+    expect(jobMessage(differs)).toMatch(/^Session migrated to gpu-box but df differ from the source: /);
+    expect(jobSeverity(differs)).toBe('warning');
+    expect(jobMessage(job({ kind: 'migrate', state: 'failed', error: 'the target refused the token' }))).toBe(
+      'Migration failed: the target refused the token'
+    );
   });
 
   it('shows the last step, the bytes under way and a pending cancel', () => {
@@ -71,7 +92,7 @@ describe('job text', () => {
 
   it('names the variables that differ from the checkpoint after a restore', () => {
     const one = restoreResult({
-      verification: { ok: false, differ: ['df'], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} }
+      verification: verification({ ok: false, differ: ['df'] })
     });
     expect(jobMessage(job({ kind: 'restore', state: 'done', result: one }))).toBe(
       'Session restored, but df differs from the checkpoint.'

@@ -10,6 +10,7 @@ import { PRICED_KINDS } from '@elastic-notebook/protocol';
 import type {
   CheckpointEntry,
   ICheckpointJobResult,
+  IMigrateJobResult,
   IRestoreJobResult,
   ICheckpointSummary,
   ICostModel,
@@ -233,6 +234,19 @@ export const checkpointResult = (fields: Partial<ICheckpointJobResult> = {}): IC
   ...fields
 });
 
+/** A restore's or migration's verification (every variable matches), with `fields` over it. */
+export const verification = (
+  fields: Partial<IRestoreJobResult['verification']> = {}
+): IRestoreJobResult['verification'] => ({
+  ok: true,
+  differ: [],
+  missing: [],
+  unexpected: [],
+  notCompared: [],
+  notComparedReasons: {},
+  ...fields
+});
+
 /** A finished restore's result (verified), with `fields` over it. */
 export const restoreResult = (fields: Partial<IRestoreJobResult> = {}): IRestoreJobResult => ({
   bundle: '/checkpoints/nb-1',
@@ -240,8 +254,22 @@ export const restoreResult = (fields: Partial<IRestoreJobResult> = {}): IRestore
   loaded: ['df'],
   rerun: [1, 3],
   fallback: [],
-  verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
+  verification: verification(),
   timings: { totalMs: 40 },
+  ...fields
+});
+
+/** A finished migration's result (verified), with `fields` over it. */
+export const migrateResult = (fields: Partial<IMigrateJobResult> = {}): IMigrateJobResult => ({
+  target: 'gpu-box',
+  kernelId: 'k9',
+  sessionId: 's9',
+  notebookUrl: 'http://gpu-box:8888/lab/tree/nb.ipynb',
+  notebookPath: 'nb.ipynb',
+  plan: { objective: 'balanced', copy: ['df'], rerun: [1] },
+  bytes: 2_000_000,
+  verification: verification(),
+  timings: { checkpointMs: 100, transferMs: 200, restoreMs: 300, totalMs: 650 },
   ...fields
 });
 

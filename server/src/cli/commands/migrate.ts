@@ -121,6 +121,9 @@ async function liveKernel(server: IJupyterServer, relative: string): Promise<str
 
 /** `migrate NOTEBOOK --to TARGET`. */
 async function runMigrate(file: string, options: IMigrateOptions, context: ICommandContext): Promise<void> {
+  if (options.keepKernel) {
+    throw new CliError('--keep-kernel does not apply to migrate: the migrated kernel keeps running on the target', 2);
+  }
   const target = targetOf(options);
   const notebook = await readNotebook(file);
   const marks = notebookMarksOf(file, notebook.json) as MigrateRequestBody['marks'];
@@ -186,7 +189,11 @@ export function migrateCommand(context: ICommandContext): Command {
       .argument('<notebook>', 'the .ipynb file')
   )
     .requiredOption('--to <target>', "the target: a configured target's name, or a Jupyter server URL with --to-token")
-    .option('--to-token <token>', "the target server's API token")
+    .option(
+      '--to-token <token>',
+      "the target server's API token (default: $ELASTIC_NOTEBOOK_TO_TOKEN, which keeps it out of the process list)",
+      process.env.ELASTIC_NOTEBOOK_TO_TOKEN
+    )
     .addOption(objectiveOption())
     .option('--overwrite', 'replace a different notebook already at the same path on the target')
     .option('--stop-on-error', 'without --server: stop at the first cell that raises and migrate nothing')
