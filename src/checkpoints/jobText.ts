@@ -57,15 +57,6 @@ export function jobMessage(job: IJob): string {
     case 'done':
       break;
   }
-  if (job.kind === 'migrate') {
-    const result = job.result as IMigrateJobResult;
-    const problems = [...result.verification.differ, ...result.verification.missing];
-    const verified = problems.length ? ` but ${problems.join(', ')} differ from the source` : '';
-    return (
-      `Session migrated to ${result.target}${verified}: sent ${formatBytes(result.bytes)}, took ` +
-      `${formatMs(result.timings.totalMs)}. Open it there: ${result.notebookUrl}`
-    );
-  }
   if (job.kind === 'checkpoint') {
     const result = job.result as ICheckpointJobResult;
     const replanned = result.replanned.length

@@ -5,7 +5,7 @@ import { TargetsModel } from '../targetsModel';
 import { ITargetsService } from '../targetsService';
 import { TargetsView } from '../TargetsView';
 import { machine, target, thisMachine, unreachable } from './targetFixtures';
-import { job } from '../../shared/__tests__/viewFixtures';
+import { job, migrateResult } from '../../shared/__tests__/viewFixtures';
 import type { IMigrationActions } from '../migrationActions';
 
 class Service implements ITargetsService {
@@ -162,18 +162,7 @@ describe('TargetsView', () => {
     current = job({
       kind: 'migrate',
       state: 'done',
-      result: {
-        target: 'gpu',
-        kernelId: 'k9',
-        sessionId: 's9',
-        notebookUrl: 'http://gpu:8888/lab/tree/a.ipynb',
-        notebookPath: 'a.ipynb',
-        checkpointId: 'c1',
-        plan: { objective: 'balanced', copy: ['df'], rerun: [] },
-        bytes: 10,
-        verification: { ok: true, differ: [], missing: [], unexpected: [], notCompared: [], notComparedReasons: {} },
-        timings: { checkpointMs: 1, transferMs: 1, restoreMs: 1, totalMs: 3 }
-      }
+      result: migrateResult({ target: 'gpu', notebookUrl: 'http://gpu:8888/lab/tree/a.ipynb' })
     });
     view.rerender(<TargetsView model={model} migration={migration} />);
     const link = view.getByText('Open on gpu') as HTMLAnchorElement;
