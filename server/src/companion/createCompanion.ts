@@ -4,6 +4,8 @@
  * settings of the environment; tests run it with fakes for the kernels.
  */
 import express from 'express';
+import fs from 'fs';
+import path from 'path';
 import { HistoryStore } from '../ahg/store';
 import { requireSecret } from '../auth';
 import { isBundleError } from '../bundle/errors';
@@ -26,6 +28,7 @@ import { MachineInfoCollector, PythonInfoSource } from '../targets/machineInfo';
 import { TargetLister } from '../targets/targetLister';
 import { IResolvedTarget, TargetRegistry } from '../targets/targetRegistry';
 import { incomingRouter } from '../routes/incoming';
+import { OUTGOING_DIR } from '../jobs/migrateJob';
 import { migrateRouter } from '../routes/migrate';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
 import { registryResolver, TargetResolver } from '../transfer/targets';
@@ -119,6 +122,10 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
     previous: key => measurements.previous(key),
     remember: (key, plan, run) => measurements.remember(key, plan, run)
   };
+
+  // Migration staging bundles belong to jobs, and jobs end with the process that ran them: what a
+  // crashed companion left behind is removed.
+  fs.rmSync(path.join(options.dataDir, OUTGOING_DIR), { recursive: true, force: true });
 
   const app = express();
   app.disable('x-powered-by');

@@ -27,6 +27,9 @@ import type { ITarget } from '../transfer/targets';
 import { ICheckpointJobServices, runCheckpointJob } from './checkpointJob';
 import { IJobContext } from './job';
 
+/** Folder of the data folder holding staging bundles of migrations under way. */
+export const OUTGOING_DIR = 'outgoing';
+
 /** What the migrate job needs from the companion. */
 export interface IMigrateJobServices extends ICheckpointJobServices {
   /** The companion's data folder (staging bundles go to `<dataDir>/outgoing/`). */
@@ -67,7 +70,7 @@ export async function runMigrateJob(
   const started = performance.now();
   const client = new TargetClient(request.target);
   const { signal } = context;
-  const staging = path.join(services.dataDir, 'outgoing', randomBytes(8).toString('hex'));
+  const staging = path.join(services.dataDir, OUTGOING_DIR, randomBytes(8).toString('hex'));
   const undo: IUndo = { transferId: null, notebookCreated: false, targetJob: null, targetSession: null };
   try {
     context.step(`checking the target ${client.label}`);

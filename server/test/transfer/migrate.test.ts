@@ -233,6 +233,14 @@ test('a cancel during the restore on the target stops it there and leaves nothin
   expect(fs.existsSync(path.join(targetRoot(), NOTEBOOK))).toBe(false);
 });
 
+test('a staging bundle left by a companion that crashed is removed when the next one starts', async () => {
+  const left = path.join(tmp, 'source-data', 'outgoing', 'abandoned');
+  fs.mkdirSync(left, { recursive: true });
+  fs.writeFileSync(path.join(left, 'manifest.json'), '{}');
+  createCompanion({ secret: SECRET, dataDir: path.join(tmp, 'source-data'), warn: () => undefined });
+  expect(fs.existsSync(path.join(tmp, 'source-data', 'outgoing'))).toBe(false);
+});
+
 test('requests are validated before anything starts', async () => {
   const cases: Array<[Record<string, unknown>, number, string]> = [
     [{ targetUrl: undefined, targetToken: undefined }, 400, 'target: name a target, or give targetUrl and targetToken'],
