@@ -193,6 +193,13 @@ def test_session_modules_are_compared(here: JupyterServer) -> None:
         here.request("DELETE", f"/api/kernels/{kernel_id}")
 
 
+def test_python_info_route_is_for_the_companion_only(here: JupyterServer) -> None:
+    """The internal route answers local callers with the companion's secret only, not Jupyter users."""
+    for token in (None, "default"):
+        resp = here.request("POST", "/elastic-notebook/internal/python-info", {"modules": ["json"]}, token=token)
+        assert resp.status == 401 and "X-Elastic-Notebook-Secret" in resp.json()["error"]
+
+
 def test_malformed_targets_file_is_listed_not_fatal(here: JupyterServer) -> None:
     path = here.data_dir / "targets.json"
     path.write_text(json.dumps([{"name": "broken", "url": "ftp://nowhere", "token": "t0ken-in-file"}]))

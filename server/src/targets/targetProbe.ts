@@ -34,7 +34,10 @@ export function networkReason(err: unknown, timeoutMs: number): string {
     case 'ENETUNREACH':
       return 'host unreachable';
     default:
-      return error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(err);
+      // fetch refuses the ports browsers block (6000, 6665-6669, 10080...) with "bad port".
+      return error?.cause?.message === 'bad port'
+        ? 'port refused by the HTTP client as unsafe (choose another port)'
+        : (error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(err));
   }
 }
 

@@ -145,7 +145,8 @@ describe('GET /api/targets', () => {
       { name: 'refused', url: other.url, token: 'wrong-token' },
       { name: 'closed', url: `http://127.0.0.1:${await freePort()}/`, token: 't' },
       { name: 'plain', url: plain.url, token: 't' },
-      { name: 'silent', url: silent.url, token: 't' }
+      { name: 'silent', url: silent.url, token: 't' },
+      { name: 'unsafe port', url: 'http://127.0.0.1:6000/', token: 't' }
     ]);
     const { byName, text } = await list();
     expect(byName.other).toMatchObject({ reachable: true, versionMatch: false });
@@ -156,6 +157,7 @@ describe('GET /api/targets', () => {
       reason: 'not an Elastic Notebook server (404 on /elastic-notebook/api/machine)'
     });
     expect(byName.silent).toMatchObject({ reachable: false, reason: 'timed out after 1.5 s' });
+    expect(byName['unsafe port'].reason).toBe('port refused by the HTTP client as unsafe (choose another port)');
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain('wrong-token');
   });

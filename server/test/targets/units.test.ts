@@ -93,6 +93,9 @@ describe('network reasons', () => {
     expect(networkReason({ name: 'TypeError', cause: { code: 'ECONNREFUSED' } }, 5000)).toBe('connection refused');
     expect(networkReason({ name: 'TypeError', cause: { code: 'ENOTFOUND' } }, 5000)).toBe('host not found');
     expect(networkReason({ name: 'TypeError', cause: { code: 'CERT_HAS_EXPIRED' } }, 5000)).toBe('CERT_HAS_EXPIRED');
+    expect(networkReason({ name: 'TypeError', cause: { message: 'bad port' } }, 5000)).toBe(
+      'port refused by the HTTP client as unsafe (choose another port)'
+    );
   });
 });
 
