@@ -11,6 +11,7 @@
  * nothing: its incoming folder is deleted, a notebook this job created is removed, and the target
  * ends the session it opened.
  */
+import { recordBandwidth } from '../targets/bandwidthLog';
 import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
@@ -115,6 +116,8 @@ export async function runMigrateJob(
     });
     const transferMs = performance.now() - t1;
     const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+    // The target listing shows the bandwidth real transfers measured (a probe only before the first).
+    await recordBandwidth(services.dataDir, request.target.name, bytes, transferMs);
 
     if (existing !== 'same') {
       context.step(`copying ${request.notebookPath} to ${client.label}`);

@@ -11,6 +11,7 @@ import request from 'supertest';
 import { ingestToken } from '../../src/auth';
 import { createCompanion } from '../../src/companion/createCompanion';
 import { JobRegistry } from '../../src/jobs/jobRegistry';
+import { measuredBandwidth } from '../../src/targets/bandwidthLog';
 import { FakeKernels, Gate } from '../companion/fakeKernels';
 import { record } from '../companion/records';
 import { fakeJupyter, IFakeJupyter } from './fakeJupyter';
@@ -143,6 +144,8 @@ test('the session moves to the target, bound to the copied notebook, and the sou
   });
   expect(Object.keys(job.result.timings).sort()).toEqual(['checkpointMs', 'restoreMs', 'totalMs', 'transferMs']);
   expect(job.result.bytes).toBeGreaterThan(64);
+  // The transfer is measured for the target listing's bandwidth.
+  expect(await measuredBandwidth(path.join(tmp, 'source-data'), base)).toBeGreaterThan(0);
 
   const messages: string[] = job.steps.map((s: any) => s.message);
   expect(messages[0]).toBe(`checking the target ${base}`);
