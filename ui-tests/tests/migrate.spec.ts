@@ -15,6 +15,11 @@ test.beforeAll(async () => {
   target = await startTargetServer();
 });
 
+test.afterEach(async ({ request }) => {
+  // The target is added from the panel into the server's data folder: later tests must not list it.
+  await request.delete('/elastic-notebook/api/targets/second');
+});
+
 test.afterAll(async () => {
   await target?.stop();
 });
