@@ -1,5 +1,5 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { graphWith, kernelId, openNotebook, PANEL_ID } from './helpers';
+import { graphWith, kernelId, openNotebook, PANEL_ID, runRecordedNotebook } from './helpers';
 
 /** A small session whose plan copies `model` (slow to make) and recomputes `big` (quick, large). */
 const CELLS = [
@@ -29,13 +29,7 @@ test.describe('checkpoint and restore from JupyterLab', () => {
     page,
     tmpPath
   }) => {
-    await page.setViewportSize({ width: 1400, height: 900 });
-    await openNotebook(page, tmpPath, 'session.ipynb', CELLS);
-    await page.sidebar.openTab(PANEL_ID);
-    await page.sidebar.setWidth(520);
-    await page.notebook.run();
-    const id = await kernelId(page);
-    await graphWith(page, id, CELLS.length);
+    const id = await runRecordedNotebook(page, tmpPath, 'session.ipynb', CELLS);
     const panel = page.locator(`#${PANEL_ID}`);
     await expect(panel.locator('.jp-ElasticNotebook-checkpointList')).toHaveCount(0);
     await expect(panel.locator('.jp-ElasticNotebook-checkpoints')).toContainText('No checkpoints yet');

@@ -96,3 +96,24 @@ export async function fetchPlan(page: IJupyterLabPageFixture, id: string, body: 
 export function decisions(plan: any): Record<string, string> {
   return Object.fromEntries(plan.groups.map((g: any) => [g.members.join(','), g.decision]));
 }
+
+/**
+ * Open a notebook of `sources` beside the Elastic Notebook panel, run every cell and wait until
+ * the companion recorded them all; resolves with the kernel's id.
+ */
+export async function runRecordedNotebook(
+  page: IJupyterLabPageFixture,
+  dir: string,
+  name: string,
+  sources: string[],
+  viewportHeight = 900
+): Promise<string> {
+  await page.setViewportSize({ width: 1400, height: viewportHeight });
+  await openNotebook(page, dir, name, sources);
+  await page.sidebar.openTab(PANEL_ID);
+  await page.sidebar.setWidth(520);
+  await page.notebook.run();
+  const id = await kernelId(page);
+  await graphWith(page, id, sources.length);
+  return id;
+}

@@ -1,5 +1,5 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { decisions, fetchPlan, graphWith, kernelId, openNotebook, PANEL_ID } from './helpers';
+import { decisions, fetchPlan, openNotebook, PANEL_ID, runRecordedNotebook } from './helpers';
 
 /**
  * Two cells whose plan is clear-cut under the default cost model (copying costs about 22.5 ms
@@ -42,13 +42,7 @@ test.describe('marks and the plan', () => {
     tmpPath
   }) => {
     const name = 'marks.ipynb';
-    await page.setViewportSize({ width: 1400, height: 900 });
-    await openNotebook(page, tmpPath, name, CELLS);
-    await page.sidebar.openTab(PANEL_ID);
-    await page.sidebar.setWidth(520);
-    await page.notebook.run();
-    const id = await kernelId(page);
-    await graphWith(page, id, CELLS.length);
+    const id = await runRecordedNotebook(page, tmpPath, name, CELLS);
 
     const panel = page.locator(`#${PANEL_ID}`);
     const group = (members: string) => panel.locator(`tr.jp-ElasticNotebook-planGroup[data-members="${members}"]`);

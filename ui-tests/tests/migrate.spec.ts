@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 import path from 'path';
-import { graphWith, kernelId, openNotebook, PANEL_ID } from './helpers';
+import { PANEL_ID, runRecordedNotebook } from './helpers';
 import { ITargetServer, startTargetServer } from './targetServer';
 
 /** A session with a value, an alias of it and a notebook-defined function. */
@@ -31,13 +31,7 @@ test('pick a target in the panel, migrate, open the notebook on the target and r
 }) => {
   test.setTimeout(240_000);
   const second = target!;
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await openNotebook(page, tmpPath, 'moving.ipynb', CELLS);
-  await page.sidebar.openTab(PANEL_ID);
-  await page.sidebar.setWidth(520);
-  await page.notebook.run();
-  const id = await kernelId(page);
-  await graphWith(page, id, CELLS.length);
+  const id = await runRecordedNotebook(page, tmpPath, 'moving.ipynb', CELLS, 1000);
   const panel = page.locator(`#${PANEL_ID}`);
 
   // Add the second server from the panel (its token stays on the server side).
