@@ -4,6 +4,7 @@
  * a target given by URL and token in the request (the CLI's `--to URL --to-token T`) needs none.
  */
 import { HttpError } from '../http';
+import type { IResolvedTarget } from '../targets/targetRegistry';
 
 /** A Jupyter server to migrate to. Its token never leaves the companion (no response, no log). */
 export interface ITarget {
@@ -36,19 +37,11 @@ export function targetFromUrl(url: string, token: string): ITarget {
   return { name: base.replace(/\/$/, ''), kind: 'jupyter', url: base, token };
 }
 
-/** A target as the registry resolves it (server/src/targets/targetRegistry.ts). */
-interface IRegisteredTarget {
-  name: string;
-  kind: 'local' | 'jupyter' | 'jupyterhub';
-  url: string;
-  token: string;
-}
-
 /**
  * The migrate route's resolver over the target registry: a Jupyter server target as it is; the
  * kinds a migration cannot reach yet refused with a clear 400 (nothing is started).
  */
-export function registryResolver(resolve: (name: string) => Promise<IRegisteredTarget>): TargetResolver {
+export function registryResolver(resolve: (name: string) => Promise<IResolvedTarget>): TargetResolver {
   return async name => {
     const target = await resolve(name);
     switch (target.kind) {
