@@ -3,7 +3,8 @@ import type { Target } from '@elastic-notebook/protocol';
 /**
  * Why the shown session cannot be migrated to `target` now, in words for the Migrate button's
  * tooltip; null when it can. A migration needs a kernel, no other job of that kernel running, and
- * a reachable Jupyter server target (this machine and JupyterHub targets are listed only, so far).
+ * a reachable Jupyter server target, or a JupyterHub target whose Hub answered (its server is
+ * started by the migration when it is stopped; this machine is listed only, so far).
  */
 export function migrationBlocker(target: Target | null, hasKernel: boolean, busy: boolean): string | null {
   if (!hasKernel) {
@@ -18,10 +19,10 @@ export function migrationBlocker(target: Target | null, hasKernel: boolean, busy
   if (target.kind === 'local') {
     return 'Migrating into a new kernel on this machine is not supported yet: pick another Jupyter server.';
   }
-  if (target.kind === 'jupyterhub') {
-    return 'Migrating to a JupyterHub target is not supported yet: pick a Jupyter server.';
-  }
-  if (!target.reachable) {
+  // A Hub target whose server is stopped or starting is fine: the migration starts it and waits.
+  const hubWillStart =
+    target.kind === 'jupyterhub' && (target.hub?.state === 'stopped' || target.hub?.state === 'pending');
+  if (!target.reachable && !hubWillStart) {
     return `${target.name} is not reachable: ${target.reason ?? 'unknown reason'}.`;
   }
   return null;

@@ -24,8 +24,9 @@ import { Objective } from '../planner/index';
 import { copyNotebook, notebookExistsMessage, notebookOnTarget, removeNotebook } from '../transfer/notebookCopy';
 import { announce, INCOMING_API, outgoingFiles, sendFiles } from '../transfer/sendFiles';
 import { TargetClient } from '../transfer/targetClient';
-import type { ITarget } from '../transfer/targets';
+import type { MigrationTarget } from '../transfer/targets';
 import { ICheckpointJobServices, runCheckpointJob } from './checkpointJob';
+import { migrateThroughHub } from './hubStep';
 import { IJobContext } from './job';
 
 /** Folder of the data folder holding staging bundles of migrations under way. */
@@ -44,7 +45,7 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
 /** One migration to make. */
 export interface IMigrateJobRequest {
   kernelId: string;
-  target: ITarget;
+  target: MigrationTarget;
   objective: Objective;
   marks?: unknown;
   /** The notebook's path relative to the Jupyter root, `/`-separated; the same path on the target. */
@@ -68,6 +69,12 @@ export async function runMigrateJob(
   request: IMigrateJobRequest,
   context: IJobContext
 ): Promise<IMigrateJobResult> {
+  if (request.target.kind === 'jupyterhub') {
+    // A Hub target: start its server first (stopped again should the migration fail), then migrate to it.
+    return migrateThroughHub(request.target, context, target =>
+      runMigrateJob(services, { ...request, target }, context)
+    );
+  }
   const started = performance.now();
   const client = new TargetClient(request.target);
   const { signal } = context;

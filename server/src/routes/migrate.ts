@@ -1,7 +1,7 @@
 /**
  * `POST /api/kernels/:kernelId/migrate`: start migrating a kernel's session to another Jupyter
- * server running this extension, as a job the UI follows (`202 {jobId, uri}`, `uri` being the
- * target's URL). The target is a configured target's name (`target`, resolved by the companion's
+ * server running this extension, or to a JupyterHub target (whose server the job starts first), as
+ * a job the UI follows (`202 {jobId, uri}`, `uri` being the target's URL). The target is a configured target's name (`target`, resolved by the companion's
  * {@link TargetResolver}) or a URL with its token (`targetUrl`, `targetToken`: the CLI's
  * `--to URL --to-token T`). Tokens never appear in answers or jobs. A different notebook at the
  * same path on the target is answered `409 {error, notebookExists: true}` unless `overwrite`.
@@ -17,7 +17,7 @@ import type { JobRegistry } from '../jobs/jobRegistry';
 import { runMigrateJob } from '../jobs/migrateJob';
 import { NotebookOnTarget, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
 import { TargetClient } from '../transfer/targetClient';
-import { ITarget, TargetResolver, targetFromUrl } from '../transfer/targets';
+import { ITarget, MigrationTarget, TargetResolver, targetFromUrl } from '../transfer/targets';
 import { relativeNotebookPath } from './incoming';
 import { IKernelReach, kernelsOf, startJob } from './jobRequests';
 
@@ -68,11 +68,12 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         throw new HttpError(400, `notebookPath: ${notebookPath} is not in the Jupyter root folder (save it first)`);
       }
       const kernels = kernelsOf(services.kernels);
-      const target: ITarget =
+      const target: MigrationTarget =
         body.targetUrl !== undefined
           ? targetFromUrl(body.targetUrl, body.targetToken ?? '')
           : await services.resolveTarget(body.target!);
-      if (body.overwrite !== true) {
+      // A Hub target's server may not run yet: its job checks the notebook once it does.
+      if (body.overwrite !== true && target.kind === 'jupyter') {
         await refuseIfNotebookDiffers(services.baseDir, notebookPath, target);
       }
       const request = {

@@ -1,16 +1,18 @@
 /**
- * Migration targets: other Jupyter servers running this extension. The migrate route resolves a
- * request's target through an injected {@link TargetResolver} (the companion's target registry);
- * a target given by URL and token in the request (the CLI's `--to URL --to-token T`) needs none.
+ * Migration targets: other Jupyter servers running this extension, and JupyterHub users' named
+ * servers (started by the migration, see hubServer.ts). The migrate route resolves a request's
+ * target through an injected {@link TargetResolver} (the companion's target registry); a target
+ * given by URL and token in the request (the CLI's `--to URL --to-token T`) needs none.
  */
 import { HttpError } from '../http';
 import type { IResolvedTarget } from '../targets/targetRegistry';
+import type { IHubTarget } from './hubServer';
 
 /** A Jupyter server to migrate to. Its token never leaves the companion (no response, no log). */
 export interface ITarget {
   /** What the user calls it (its URL for a target given by URL). */
   name: string;
-  /** How it is reached: a Jupyter server (JupyterHub and S3 targets may come later). */
+  /** How it is reached: a Jupyter server (a Hub target is an {@link IHubTarget} until started). */
   kind: 'jupyter';
   /** Base URL of the Jupyter server, ending with `/`. */
   url: string;
@@ -18,8 +20,11 @@ export interface ITarget {
   token: string;
 }
 
+/** What a migration is asked to reach: a Jupyter server, or a Hub user's server to start first. */
+export type MigrationTarget = ITarget | IHubTarget;
+
 /** Resolve a configured target's name; rejects with a 404 `HttpError` for an unknown name. */
-export type TargetResolver = (name: string) => Promise<ITarget>;
+export type TargetResolver = (name: string) => Promise<MigrationTarget>;
 
 /** `url` with a trailing `/` and without query, fragment or credentials. */
 export function baseUrlOf(url: string): string {
@@ -38,8 +43,9 @@ export function targetFromUrl(url: string, token: string): ITarget {
 }
 
 /**
- * The migrate route's resolver over the target registry: a Jupyter server target as it is; the
- * kinds a migration cannot reach yet refused with a clear 400 (nothing is started).
+ * The migrate route's resolver over the target registry: a Jupyter server target as it is, a Hub
+ * target as it is (its server is started by the job, not here); this machine is refused with a
+ * clear 400 (nothing is started).
  */
 export function registryResolver(resolve: (name: string) => Promise<IResolvedTarget>): TargetResolver {
   return async name => {
@@ -53,10 +59,13 @@ export function registryResolver(resolve: (name: string) => Promise<IResolvedTar
           `${name}: migrating into a new kernel on this machine is not supported yet; pick another Jupyter server`
         );
       case 'jupyterhub':
-        throw new HttpError(
-          400,
-          `${name}: migrating to a JupyterHub target is not supported yet (it is listed and probed only)`
-        );
+        return {
+          name: target.name,
+          kind: 'jupyterhub',
+          url: baseUrlOf(target.url),
+          token: target.token,
+          hub: target.hub!
+        };
     }
   };
 }

@@ -16,9 +16,19 @@ describe('migrationBlocker', () => {
     expect(migrationBlocker(null, true, false)).toBe('Pick a target above.');
   });
 
+  it('allows a JupyterHub target whose server runs, is stopped or starting (the migration starts it)', () => {
+    const hub = (state: 'running' | 'pending' | 'stopped' | null, reachable: boolean, reason: string | null) =>
+      target('hub', { kind: 'jupyterhub', reachable, reason, hub: { user: 'alice', server: 'gpu', state } });
+    expect(migrationBlocker(hub('running', true, null), true, false)).toBeNull();
+    expect(migrationBlocker(hub('stopped', false, 'not running (started on migration)'), true, false)).toBeNull();
+    expect(migrationBlocker(hub('pending', false, 'starting on the Hub'), true, false)).toBeNull();
+    expect(migrationBlocker(hub(null, false, '403: Hub API token refused'), true, false)).toBe(
+      'hub is not reachable: 403: Hub API token refused.'
+    );
+  });
+
   it('refuses the kinds a migration cannot reach yet, and unreachable targets with their reason', () => {
     expect(migrationBlocker(thisMachine(), true, false)).toMatch(/^Migrating into a new kernel on this machine/);
-    expect(migrationBlocker(target('hub', { kind: 'jupyterhub' }), true, false)).toMatch(/JupyterHub/);
     expect(migrationBlocker(unreachable('down', 'connection refused'), true, false)).toBe(
       'down is not reachable: connection refused.'
     );

@@ -43,7 +43,8 @@ export function targetOf(options: Pick<IMigrateOptions, 'to' | 'toToken'>): Targ
 
 /**
  * Check a target given by name on `server` before anything runs: the server's companion knows it,
- * and it is a kind a migration reaches (a URL target is checked by the migration itself).
+ * and it is a kind a migration reaches, a Jupyter server or a JupyterHub user's server (a URL
+ * target is checked by the migration itself).
  */
 async function checkTarget(server: IJupyterServer, target: TargetFields): Promise<void> {
   if (!target.target) {
@@ -60,9 +61,9 @@ async function checkTarget(server: IJupyterServer, target: TargetFields): Promis
     throw new CliError(`could not look up target ${target.target}: ${await errorText(response)}`);
   }
   const { kind } = (await response.json()) as { kind: string };
-  if (kind !== 'jupyter') {
+  if (kind !== 'jupyter' && kind !== 'jupyterhub') {
     throw new CliError(
-      `target ${target.target} is a ${kind} target; a migration reaches Jupyter server targets only for now`,
+      `target ${target.target} is a ${kind} target; a migration reaches Jupyter server and JupyterHub targets only for now`,
       2
     );
   }
@@ -188,7 +189,10 @@ export function migrateCommand(context: ICommandContext): Command {
       )
       .argument('<notebook>', 'the .ipynb file')
   )
-    .requiredOption('--to <target>', "the target: a configured target's name, or a Jupyter server URL with --to-token")
+    .requiredOption(
+      '--to <target>',
+      "the target: a configured target's name (a Jupyter server, or a JupyterHub server started first), or a Jupyter server URL with --to-token"
+    )
     .option(
       '--to-token <token>',
       "the target server's API token (default: $ELASTIC_NOTEBOOK_TO_TOKEN, which keeps it out of the process list)",
