@@ -23,6 +23,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_ready(process: subprocess.Popen, ready, what: str, log, timeout: float, interval: float = 0.25) -> None:
+    """Wait until ``ready()`` is true (an OSError counts as not yet); raise with ``log()`` when
+    ``process`` exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited early:\n{log()}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(interval)
+    raise RuntimeError(f"{what} did not become ready:\n{log()}")
+
+
 @dataclass
 class Response:
     status: int
@@ -77,17 +93,9 @@ class JupyterServer:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter server exited early:\n{self.log()}")
-            try:
-                if self.request("GET", "/elastic-notebook/api/health").status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"jupyter server did not become ready:\n{self.log()}")
+        wait_ready(self.process, lambda: self.request("GET", "/elastic-notebook/api/health").status == 200,
+                   "jupyter server", self.log, timeout)
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -139,6 +139,18 @@ def assert_source_usable(live: LiveSession) -> None:
     assert ask(live.client, "after_failure") == "2"
 
 
+def assert_migrated_state(live: LiveSession, target_client) -> None:
+    """The target kernel behind ``target_client`` holds the source's CELLS state: the independent
+    comparison finds the same values and sharing, and a new cell there sees the variables."""
+    assert_isomorphic(dump_kernel(live.client), dump_kernel(target_client), "source vs target")
+    new_cell = "%%intercept --cell-index 6 --cell-id cell-6\n" \
+        "check = (scaled(2), counter(), sq.describe(), alias is shared, holder['model'] is model, " \
+        "round(float(view.sum() - X[:50].sum()), 6), list(frame.columns), accuracy == model.score(X, y))"
+    assert run(target_client, new_cell)["status"] == "ok"
+    assert ask(target_client, "check") == "(6, 12, 'square!', True, True, 0.0, ['a', 'b', 'c', 'label'], True)"
+    assert ask(target_client, "view.base is X or view.base is X.base") == "True"
+
+
 # -- the acceptance scenario -----------------------------------------------------------------------
 
 
@@ -174,17 +186,8 @@ def test_migrate_a_live_session_to_another_server(source, target):
         assert incoming_left(target) == []
         assert not any((source.data_dir / "outgoing").iterdir())
 
-        # The independent comparison: same values, same sharing.
         target_client = kernel_client(target, kernel_id)
-        assert_isomorphic(dump_kernel(live.client), dump_kernel(target_client), "source vs target")
-
-        # A new cell on the target sees the variables.
-        new_cell = "%%intercept --cell-index 6 --cell-id cell-6\n" \
-            "check = (scaled(2), counter(), sq.describe(), alias is shared, holder['model'] is model, " \
-            "round(float(view.sum() - X[:50].sum()), 6), list(frame.columns), accuracy == model.score(X, y))"
-        assert run(target_client, new_cell)["status"] == "ok"
-        assert ask(target_client, "check") == "(6, 12, 'square!', True, True, 0.0, ['a', 'b', 'c', 'label'], True)"
-        assert ask(target_client, "view.base is X or view.base is X.base") == "True"
+        assert_migrated_state(live, target_client)
 
         # A checkpoint on the target holds the source's executions and the new one.
         resp = target.request(

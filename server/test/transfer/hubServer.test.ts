@@ -8,7 +8,9 @@
 import { migrateThroughHub } from '../../src/jobs/hubStep';
 import type { IJobContext } from '../../src/jobs/job';
 import { MigrationError } from '../../src/migrate/migrationError';
+import { THIS_MACHINE } from '../../src/targets/targetRegistry';
 import { HubServer, IHubTarget } from '../../src/transfer/hubServer';
+import { registryResolver } from '../../src/transfer/targets';
 import { fakeHub, IFakeHub } from './fakeHub';
 
 const TOKEN = 'hub-token';
@@ -170,5 +172,29 @@ describe('migrateThroughHub', () => {
     );
     expect(migrate).not.toHaveBeenCalled();
     expect(hub.active('gpu')).toBe(false);
+  });
+});
+
+describe('registryResolver', () => {
+  it('resolves a Hub target as it is, starting nothing; refuses this machine with a 400', async () => {
+    const resolve = registryResolver(async name =>
+      name === THIS_MACHINE
+        ? { name, kind: 'local', url: '', token: '' }
+        : {
+            name,
+            kind: 'jupyterhub',
+            url: 'http://hub.example/',
+            token: 't',
+            hub: { user: 'ann', server: 'gpu', profile: 'a100' }
+          }
+    );
+    await expect(resolve('big')).resolves.toEqual({
+      name: 'big',
+      kind: 'jupyterhub',
+      url: 'http://hub.example/',
+      token: 't',
+      hub: { user: 'ann', server: 'gpu', profile: 'a100' }
+    });
+    await expect(resolve(THIS_MACHINE)).rejects.toMatchObject({ status: 400 });
   });
 });
