@@ -4,12 +4,13 @@
 dummy authenticator, named servers on, and a service token whose role may start, stop and reach
 alice's servers. The single-user servers run this project's .venv, so they load the extension.
 
-The source is an ordinary Jupyter server whose ``targets.json`` names two Hub targets: alice's
-server ``gpu`` (started by the migration) and ``broken``, whose profile the Hub's
-``pre_spawn_hook`` refuses. The session must arrive isomorphic (state_compare.py) and a new cell
+The source is an ordinary Jupyter server whose ``targets.json`` names Hub targets, alice's
+servers: ``gpu`` (started by the migration), ``broken``, whose profile the Hub's
+``pre_spawn_hook`` refuses, ``spare`` and ``slow`` (whose profile the hook holds for two minutes). The session must arrive isomorphic (state_compare.py) and a new cell
 there, run through the Hub's proxy, must see the variables; a failing spawn fails the job with the
 Hub's reason, the source untouched and nothing left on the Hub; the target listing probes the Hub
-target; the CLI migrates to the Hub target by name."""
+target; the CLI migrates to the Hub target by name; a migration that fails after it started the
+server, or is cancelled while the Hub spawns it, stops that server again."""
 
 from __future__ import annotations
 
@@ -69,10 +70,13 @@ c.JupyterHub.load_roles = [{{
     'services': ['elastic-notebook-test'],
 }}]
 
-def refuse_broken_profiles(spawner):
-    # The test's stand-in for a spawner that cannot provide a profile's machine.
+async def refuse_broken_profiles(spawner):
+    # The test's stand-ins for a spawner that cannot provide a profile's machine, or is slow to.
     if spawner.user_options.get('profile') == 'broken':
         raise RuntimeError({broken_reason!r})
+    if spawner.user_options.get('profile') == 'slow':
+        import asyncio
+        await asyncio.sleep(120)
 
 c.Spawner.pre_spawn_hook = refuse_broken_profiles
 """
@@ -219,19 +223,21 @@ def source(tmp_path_factory, hub: Hub):
     (folder / "elastic-data" / "targets.json").write_text(json.dumps([
         {"name": "hub-gpu", **common, "server": "gpu", "profile": "standard", "userOptions": {"cpus": 2}},
         {"name": "hub-broken", **common, "server": "broken", "profile": "broken"},
+        {"name": "hub-spare", **common, "server": "spare"},
+        {"name": "hub-slow", **common, "server": "slow", "profile": "slow"},
     ]))
     srv = JupyterServer(folder, env={"ELASTIC_NOTEBOOK_CHUNK_BYTES": "16384"}).start()
     yield srv
     srv.stop()
 
 
-def start_migration(live: LiveSession, target: str, token: str) -> dict:
-    """Migrate ``live`` to the configured target ``target`` and wait for the job's end."""
+def start_migration(live: LiveSession, target: str, token: str, wait: bool = True) -> dict:
+    """Migrate ``live`` to the configured target ``target``: the job at its end (or its id)."""
     body = {"target": target, "notebookPath": live.path, "kernelName": "python3"}
     resp = live.server.request("POST", f"/elastic-notebook/api/kernels/{live.kernel_id}/migrate", body)
     assert resp.status == 202, resp.body
     assert token not in resp.body.decode()
-    return wait_job(live.server, resp.json()["jobId"], timeout=400)
+    return wait_job(live.server, resp.json()["jobId"], timeout=400) if wait else resp.json()
 
 
 def test_migrate_a_live_session_to_a_hub_server_the_migration_starts(source: JupyterServer, hub: Hub):
@@ -333,5 +339,43 @@ def test_a_hub_that_fails_to_spawn_fails_clearly_and_leaves_nothing(source: Jupy
         assert not any((source.data_dir / "outgoing").iterdir())
         assert ask(live.client, "same is numbers and sum(numbers)") == "10"
         assert_source_usable(live)
+    finally:
+        live.close()
+
+
+def test_a_migration_failing_after_the_start_stops_the_server_it_started(source: JupyterServer, hub: Hub):
+    # A different notebook at the same path in alice's home: the job finds it once the server runs.
+    clash = hub.home / "hub" / "clash.ipynb"
+    clash.parent.mkdir(parents=True, exist_ok=True)
+    clash.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    live = LiveSession(source, "hub/clash.ipynb", ["kept = 41 + 1"])
+    try:
+        job = start_migration(live, "hub-spare", hub.token)
+        assert job["state"] == "failed", job
+        assert job["errorCode"] == "notebook-exists", job
+        messages = [step["message"] for step in job["steps"]]
+        assert f'stopping server "spare" of {USER} on the Hub {hub.url}/ (this migration started it)' in messages
+        assert hub.server("spare") is None
+        assert clash.read_text() == '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+        assert ask(live.client, "kept") == "42"
+    finally:
+        live.close()
+
+
+def test_cancelled_while_the_hub_spawns_stops_the_server(source: JupyterServer, hub: Hub):
+    live = LiveSession(source, "hub/slow.ipynb", ["kept = 6 * 7"])
+    try:
+        started = start_migration(live, "hub-slow", hub.token, wait=False)
+        deadline = time.monotonic() + 60
+        while (hub.server("slow") or {}).get("pending") != "spawn":
+            assert time.monotonic() < deadline, "the Hub never started spawning"
+            time.sleep(0.2)
+        resp = source.request("POST", f"/elastic-notebook/api/jobs/{started['jobId']}/cancel")
+        assert resp.status == 200, resp.body
+        job = wait_job(source, started["jobId"], timeout=120)
+        assert job["state"] == "cancelled", job
+        assert job["error"] == "migration to hub-slow cancelled; this session is untouched"
+        assert hub.server("slow") is None
+        assert ask(live.client, "kept") == "42"
     finally:
         live.close()
