@@ -135,7 +135,13 @@ export class HubServer {
     } catch (err) {
       throw this.hubError(err, `cannot read the user ${user}`);
     }
-    return model.servers?.[server] ?? null;
+    if (!model.servers || typeof model.servers !== 'object') {
+      // The Hub leaves the servers out of the user model for a token without read:servers.
+      throw new MigrationError(
+        `${this.label}: the Hub does not show ${user}'s servers to this token (it needs the scope servers!user=${user})`
+      );
+    }
+    return model.servers[server] ?? null;
   }
 
   /** Ask the Hub to start the server with the target's options. */

@@ -8,6 +8,9 @@ import express from 'express';
 import http from 'http';
 import { AddressInfo } from 'net';
 
+/** Prefixed to the token: a token with `read:users` only (the user model comes without its servers). */
+export const NARROW = 'narrow-';
+
 /** How the fake Hub answers a start. */
 export type FakeSpawn =
   /** Ready at once: `201`. */
@@ -66,7 +69,8 @@ export async function fakeHub(options: { token: string; user: string; spawn?: Fa
     active: name => servers.has(name)
   };
   app.use((req, res, next) => {
-    if (req.header('authorization') !== `token ${options.token}`) {
+    const auth = req.header('authorization');
+    if (auth !== `token ${options.token}` && !(req.method === 'GET' && auth === `token ${NARROW}${options.token}`)) {
       res.status(403).json({ status: 403, message: 'Forbidden' });
       return;
     }
@@ -80,7 +84,9 @@ export async function fakeHub(options: { token: string; user: string; spawn?: Fa
     const listed = Object.fromEntries(
       [...servers].map(([name, s]) => [name, { name, ready: s.ready, pending: s.pending, url: s.url }])
     );
-    res.json({ name: options.user, servers: listed });
+    // A token without read:servers sees the user model without its servers.
+    const narrow = req.header('authorization') === `token ${NARROW}${options.token}`;
+    res.json(narrow ? { name: options.user } : { name: options.user, servers: listed });
   });
   app.post('/hub/api/users/:user/servers/:name', express.json(), (req, res) => {
     const { name } = req.params;

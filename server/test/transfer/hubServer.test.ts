@@ -11,7 +11,7 @@ import { MigrationError } from '../../src/migrate/migrationError';
 import { THIS_MACHINE } from '../../src/targets/targetRegistry';
 import { HubServer, IHubTarget } from '../../src/transfer/hubServer';
 import { registryResolver } from '../../src/transfer/targets';
-import { fakeHub, IFakeHub } from './fakeHub';
+import { fakeHub, IFakeHub, NARROW } from './fakeHub';
 
 const TOKEN = 'hub-token';
 
@@ -100,6 +100,14 @@ describe('HubServer', () => {
     expect((await server.start(new AbortController().signal)).url).toBe(`${hub.url}user/alice/gpu/`);
     expect(server.startedHere).toBe(false);
     expect(posts()).toEqual([]);
+  });
+
+  it("says when the token may not see the user's servers, starting nothing", async () => {
+    const server = new HubServer({ ...hubTarget(), token: `${NARROW}${TOKEN}` }, { pollMs: 10 });
+    await expect(server.start(new AbortController().signal)).rejects.toThrow(
+      `server "gpu" of alice on the Hub ${hub.url}: the Hub does not show alice's servers to this token (it needs the scope servers!user=alice)`
+    );
+    expect(hub.calls).toEqual([]);
   });
 
   it('says when the Hub refuses the token, and which scopes it needs', async () => {
