@@ -28,6 +28,9 @@ def server(tmp_path_factory):
 def kernel_client(server: JupyterServer, kernel_id: str) -> BlockingKernelClient:
     client = BlockingKernelClient(connection_file=str(server.root / "runtime" / f"kernel-{kernel_id}.json"))
     client.load_connection_file()
+    # A heartbeat answered later than 1 s (the default) counts as a dead kernel: on a loaded 2-core
+    # machine a kernel just started can be that slow, and wait_for_ready then fails at once.
+    client.hb_channel.time_to_dead = 10.0
     client.start_channels()
     client.wait_for_ready(timeout=60)
     return client
