@@ -35,6 +35,11 @@ export interface IRestoreJobRequest {
    * attempt uses it as it is, only a fallback attempt restarts it.
    */
   freshKernel?: boolean;
+  /**
+   * The kernel was prepared for this restore while the source checkpointed (started, agent
+   * loaded, modules imported; transfer/preparedSessions.ts): the first attempt takes it as it is.
+   */
+  prepared?: { startMs: number; bootstrapMs: number };
 }
 
 /** The job's result: the CLI's `restore --json` fields, for the restored kernel. */
@@ -54,6 +59,16 @@ export async function runRestoreJob(
   const openKernel = async (manifest: { notebook: { path: string | null } }): Promise<IRestoreKernel> => {
     notebook = manifest.notebook.path;
     const t0 = performance.now();
+    if (request.prepared && attempts === 0) {
+      context.step('loading the agent into the new kernel');
+      context.step('the kernel was started and its modules imported while the source checkpointed');
+      attempts += 1;
+      return {
+        ...services.kernels.channel(kernelId),
+        ...request.prepared,
+        close: async () => undefined
+      };
+    }
     if (request.freshKernel && attempts === 0) {
       context.step('loading the agent into the new kernel');
     } else {

@@ -59,6 +59,8 @@ export class FakeKernel {
   adopted: number | null = null;
   /** Blocks the next call of this name until released. */
   gates = new Map<string, Gate>();
+  /** Blocks the answer of the next call of this name, after it ran, until released. */
+  gatesAfter = new Map<string, Gate>();
   /** Calls of these names fail with the message (the kernel died meanwhile, for instance). */
   failing = new Map<string, string>();
   /** Called on every status request (to make a record arrive meanwhile, for instance). */
@@ -123,7 +125,13 @@ export class FakeKernel {
         if (failure) {
           throw new MigrationError(failure);
         }
-        return encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
+        const answer = encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
+        const after = this.gatesAfter.get(name);
+        if (after) {
+          this.gatesAfter.delete(name);
+          await after.pass();
+        }
+        return answer;
       },
       runSilently: async code => {
         this.reruns.push(code);
@@ -215,6 +223,11 @@ export class FakeKernel {
           const data = JSON.stringify(Object.fromEntries(group.members.map(m => [m, this.namespace.get(m)])));
           const file = `g${group.index}.pkl`;
           fs.writeFileSync(path.join(args.stagingDir, file), data);
+          if (args.progressFile) {
+            // As the agent does: one line per group file, once written.
+            const line = { index: group.index, file, bytes: Buffer.byteLength(data) };
+            fs.appendFileSync(args.progressFile, JSON.stringify(line) + '\n');
+          }
           return {
             index: group.index,
             ok: true,
