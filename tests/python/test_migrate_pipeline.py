@@ -74,7 +74,8 @@ def test_the_target_prepares_and_receives_payloads_while_the_source_checkpoints(
         assert first.split("/")[-1] in [Path(f["path"]).name for f in payloads]
         assert min(f["receivedAt"] for f in payloads) < pipeline["manifestWrittenAt"]
         assert all(f["writtenAt"] <= pipeline["manifestWrittenAt"] for f in payloads)
-        assert pipeline["files"][-1]["path"] == "manifest.json"
+        (manifest,) = [f for f in pipeline["files"] if f["path"] == "manifest.json"]
+        assert all(f["writtenAt"] <= manifest["writtenAt"] for f in payloads)
 
         # The target began its kernel before the checkpoint began (both on this machine's clock),
         # and the restore ran in that kernel.

@@ -96,8 +96,6 @@ export async function runMigrateJob(
     context.step(`asking ${client.label} to start a kernel for ${request.notebookPath}`);
     undo.transferId = await openTransfer(client, services, request, signal);
     const sent = await checkpointWhileSending(client, undo.transferId, services, request, staging, context);
-    // The target listing shows the bandwidth real transfers measured (a probe only before the first).
-    await recordBandwidth(services.dataDir, request.target.name, sent.bytes, sent.send.endAt - sent.send.startAt);
     signal.throwIfAborted();
 
     const t2 = performance.now();
@@ -112,8 +110,15 @@ export async function runMigrateJob(
     undo.transferId = null;
     undo.targetJob = restore.jobId;
     undo.targetSession = restore.sessionId;
-    const restored = await followTargetJob(client, restore.jobId, context, services.pollMs ?? 250);
+    // The payloads still queued arrive while the target restores (it loads each once it is there).
+    const [files, restored] = await Promise.all([
+      sent.sender.finish(),
+      followTargetJob(client, restore.jobId, context, services.pollMs ?? 250)
+    ]);
     signal.throwIfAborted();
+    const send = sent.sender.span ?? { startAt: sent.checkpoint.endAt, endAt: sent.checkpoint.endAt };
+    // The target listing shows the bandwidth real transfers measured (a probe only before the first).
+    await recordBandwidth(services.dataDir, request.target.name, sent.sender.bytes, send.endAt - send.startAt);
     undo.targetJob = null;
     undo.targetSession = null;
     const restoreMs = performance.now() - t2;
@@ -130,15 +135,19 @@ export async function runMigrateJob(
       notebookPath: request.notebookPath,
       checkpointId: sent.checkpointed.checkpointId,
       plan: sent.checkpointed.plan,
-      bytes: sent.bytes,
+      bytes: sent.sender.bytes,
       verification: restored.verification,
       timings: {
         checkpointMs: sent.checkpoint.endAt - sent.checkpoint.startAt,
-        transferMs: sent.send.endAt - sent.send.startAt,
+        transferMs: send.endAt - send.startAt,
         restoreMs,
         totalMs: performance.now() - started
       },
-      pipeline: pipelineOf({ check, restore: { startAt: restoreAt, endAt: Date.now() } }, sent, prepared)
+      pipeline: pipelineOf(
+        { check, restore: { startAt: restoreAt, endAt: Date.now() } },
+        { ...sent, files, send },
+        prepared
+      )
     };
   } catch (err) {
     await undoOnTarget(client, undo, request.notebookPath, context);

@@ -64,18 +64,18 @@ export async function openTransfer(
 export interface ISentCheckpoint {
   checkpointed: ICheckpointJobResult;
   checkpoint: ISpan;
-  /** Every file sent, the manifest last. */
-  files: ISentFile[];
-  send: ISpan;
+  /** Sends what is still queued; every file of the bundle is announced to the target. */
+  sender: PipelinedSender;
   /** When the manifest was written here (its modification time). */
   manifestWrittenAt: number;
-  bytes: number;
 }
 
 /**
  * Checkpoint into `staging` while a sender sends each payload file to transfer `transferId` as
- * soon as it is written; then send the rest of the bundle, the manifest last. A failed send stops
- * the checkpoint (its error is the one reported).
+ * soon as it is written; then announce the rest of the bundle and send the manifest, history and
+ * random states before the payloads still waiting, so that the target's restore can start while
+ * they arrive. Answers once the manifest is on the target (the sender goes on). A failed send
+ * stops the checkpoint (its error is the one reported).
  */
 export async function checkpointWhileSending(
   client: TargetClient,
@@ -125,19 +125,20 @@ export async function checkpointWhileSending(
     context.signal.throwIfAborted();
     const manifestPath = path.join(staging, MANIFEST_FILE);
     const manifest = parseManifestText(await fs.readFile(manifestPath, 'utf8'), MANIFEST_FILE);
-    for (const { file } of manifestFiles(manifest)) {
-      sender.add({ path: file, source: path.join(staging, ...file.split('/')) });
+    const local = (file: string) => ({ path: file, source: path.join(staging, ...file.split('/')) });
+    // What the restore needs first goes first: the manifest, then history and random states.
+    sender.add({ path: MANIFEST_FILE, source: manifestPath }, { urgent: true });
+    for (const file of [manifest.history.file, manifest.random.file]) {
+      sender.add(local(file), { urgent: true });
     }
-    sender.add({ path: MANIFEST_FILE, source: manifestPath });
-    const files = await sender.finish();
-    return {
-      checkpointed,
-      checkpoint,
-      files,
-      send: sender.span ?? { startAt: checkpoint.endAt, endAt: checkpoint.endAt },
-      manifestWrittenAt: (await fs.stat(manifestPath)).mtimeMs,
-      bytes: sender.bytes
-    };
+    const files = manifestFiles(manifest).map(f => f.file);
+    files.forEach(file => sender.add(local(file)));
+    sender.keepOnly(new Set([MANIFEST_FILE, ...files]));
+    await sender.announceQueued();
+    await sender.whenSent(MANIFEST_FILE);
+    await sender.whenSent(manifest.history.file);
+    await sender.whenSent(manifest.random.file);
+    return { checkpointed, checkpoint, sender, manifestWrittenAt: (await fs.stat(manifestPath)).mtimeMs };
   } finally {
     context.signal.removeEventListener('abort', cancel);
   }
@@ -174,7 +175,7 @@ export function preparedSpan(prepared: IPreparedTimes | null | undefined): ISpan
 /** How the migration's phases overlapped, for its result. */
 export function pipelineOf(
   phases: { check: ISpan; restore: ISpan },
-  sent: ISentCheckpoint,
+  sent: ISentCheckpoint & { files: ISentFile[]; send: ISpan },
   prepared: IPreparedTimes | null | undefined
 ): IMigratePipeline {
   const prepare = preparedSpan(prepared);

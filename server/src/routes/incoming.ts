@@ -30,14 +30,15 @@ import {
 } from '@elastic-notebook/protocol/schemas';
 import type { CompanionMeasurements } from '../companion/measurements';
 import { errorMessage } from '../bundle/errors';
-import { parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
+import { IManifest, parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
 import { HttpError, jsonBody, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
 import { runRestoreJob } from '../jobs/restoreJob';
 import { MigrationError } from '../migrate/migrationError';
 import { idSchema } from '../schemas';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
-import { PreparedSessions } from '../transfer/preparedSessions';
+import { ArrivingPayloads } from '../transfer/arrivingPayloads';
+import { PREPARED_TIMEOUT_MS, PreparedSessions } from '../transfer/preparedSessions';
 import { IKernelReach, kernelsOf } from './jobRequests';
 import { promises as fs } from 'fs';
 import path from 'path';
@@ -168,8 +169,15 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       if (jobs.usingBundle(folder)) {
         throw new HttpError(409, `transfer ${transferId} is already being restored`);
       }
-      await transfers.verify(transferId);
-      const manifest = parseManifestText(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
+      const { open } = await transfers.status(transferId);
+      await transfers.verify(transferId, open ? { required: [MANIFEST_FILE] } : undefined);
+      const manifest = parseManifestText(
+        await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8').catch(() => {
+          throw new HttpError(409, `transfer ${transferId} has no manifest yet: send it before the restore`);
+        }),
+        MANIFEST_FILE
+      );
+      const arriving = open ? await arrivingPayloads(transferId, manifest) : undefined;
       const kernelName = body.kernelName ?? manifest.notebook.kernelName ?? null;
       const ready = await preparedFor(transferId, notebookPath, kernelName);
       const session =
@@ -182,6 +190,7 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
         kernelId: session.kernelId,
         uri: folder,
         freshKernel: true,
+        arriving,
         ...(ready ? { prepared: { startMs: ready.prepared.startMs, bootstrapMs: ready.prepared.bootstrapMs } } : {})
       };
       const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {
@@ -209,6 +218,25 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       res.status(202).json({ jobId: job.id, kernelId: session.kernelId, sessionId: session.sessionId });
     })
   );
+
+  /**
+   * The payloads of an open transfer, some maybe still arriving: the restore starts with the
+   * manifest, history and random states whole (409 otherwise) and waits for each payload it loads.
+   */
+  async function arrivingPayloads(transferId: string, manifest: IManifest): Promise<ArrivingPayloads> {
+    const files = await transfers.files(transferId);
+    const payloads = new ArrivingPayloads(
+      transfers.folder(transferId),
+      new Map(files.map(file => [file.path, file.bytes])),
+      services.preparedTimeoutMs ?? PREPARED_TIMEOUT_MS
+    );
+    for (const needed of [manifest.history.file, manifest.random.file]) {
+      if (!payloads.complete(needed)) {
+        throw new HttpError(409, `transfer ${transferId} is incomplete: ${needed} has not arrived yet`);
+      }
+    }
+    return payloads;
+  }
 
   /**
    * The session prepared for this restore, once ready, when it fits the request (same notebook

@@ -199,18 +199,23 @@ export class IncomingTransfers {
 
   /**
    * Check that every file is complete and matches its announced SHA-256 (409 when one is still
-   * incomplete, 422 when one is corrupt); answers the bundle's folder.
+   * incomplete, 422 when one is corrupt); answers the bundle's folder. With `arriving` (an open
+   * transfer whose restore starts while payloads arrive), only those files must be complete, the
+   * others only when they are.
    */
-  async verify(transferId: string): Promise<string> {
+  async verify(transferId: string, arriving?: { required: string[] }): Promise<string> {
     const status = await this.status(transferId);
-    const missing = status.files.find(file => file.received !== file.bytes);
+    const required = arriving ? new Set(arriving.required) : null;
+    const missing = status.files.find(
+      file => file.received !== file.bytes && (required === null || required.has(file.path))
+    );
     if (missing) {
       throw new HttpError(
         409,
         `transfer ${transferId} is incomplete: ${missing.path} has ${missing.received} of ${missing.bytes} bytes`
       );
     }
-    for (const file of status.files) {
+    for (const file of status.files.filter(f => f.received === f.bytes)) {
       if (file.bytes === 0) {
         // No chunk ever comes for an empty file.
         await fs.mkdir(path.dirname(this.filePath(transferId, file.path)), { recursive: true });

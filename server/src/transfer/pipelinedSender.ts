@@ -3,7 +3,9 @@
  * migration): each file is queued as soon as it is complete on this machine, then announced to
  * the open transfer (`POST incoming/:id/files`) and sent in chunks by {@link sendFiles} (so a cut
  * connection resumes from the last confirmed byte, as for a transfer announced at once). Files go
- * one after the other, in the order they were queued; the manifest is queued last by the caller.
+ * one after the other in queue order; `urgent` files go before those still waiting (the
+ * manifest, history and random states, which the target's restore needs to start while the
+ * payloads still arrive).
  */
 import type { IncomingFilesRequestBody } from '@elastic-notebook/protocol/schemas';
 import { INCOMING_API, IOutgoingFile, ISendOptions, outgoingFiles, sendFiles } from './sendFiles';
@@ -19,11 +21,24 @@ export interface ISentFile {
   receivedAt: number;
 }
 
+/** A queued file. */
+interface IQueued {
+  path: string;
+  source: string;
+  writtenAt: number;
+  /** Its size and checksum, once announced to the target. */
+  announced: IOutgoingFile | null;
+  sent: Promise<void>;
+  done: () => void;
+  urgent: boolean;
+}
+
 /** The sender of one open transfer. */
 export class PipelinedSender {
-  private chain: Promise<void> = Promise.resolve();
-  private readonly queued = new Set<string>();
+  private readonly queue: IQueued[] = [];
+  private readonly files = new Map<string, IQueued>();
   private readonly sent: ISentFile[] = [];
+  private draining: Promise<void> | null = null;
   private error: unknown = null;
   private bytesDone = 0;
   private bytesKnown = 0;
@@ -40,34 +55,63 @@ export class PipelinedSender {
     private readonly onError: (err: unknown) => void
   ) {}
 
-  /** Whether `path` was queued already. */
-  has(path: string): boolean {
-    return this.queued.has(path);
-  }
-
   /** Queue a complete local file (once per path; later calls for the same path are ignored). */
-  add(file: { path: string; source: string }): void {
-    if (this.queued.has(file.path)) {
+  add(file: { path: string; source: string }, options: { urgent?: boolean } = {}): void {
+    if (this.files.has(file.path)) {
       return;
     }
-    this.queued.add(file.path);
-    const writtenAt = Date.now();
-    this.chain = this.chain.then(async () => {
-      if (this.error !== null) {
-        return;
-      }
-      try {
-        await this.sendOne(file, writtenAt);
-      } catch (err) {
-        this.error = err;
-        this.onError(err);
-      }
-    });
+    let done!: () => void;
+    const sent = new Promise<void>(resolve => (done = resolve));
+    const urgent = options.urgent === true;
+    const queued: IQueued = { ...file, writtenAt: Date.now(), announced: null, sent, done, urgent };
+    this.files.set(file.path, queued);
+    // Urgent files in the order they came, before the others.
+    this.queue.splice(urgent ? this.queue.filter(q => q.urgent).length : this.queue.length, 0, queued);
+    this.draining = this.draining ?? this.drain();
+  }
+
+  /**
+   * Drop the files still waiting that `keep` does not name (payloads a replanned checkpoint left
+   * out of its manifest: the target's restore would not wait for them).
+   */
+  keepOnly(keep: Set<string>): void {
+    for (const queued of this.queue.filter(q => !keep.has(q.path))) {
+      this.queue.splice(this.queue.indexOf(queued), 1);
+      queued.done();
+    }
+  }
+
+  /**
+   * Announce every queued file not announced yet, in one request: after this the target knows
+   * the whole bundle (its restore waits for what is still arriving).
+   */
+  async announceQueued(): Promise<void> {
+    const waiting = this.queue.filter(q => q.announced === null);
+    const described = await outgoingFiles(waiting);
+    waiting.forEach((q, i) => (q.announced = described[i]));
+    this.bytesKnown += described.reduce((sum, f) => sum + f.bytes, 0);
+    if (described.length > 0) {
+      await this.announce(described);
+    }
+  }
+
+  /** Resolves once `path` reached the target; rejects with the first failure of any file. */
+  async whenSent(path: string): Promise<void> {
+    const queued = this.files.get(path);
+    if (!queued) {
+      throw new Error(`${path} was never queued`);
+    }
+    await Promise.race([queued.sent, this.finish()]);
+    if (this.error !== null) {
+      throw this.error;
+    }
   }
 
   /** Wait until every queued file reached the target; rejects with the first failure. */
   async finish(): Promise<ISentFile[]> {
-    await this.chain;
+    while (this.draining) {
+      await this.draining;
+    }
     if (this.error !== null) {
       throw this.error;
     }
@@ -84,11 +128,29 @@ export class PipelinedSender {
     return this.firstStart === null || this.lastEnd === null ? null : { startAt: this.firstStart, endAt: this.lastEnd };
   }
 
-  private async sendOne(file: { path: string; source: string }, writtenAt: number): Promise<void> {
+  private async drain(): Promise<void> {
+    try {
+      for (let next = this.queue.shift(); next && this.error === null; next = this.queue.shift()) {
+        try {
+          await this.sendOne(next);
+        } catch (err) {
+          this.error = err;
+          this.onError(err);
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async sendOne(file: IQueued): Promise<void> {
     this.firstStart = this.firstStart ?? Date.now();
-    const [described] = await outgoingFiles([file]);
-    this.bytesKnown += described.bytes;
-    await this.announce(described);
+    if (file.announced === null) {
+      [file.announced] = await outgoingFiles([file]);
+      this.bytesKnown += file.announced.bytes;
+      await this.announce([file.announced]);
+    }
+    const described = file.announced;
     const before = this.bytesDone;
     await sendFiles(this.client, this.transferId, [described], {
       ...this.options,
@@ -96,11 +158,19 @@ export class PipelinedSender {
     });
     this.bytesDone += described.bytes;
     this.lastEnd = Date.now();
-    this.sent.push({ path: described.path, bytes: described.bytes, writtenAt, receivedAt: this.lastEnd });
+    this.sent.push({
+      path: described.path,
+      bytes: described.bytes,
+      writtenAt: file.writtenAt,
+      receivedAt: this.lastEnd
+    });
+    file.done();
   }
 
-  private async announce(file: IOutgoingFile): Promise<void> {
-    const body: IncomingFilesRequestBody = { files: [{ path: file.path, bytes: file.bytes, sha256: file.sha256 }] };
+  private async announce(files: IOutgoingFile[]): Promise<void> {
+    const body: IncomingFilesRequestBody = {
+      files: files.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 }))
+    };
     await this.client.json(`${INCOMING_API}/${encodeURIComponent(this.transferId)}/files`, {
       method: 'POST',
       json: body,

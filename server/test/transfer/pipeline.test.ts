@@ -258,7 +258,12 @@ describe('a migration between two companions', () => {
       expect.stringMatching(/\/g\d\.pkl$/),
       expect.stringMatching(/\/g\d\.pkl$/)
     ]);
-    expect(paths[paths.length - 1]).toBe('manifest.json');
+    // Then what the target's restore starts with: the manifest, history and random states.
+    expect(paths.slice(2)).toEqual([
+      'manifest.json',
+      expect.stringMatching(/\/history\.jsonl$/),
+      expect.stringMatching(/\/random\.pkl$/)
+    ]);
     expect(pipeline.files[0].receivedAt).toBeLessThan(pipeline.manifestWrittenAt);
     expect(pipeline.phases.prepare.startAt).toBeLessThan(pipeline.phases.checkpoint.startAt);
     expect(pipeline.phases.send.startAt).toBeLessThan(pipeline.phases.checkpoint.endAt);
