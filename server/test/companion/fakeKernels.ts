@@ -59,6 +59,8 @@ export class FakeKernel {
   adopted: number | null = null;
   /** Blocks the next call of this name until released. */
   gates = new Map<string, Gate>();
+  /** Whether `checkpoint` reports each group file in the progress file it is given (as the agent does). */
+  progressLines = true;
   /** Blocks the answer of the next call of this name, after it ran, until released. */
   gatesAfter = new Map<string, Gate>();
   /** Calls of these names fail with the message (the kernel died meanwhile, for instance). */
@@ -226,7 +228,7 @@ export class FakeKernel {
           const data = JSON.stringify(Object.fromEntries(group.members.map(m => [m, this.namespace.get(m)])));
           const file = `g${group.index}.pkl`;
           fs.writeFileSync(path.join(args.stagingDir, file), data);
-          if (args.progressFile) {
+          if (args.progressFile && this.progressLines) {
             // As the agent does: one line per group file, once written.
             const line = { index: group.index, file, bytes: Buffer.byteLength(data) };
             fs.appendFileSync(args.progressFile, JSON.stringify(line) + '\n');

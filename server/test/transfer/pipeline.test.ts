@@ -275,6 +275,49 @@ describe('a migration between two companions', () => {
     expect(fs.readdirSync(incoming)).toEqual([]);
   });
 
+  test('the target restores while a payload still arrives, and loads it once it is whole', async () => {
+    // Every payload goes after the manifest (no progress lines), and one is held on its way.
+    source.kernels.kernel(KERNEL).progressLines = false;
+    const held = new Gate();
+    jupyter.onCompanion = async req => {
+      if (req.method === 'PUT' && decodeURIComponent(req.url).includes('/g1.pkl')) {
+        jupyter.onCompanion = null;
+        await held.pass();
+      }
+    };
+    const started = await migrate();
+    await held.reached;
+    const restoreSteps = () =>
+      target.jobs
+        .list()[0]
+        ?.toJSON()
+        .steps.map(s => s.message) ?? [];
+    await until('the restore waits for the payload', () =>
+      restoreSteps().some(m => /^waiting for payloads\/[^/]+\/g1\.pkl to arrive$/.test(m))
+    );
+    expect(target.jobs.list()[0].state).toBe('running');
+    held.release();
+
+    await source.jobs.settled();
+    await target.jobs.settled();
+    const job = (await api(source.app).get(`/api/jobs/${started.body.jobId}`)).body;
+    expect(job.state).toBe('done');
+    expect(Object.fromEntries(target.kernels.kernel('kernel-new-1').namespace)).toEqual({
+      weights: [1, 2, 3],
+      bias: 0.5
+    });
+    const { pipeline } = job.result;
+    const late = pipeline.files.find((f: any) => f.path.endsWith('/g1.pkl'));
+    expect(late.receivedAt).toBeGreaterThanOrEqual(pipeline.phases.restore.startAt);
+    expect(pipeline.files.map((f: any) => f.path.split('/').pop())).toEqual([
+      'manifest.json',
+      'history.jsonl',
+      'random.pkl',
+      'g0.pkl',
+      'g1.pkl'
+    ]);
+  });
+
   test('a cancel during the checkpoint ends the prepared session and leaves nothing on the target', async () => {
     const gate = new Gate();
     source.kernels.kernel(KERNEL).gates.set('checkpoint', gate);
