@@ -117,6 +117,7 @@ def _call_checkpoint(agent: Any, args: dict) -> dict:
         _str(args, "stagingDir"),
         _groups(args, with_files=False),
         _names(args.get("variables", []), "'variables'"),
+        _str(args, "progressFile", optional=True),
     )
 
 

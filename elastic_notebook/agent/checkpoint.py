@@ -11,10 +11,12 @@ work, and two files fill twice as fast as one (one file's writes are serialized 
 from __future__ import annotations
 
 import collections
+import json
 import os
 import platform
 import socket
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
@@ -40,14 +42,20 @@ def checkpoint(
     staging_dir: str,
     groups: list[dict],
     variables: list[str],
+    progress_file: str | None = None,
 ) -> dict:
     """Write ``g<k>.pkl`` per group and ``random.pkl`` into ``staging_dir`` (the folder that
     becomes ``payloads/<checkpointId>/`` in the bundle); file names in the result are relative
     to it. Raises ``OSError`` when the folder or ``random.pkl`` cannot be written; a group that
     fails is reported in its own entry.
+
+    With ``progress_file``, a JSON line ``{"index", "file", "bytes"}`` is appended to it as soon
+    as each group's file is written and fsynced, while the call goes on: the companion sends
+    that file to a migration's target before the checkpoint ends.
     """
     started = time.perf_counter()
     os.makedirs(staging_dir, exist_ok=True)
+    written = _progress_writer(progress_file)
     results: list[dict] = []
     spans: list[Span | None] = []
 
@@ -59,7 +67,7 @@ def checkpoint(
     with ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="en-checkpoint") as writers:
         pending: collections.deque = collections.deque()
         for g in groups:
-            pending.append(_write_group(staging_dir, g["index"], g["members"], namespace, writers.submit))
+            pending.append(_write_group(staging_dir, g["index"], g["members"], namespace, writers.submit, written))
             # A group's pickle stream lives until its file is written: keep few in flight.
             while len(pending) > _WRITERS:
                 collect(pending.popleft())
@@ -96,8 +104,31 @@ def _span_ms(spans: list[Span | None]) -> float:
     return (max(t[1] for t in times) - min(t[0] for t in times)) * 1000.0 if times else 0.0
 
 
+def _progress_writer(progress_file: str | None) -> Callable[[dict], None]:
+    """A function that appends one JSON line to ``progress_file`` (from any writer thread), or
+    does nothing without one. A line is written whole, then flushed: a reader never sees half."""
+    if progress_file is None:
+        return lambda _entry: None
+    lock = threading.Lock()
+
+    def note(entry: dict) -> None:
+        line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+        try:
+            with lock, open(progress_file, "ab", buffering=0) as f:
+                f.write(line)
+        except OSError:
+            pass  # the file is then sent after the checkpoint, as without a progress file
+
+    return note
+
+
 def _write_group(
-    folder: str, index: int, members: list[str], namespace: dict, submit: Callable[..., Future]
+    folder: str,
+    index: int,
+    members: list[str],
+    namespace: dict,
+    submit: Callable[..., Future],
+    written: Callable[[dict], None],
 ) -> Callable[[], tuple[dict, Span | None]]:
     """Pickle one group now and hand its file to a writer thread; returns a function that
     waits for the write and gives the group's result entry and the span of its write."""
@@ -135,7 +166,10 @@ def _write_group(
 
     def write() -> tuple[Any, float, float]:
         t1 = time.perf_counter()
-        return write_payload(os.path.join(folder, name), header, pickled.stream, pickled.buffers), t1, time.perf_counter()
+        done = write_payload(os.path.join(folder, name), header, pickled.stream, pickled.buffers)
+        ended = time.perf_counter()
+        written({"index": index, "file": name, "bytes": done.bytes})
+        return done, t1, ended
 
     future = submit(write)
 

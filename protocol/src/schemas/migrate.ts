@@ -48,24 +48,87 @@ export const incomingFileSchema = z
   })
   .strict();
 
-/** The body of `POST /api/incoming`: the files that will come. */
-export const incomingRequestSchema = z
+/** A list of announced files, each path once. */
+const incomingFilesSchema = z
+  .array(incomingFileSchema)
+  .max(MAX_TRANSFER_FILES)
+  .superRefine((files, ctx) => {
+    const seen = new Set<string>();
+    files.forEach((file, index) => {
+      if (seen.has(file.path)) {
+        ctx.addIssue({ code: 'custom', path: [index, 'path'], message: `${file.path} is listed twice` });
+      }
+      seen.add(file.path);
+    });
+  });
+
+/**
+ * What a target prepares while the source still checkpoints (pipelined migration): a session
+ * for the notebook with a new kernel, the agent loaded and the session's modules imported.
+ */
+export const incomingPrepareSchema = z
   .object({
-    files: z
-      .array(incomingFileSchema)
-      .min(1, 'a transfer holds at least one file')
-      .max(MAX_TRANSFER_FILES)
-      .superRefine((files, ctx) => {
-        const seen = new Set<string>();
-        files.forEach((file, index) => {
-          if (seen.has(file.path)) {
-            ctx.addIssue({ code: 'custom', path: [index, 'path'], message: `${file.path} is listed twice` });
-          }
-          seen.add(file.path);
-        });
-      })
+    /** The notebook's path relative to the target's Jupyter root (the session binds it). */
+    notebookPath: z.string().min(1).max(4096),
+    /** The kernel to start; default the server's default. */
+    kernelName: z.string().max(256).optional(),
+    /** Top-level modules the session imported (only these are imported early). */
+    modules: z.array(z.string().min(1).max(256)).max(10_000).default([]),
+    /**
+     * The session's cells in order: the early imports follow them and stop at the first cell
+     * that could change how modules import (as a restore's early imports do).
+     */
+    codes: z.array(z.string().max(1_000_000)).max(100_000).default([])
   })
   .strict();
+
+/** A prepare request as a caller sends it. */
+export type IncomingPrepareBody = z.input<typeof incomingPrepareSchema>;
+
+/**
+ * The body of `POST /api/incoming`: the files that will come. An `open` transfer may start
+ * empty and gets more files by `POST /api/incoming/:id/files` as the source writes them.
+ */
+export const incomingRequestSchema = z
+  .object({
+    files: incomingFilesSchema,
+    open: z.boolean().optional(),
+    prepare: incomingPrepareSchema.optional()
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (!body.open && body.files.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['files'], message: 'a transfer holds at least one file' });
+    }
+  });
+
+/** The body of `POST /api/incoming/:id/files`: more files of an open transfer. */
+export const incomingFilesRequestSchema = z
+  .object({ files: incomingFilesSchema.refine(files => files.length > 0, 'name at least one file') })
+  .strict();
+
+/** More files of an open transfer as a caller sends them. */
+export type IncomingFilesRequestBody = z.input<typeof incomingFilesRequestSchema>;
+
+/** How far the target's prepared session is (`GET /api/incoming/:id`). */
+export const incomingPrepareStatusSchema = z.object({
+  state: z.enum(['starting', 'ready', 'failed']),
+  error: z.string().nullable()
+});
+
+/** When the target prepared its session, epoch ms on the target's clock (in the restore's result). */
+export const preparedTimesSchema = z.object({
+  startedAt: z.number(),
+  /** The kernel answered with the agent loaded. */
+  kernelReadyAt: z.number().nullable(),
+  /** The early imports ended. */
+  importedAt: z.number().nullable(),
+  importMs: z.number(),
+  modulesImported: z.number()
+});
+
+/** When the target prepared its session. */
+export type IPreparedTimes = z.infer<typeof preparedTimesSchema>;
 
 /** A transfer request as a caller sends it. */
 export type IncomingRequestBody = z.input<typeof incomingRequestSchema>;
@@ -89,7 +152,11 @@ export const incomingStatusSchema = z.object({
   transferId: z.string(),
   files: z.array(incomingFileStatusSchema),
   /** Whether every file has all its bytes. */
-  complete: z.boolean()
+  complete: z.boolean(),
+  /** True while more files may still be announced (absent for a transfer announced at once). */
+  open: z.boolean().optional(),
+  /** The session prepared for the restore, when one was asked for. */
+  prepare: incomingPrepareStatusSchema.optional()
 });
 
 /** A transfer's state. */
@@ -172,6 +239,44 @@ export const migrateTimingsSchema = z.object({
   totalMs: z.number()
 });
 
+/** A span of a migration's phase, epoch ms (the source's clock; `prepare` the target's). */
+export const phaseSpanSchema = z.object({ startAt: z.number(), endAt: z.number() });
+
+/** One file sent during a pipelined migration, epoch ms on the source's clock. */
+export const pipelinedFileSchema = z.object({
+  path: z.string(),
+  bytes: z.number(),
+  /** The checkpoint had written it (and it was queued to the sender). */
+  writtenAt: z.number(),
+  /** The target had all of its bytes. */
+  receivedAt: z.number()
+});
+
+/**
+ * How a migration's phases overlapped: the target prepares its kernel while the source
+ * checkpoints, and each payload is sent as soon as it is written.
+ */
+export const migratePipelineSchema = z.object({
+  /** Time the checkpoint ran while the target prepared or files were being sent, ms. */
+  overlapMs: z.number(),
+  phases: z.object({
+    check: phaseSpanSchema,
+    checkpoint: phaseSpanSchema,
+    send: phaseSpanSchema,
+    restore: phaseSpanSchema,
+    /** The target's session preparation (the target's clock), null when none was used. */
+    prepare: phaseSpanSchema.nullable()
+  }),
+  /** When the bundle's manifest was written on the source (every payload before it). */
+  manifestWrittenAt: z.number(),
+  files: z.array(pipelinedFileSchema),
+  /** Whether the restore ran in the kernel prepared during the checkpoint. */
+  preparedKernel: z.boolean()
+});
+
+/** How a migration's phases overlapped. */
+export type IMigratePipeline = z.infer<typeof migratePipelineSchema>;
+
 /** What a finished migrate job answers (and `migrate --json` prints). */
 export const migrateJobResultSchema = z.looseObject({
   /** The target's name (its URL for a target given by URL). */
@@ -187,7 +292,9 @@ export const migrateJobResultSchema = z.looseObject({
   /** Bytes sent to the target. */
   bytes: z.number(),
   verification: verifyResultSchema,
-  timings: migrateTimingsSchema
+  timings: migrateTimingsSchema,
+  /** How the phases overlapped (absent from results of earlier versions). */
+  pipeline: migratePipelineSchema.optional()
 });
 
 /** What a finished migrate job answers. */

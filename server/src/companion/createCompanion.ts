@@ -70,6 +70,8 @@ export interface ICompanionOptions {
   chunkBytes?: number;
   /** Test hook: cut the connection of the N-th incoming chunk after storing it (`ELASTIC_NOTEBOOK_TEST_CUT_CHUNK`). */
   cutChunk?: number;
+  /** How long a session prepared for a migration waits for its restore, ms (default 10 minutes). */
+  preparedTimeoutMs?: number;
 }
 
 /** The built companion: its express app and the services behind it. */
@@ -167,7 +169,8 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
       measurements,
       baseDir,
       warn,
-      cutChunk: options.cutChunk
+      cutChunk: options.cutChunk,
+      preparedTimeoutMs: options.preparedTimeoutMs
     })
   );
   app.use(jobsRouter(jobs));

@@ -6,7 +6,13 @@
  */
 import { promises as fs } from 'fs';
 import type { HistoryStore } from '../ahg/store';
-import { checkpoint, ICheckpointOutcome, ICheckpointSummary, summarizeCheckpoint } from '../migrate/checkpoint';
+import {
+  checkpoint,
+  ICheckpointOutcome,
+  ICheckpointSummary,
+  IStagedPayload,
+  summarizeCheckpoint
+} from '../migrate/checkpoint';
 import { checkpointObservations } from '../migrate/measurementLog';
 import { MigrationError } from '../migrate/migrationError';
 import { historyKey, Objective, runDurations } from '../planner/index';
@@ -38,6 +44,8 @@ export interface ICheckpointJobRequest {
   notebookPath: string | null;
   kernelName: string | null;
   s3?: IS3Options;
+  /** Told of each payload file as soon as the agent has written it (a pipelined migration sends it then). */
+  onPayloadWritten?: (payload: IStagedPayload) => void;
 }
 
 /** The job's result: the CLI's `checkpoint --json` fields, for the kernel instead of a notebook run. */
@@ -108,6 +116,7 @@ export async function runCheckpointJob(
       previous: await services.measurements.previous(key),
       notebook: { path: request.notebookPath, kernelName: request.kernelName },
       onStep: message => context.step(message),
+      onPayloadWritten: request.onPayloadWritten,
       onProgress: (done, total) => context.progress(done, total),
       signal: context.signal
     });

@@ -1,33 +1,41 @@
 /**
  * The migrate job: move a live kernel's session to another Jupyter server running this extension
  * (docs/internals.md, "A migration, end to end"). It checks the target first (reachable, token
- * accepted, extension present, no different notebook in the way), checkpoints the kernel into a
- * staging bundle in the companion's data folder, sends the bundle's files straight to the target
- * companion in checksummed chunks (resuming after a cut connection), copies the notebook, asks the
- * target to restore into a new session bound to that notebook, and follows the target's job.
+ * accepted, extension present, no different notebook in the way), copies the notebook, opens a
+ * transfer on the target that starts the restore's kernel and imports the session's modules at
+ * once, and checkpoints the kernel into a staging bundle in the companion's data folder while
+ * each payload file goes to the target companion as soon as it is written (checksummed chunks,
+ * resuming after a cut connection; the manifest last: migratePipeline.ts). Then it asks the target
+ * to restore into that prepared session and follows the target's job.
  *
  * The source kernel is only read (a checkpoint), so whatever fails, it keeps running as it was;
  * the staging bundle is removed at the end, and after a failure or a cancel the target keeps
- * nothing: its incoming folder is deleted, a notebook this job created is removed, and the target
- * ends the session it opened.
+ * nothing: its incoming folder and prepared session are removed, a notebook this job created is
+ * removed, and the target ends the session it opened.
  */
 import { recordBandwidth } from '../targets/bandwidthLog';
 import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import { randomBytes } from 'crypto';
-import type { IIncomingRestoreStarted, IJob, IMigrateJobResult, IRestoreJobResult } from '@elastic-notebook/protocol';
-import { manifestFiles, MANIFEST_FILE, parseManifestText } from '../bundle/manifest';
+import type {
+  IIncomingRestoreStarted,
+  IJob,
+  IMigrateJobResult,
+  IPreparedTimes,
+  IRestoreJobResult
+} from '@elastic-notebook/protocol';
 import { errorMessage } from '../bundle/errors';
 import { MigrationError } from '../migrate/migrationError';
 import { Objective } from '../planner/index';
 import { copyNotebook, notebookExistsMessage, notebookOnTarget, removeNotebook } from '../transfer/notebookCopy';
-import { announce, INCOMING_API, outgoingFiles, sendFiles } from '../transfer/sendFiles';
+import { INCOMING_API } from '../transfer/sendFiles';
 import { TargetClient } from '../transfer/targetClient';
 import type { MigrationTarget } from '../transfer/targets';
-import { ICheckpointJobServices, runCheckpointJob } from './checkpointJob';
+import { ICheckpointJobServices } from './checkpointJob';
 import { migrateThroughHub } from './hubStep';
 import { IJobContext } from './job';
+import { checkpointWhileSending, openTransfer, pipelineOf, timed } from './migratePipeline';
 
 /** Folder of the data folder holding staging bundles of migrations under way. */
 export const OUTGOING_DIR = 'outgoing';
@@ -81,59 +89,24 @@ export async function runMigrateJob(
   const staging = path.join(services.dataDir, OUTGOING_DIR, randomBytes(8).toString('hex'));
   const undo: IUndo = { transferId: null, notebookCreated: false, targetJob: null, targetSession: null };
   try {
-    context.step(`checking the target ${client.label}`);
-    await client.check(signal);
-    const text = await readNotebook(services.baseDir, request.notebookPath);
-    const existing = await notebookOnTarget(client, request.notebookPath, text, signal);
-    if (existing === 'different' && !request.overwrite) {
-      throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label), 'notebook-exists');
-    }
+    const { value: notebook, span: check } = await timed(() => checkTarget(client, request, services.baseDir, context));
 
-    const t0 = performance.now();
-    const checkpointed = await runCheckpointJob(
-      services,
-      {
-        kernelId: request.kernelId,
-        uri: staging,
-        objective: request.objective,
-        marks: request.marks,
-        notebookPath: path.resolve(services.baseDir, ...request.notebookPath.split('/')),
-        kernelName: request.kernelName
-      },
-      context
-    );
-    const checkpointMs = performance.now() - t0;
+    // The notebook first: the session the target prepares binds it.
+    if (notebook.existing !== 'same') {
+      context.step(`copying ${request.notebookPath} to ${client.label}`);
+      await copyNotebook(client, request.notebookPath, notebook.text, signal);
+      undo.notebookCreated = notebook.existing === 'absent';
+    }
     signal.throwIfAborted();
 
-    const t1 = performance.now();
-    context.step(`sending the checkpoint to ${client.label}`);
-    const manifest = parseManifestText(await fs.readFile(path.join(staging, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
-    const files = await outgoingFiles(
-      [MANIFEST_FILE, ...manifestFiles(manifest).map(f => f.file)].map(file => ({
-        path: file,
-        source: path.join(staging, ...file.split('/'))
-      }))
-    );
-    undo.transferId = await announce(client, files, signal);
-    await sendFiles(client, undo.transferId, files, {
-      chunkBytes: services.chunkBytes,
-      signal,
-      onProgress: (done, total) => context.progress(done, total),
-      onRetry: message => context.step(message)
-    });
-    const transferMs = performance.now() - t1;
-    const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
-    // The target listing shows the bandwidth real transfers measured (a probe only before the first).
-    await recordBandwidth(services.dataDir, request.target.name, bytes, transferMs);
-
-    if (existing !== 'same') {
-      context.step(`copying ${request.notebookPath} to ${client.label}`);
-      await copyNotebook(client, request.notebookPath, text, signal);
-      undo.notebookCreated = existing === 'absent';
-    }
+    // The target starts its kernel and imports while this side checkpoints and sends each file.
+    context.step(`asking ${client.label} to start a kernel for ${request.notebookPath}`);
+    undo.transferId = await openTransfer(client, services, request, signal);
+    const sent = await checkpointWhileSending(client, undo.transferId, services, request, staging, context);
     signal.throwIfAborted();
 
     const t2 = performance.now();
+    const restoreAt = Date.now();
     context.step(`restoring on ${client.label}`);
     const restore = await client.json<IIncomingRestoreStarted>(`${INCOMING_API}/${undo.transferId}/restore`, {
       method: 'POST',
@@ -144,11 +117,19 @@ export async function runMigrateJob(
     undo.transferId = null;
     undo.targetJob = restore.jobId;
     undo.targetSession = restore.sessionId;
-    const restored = await followTargetJob(client, restore.jobId, context, services.pollMs ?? 250);
+    // The payloads still queued arrive while the target restores (it loads each once it is there).
+    const [files, restored] = await Promise.all([
+      sent.sender.finish(),
+      followTargetJob(client, restore.jobId, context, services.pollMs ?? 250)
+    ]);
     signal.throwIfAborted();
+    const send = sent.sender.span ?? { startAt: sent.checkpoint.endAt, endAt: sent.checkpoint.endAt };
+    // The target listing shows the bandwidth real transfers measured (a probe only before the first).
+    await recordBandwidth(services.dataDir, request.target.name, sent.sender.bytes, send.endAt - send.startAt);
     undo.targetJob = null;
     undo.targetSession = null;
     const restoreMs = performance.now() - t2;
+    const prepared = (restored as { prepared?: IPreparedTimes | null }).prepared;
 
     return {
       target: request.target.name,
@@ -159,11 +140,21 @@ export async function runMigrateJob(
         request.target.url
       ).href,
       notebookPath: request.notebookPath,
-      checkpointId: checkpointed.checkpointId,
-      plan: checkpointed.plan,
-      bytes,
+      checkpointId: sent.checkpointed.checkpointId,
+      plan: sent.checkpointed.plan,
+      bytes: sent.sender.bytes,
       verification: restored.verification,
-      timings: { checkpointMs, transferMs, restoreMs, totalMs: performance.now() - started }
+      timings: {
+        checkpointMs: sent.checkpoint.endAt - sent.checkpoint.startAt,
+        transferMs: send.endAt - send.startAt,
+        restoreMs,
+        totalMs: performance.now() - started
+      },
+      pipeline: pipelineOf(
+        { check, restore: { startAt: restoreAt, endAt: Date.now() } },
+        { ...sent, files, send },
+        prepared
+      )
     };
   } catch (err) {
     await undoOnTarget(client, undo, request.notebookPath, context);
@@ -177,6 +168,26 @@ export async function runMigrateJob(
   } finally {
     await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Check the target (reachable, token accepted, extension present) and that no different notebook
+ * is in the way unless overwriting was asked for; answers the notebook's text and what the target has.
+ */
+async function checkTarget(
+  client: TargetClient,
+  request: IMigrateJobRequest,
+  baseDir: string,
+  context: IJobContext
+): Promise<{ text: string; existing: Awaited<ReturnType<typeof notebookOnTarget>> }> {
+  context.step(`checking the target ${client.label}`);
+  await client.check(context.signal);
+  const text = await readNotebook(baseDir, request.notebookPath);
+  const existing = await notebookOnTarget(client, request.notebookPath, text, context.signal);
+  if (existing === 'different' && !request.overwrite) {
+    throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label), 'notebook-exists');
+  }
+  return { text, existing };
 }
 
 /** The notebook's text, read from the Jupyter root (the path cannot leave it: the route checked). */

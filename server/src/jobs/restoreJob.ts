@@ -14,6 +14,7 @@ import { IS3Options, openStore } from '../storage/index';
 import { IKernelAccess } from '../companion/kernelAccess';
 import { CompanionMeasurements } from '../companion/measurements';
 import { errorMessage } from '../bundle/errors';
+import type { ArrivingPayloads } from '../transfer/arrivingPayloads';
 import { IJobContext } from './job';
 
 /** What the restore job needs from the companion. */
@@ -35,6 +36,13 @@ export interface IRestoreJobRequest {
    * attempt uses it as it is, only a fallback attempt restarts it.
    */
   freshKernel?: boolean;
+  /**
+   * The kernel was prepared for this restore while the source checkpointed (started, agent
+   * loaded, modules imported; transfer/preparedSessions.ts): the first attempt takes it as it is.
+   */
+  prepared?: { startMs: number; bootstrapMs: number };
+  /** Payloads still arriving (a pipelined migration): each load waits for its file. */
+  arriving?: ArrivingPayloads;
 }
 
 /** The job's result: the CLI's `restore --json` fields, for the restored kernel. */
@@ -47,13 +55,24 @@ export async function runRestoreJob(
   context: IJobContext
 ): Promise<IRestoreJobResult> {
   const { kernelId } = request;
-  const store = openStore(request.uri, { cwd: services.baseDir, s3: request.s3 });
+  const opened = openStore(request.uri, { cwd: services.baseDir, s3: request.s3 });
+  const store = request.arriving ? request.arriving.store(opened) : opened;
   let restarts = 0;
   let attempts = 0;
   let notebook: string | null = null;
   const openKernel = async (manifest: { notebook: { path: string | null } }): Promise<IRestoreKernel> => {
     notebook = manifest.notebook.path;
     const t0 = performance.now();
+    if (request.prepared && attempts === 0) {
+      context.step('loading the agent into the new kernel');
+      context.step('the kernel was started and its modules imported while the source checkpointed');
+      attempts += 1;
+      return {
+        ...services.kernels.channel(kernelId),
+        ...request.prepared,
+        close: async () => undefined
+      };
+    }
     if (request.freshKernel && attempts === 0) {
       context.step('loading the agent into the new kernel');
     } else {
@@ -80,7 +99,8 @@ export async function runRestoreJob(
       openKernel,
       onStep: message => context.step(message),
       onProgress: (done, total) => context.progress(done, total),
-      signal: context.signal
+      signal: context.signal,
+      arriving: request.arriving
     });
   } catch (err) {
     if (attempts > 0) {

@@ -156,6 +156,8 @@ export class AgentCalls {
     checkpointId: string;
     groups: Array<{ index: number; members: string[] }>;
     variables: string[];
+    /** A file the agent appends `{index, file, bytes}` lines to as each group's file is written. */
+    progressFile?: string;
   }): Promise<ICheckpointResult> {
     return callAgent(this.channel, 'checkpoint', args, agentReplySchemas.checkpoint);
   }

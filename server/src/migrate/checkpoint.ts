@@ -5,6 +5,7 @@
  */
 import { formatBytes, type IReplanned } from '@elastic-notebook/protocol';
 import { createHash } from 'crypto';
+import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import { HistoryGraph } from '../ahg/graph';
@@ -24,6 +25,7 @@ import { AgentCalls, ICheckpointResult, IHashed, IKernelChannel } from './agentC
 import { MigrationError } from './migrationError';
 import { newCheckpointId } from '../bundle/checkpointId';
 import { writeFileDurably } from '../durable';
+import { followPayloadProgress } from './payloadProgress';
 import { IBundleManifestInput, IMigrationStore, ITransferOptions } from './types';
 
 /** The manifest format this code writes. */
@@ -48,6 +50,18 @@ export interface ICheckpointOptions extends ITransferOptions {
   notebook: { path: string | null; kernelName: string | null };
   /** Says what is happening now (for progress lines and the UI). */
   onStep?: (message: string) => void;
+  /**
+   * Called as soon as the agent has written (and fsynced) a group's payload file, while the
+   * checkpoint goes on: `file` is bundle-relative (`payloads/<id>/g<k>.pkl`), `source` where it is.
+   */
+  onPayloadWritten?: (payload: IStagedPayload) => void;
+}
+
+/** A payload file the agent has written, before the checkpoint ends. */
+export interface IStagedPayload {
+  file: string;
+  source: string;
+  bytes: number;
 }
 
 /** The result of a checkpoint (also the core of the CLI's JSON). */
@@ -165,7 +179,12 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
       const bytesPlanned = toWrite.reduce((sum, g) => sum + current.groups[g.index].sizeBytes, 0);
       step(`serializing ${toWrite.length} group(s), about ${formatBytes(bytesPlanned)}`);
       const active = graph.activeSnapshots().map(s => s.name);
-      const result = await agent.checkpoint({ stagingDir: staging, checkpointId, groups: toWrite, variables: active });
+      const result = await checkpointWatched(agent, options.onPayloadWritten, {
+        stagingDir: staging,
+        checkpointId,
+        groups: toWrite,
+        variables: active
+      });
       agentResult = agentResult ?? result;
       serializeMs += result.serializeMs;
       writeMs += result.writeMs;
@@ -279,5 +298,31 @@ export async function checkpoint(options: ICheckpointOptions): Promise<ICheckpoi
     // Nothing of a failed or cancelled checkpoint may stay behind; the previous bundle is intact.
     await options.store.abandon(checkpointId).catch(() => undefined);
     throw err;
+  }
+}
+
+/** The agent's checkpoint call, reporting each payload file as it is written when asked to. */
+async function checkpointWatched(
+  agent: AgentCalls,
+  onPayloadWritten: ICheckpointOptions['onPayloadWritten'],
+  args: Parameters<AgentCalls['checkpoint']>[0]
+): Promise<ICheckpointResult> {
+  if (!onPayloadWritten) {
+    return agent.checkpoint(args);
+  }
+  // Beside the payloads while the call runs (the store publishes only the files it is given).
+  const progressFile = path.join(args.stagingDir, '.written.jsonl');
+  const follower = followPayloadProgress(progressFile, written =>
+    onPayloadWritten({
+      file: `payloads/${args.checkpointId}/${written.file}`,
+      source: path.join(args.stagingDir, written.file),
+      bytes: written.bytes
+    })
+  );
+  try {
+    return await agent.checkpoint({ ...args, progressFile });
+  } finally {
+    await follower.stop();
+    await fs.rm(progressFile, { force: true });
   }
 }

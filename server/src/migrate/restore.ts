@@ -31,7 +31,7 @@ import { feasiblePlan, graphOf, groupKey } from './checkpoint';
 import { MigrationError } from './migrationError';
 import { IPlannedWork, plannedWork } from './measurementLog';
 import { restoreSteps } from './restoreSteps';
-import { runSteps } from './runSteps';
+import { IArrivingPayloads, runSteps } from './runSteps';
 import { IBundleManifest, IMigrationStore, ITransferOptions } from './types';
 
 /** A fresh kernel with the agent loaded, for one restore attempt. */
@@ -58,6 +58,8 @@ export interface IRestoreOptions extends ITransferOptions {
   onStep?: (message: string) => void;
   /** Time after which the agent hands back control between steps (progress, cancellation), ms. */
   stepBudgetMs?: number;
+  /** Payload files still arriving in the store's folder: each load waits for its files (runSteps.ts). */
+  arriving?: IArrivingPayloads;
 }
 
 /** A group that was recomputed although the checkpoint copied it. */
@@ -361,7 +363,8 @@ export async function restore(options: IRestoreOptions): Promise<IRestoreOutcome
           imports: attempts === 1 && earlyImports ? undefined : importsRequest(),
           budgetMs: options.stepBudgetMs,
           signal: options.signal,
-          step
+          step,
+          arriving: options.arriving
         });
         const loaded = new Set<string>(); // a group may be loaded twice (see restoreSteps)
         let loadedBytes = 0;

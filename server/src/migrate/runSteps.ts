@@ -52,6 +52,19 @@ export interface IStepRun {
   budgetMs?: number;
   signal?: AbortSignal;
   step: (message: string) => void;
+  /**
+   * Payload files still arriving (a pipelined migration's target): a load is sent only once its
+   * files are complete, the steps before it go on meanwhile. Without it every file is there.
+   */
+  arriving?: IArrivingPayloads;
+}
+
+/** Payload files that may still be arriving in the restore's folder. */
+export interface IArrivingPayloads {
+  /** Whether `file` (bundle-relative) is complete. */
+  complete(file: string): boolean;
+  /** Resolves once every one of `files` is complete; rejects when that cannot happen any more. */
+  wait(files: string[], signal?: AbortSignal): Promise<void>;
 }
 
 /** What running the steps gave. */
@@ -99,17 +112,19 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     if (run.signal?.aborted) {
       throw new MigrationError('the restore was cancelled');
     }
+    const end = await arrivedUpTo(run, next);
     if (next < run.steps.length) {
       run.step(run.messages[next]);
     }
     result.roundTrips += 1;
     const answer = await run.agent.restore({
-      steps: run.steps.slice(next),
+      steps: run.steps.slice(next, end),
       dir: run.dir,
       random: run.random,
       budgetMs: run.budgetMs ?? STEP_BUDGET_MS,
       ...(imports ? { imports } : {}),
-      finish: run.finish
+      // Verify and adopt only with the last steps.
+      ...(end === run.steps.length ? { finish: run.finish } : {})
     });
     imports = undefined;
     if (answer.imports) {
@@ -154,6 +169,9 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
       }
       continue;
     }
+    if (next < run.steps.length) {
+      continue; // the steps up to a load whose files are still arriving ran
+    }
     if (!answer.verification) {
       throw new MigrationError('the kernel agent ran every restore step but did not verify the variables');
     }
@@ -170,6 +188,29 @@ export async function runSteps(run: IStepRun): Promise<IStepRunResult> {
     result.adoptMs = answer.adoptMs;
     return result;
   }
+}
+
+/**
+ * The end of the steps to send from `next`: before the first load whose files are still
+ * arriving. When that load is the next step, wait for its files first.
+ */
+async function arrivedUpTo(run: IStepRun, next: number): Promise<number> {
+  const { arriving } = run;
+  if (!arriving) {
+    return run.steps.length;
+  }
+  const filesOf = (s: IRestoreCallStep) => (s.kind === 'load' ? s.groups.map(g => g.file) : []);
+  const blocked = run.steps.findIndex((s, i) => i >= next && filesOf(s).some(f => !arriving.complete(f)));
+  if (blocked === -1) {
+    return run.steps.length;
+  }
+  if (blocked > next) {
+    return blocked;
+  }
+  const files = filesOf(run.steps[next]);
+  run.step(`waiting for ${files.join(', ')} to arrive`);
+  await arriving.wait(files, run.signal);
+  return arrivedUpTo(run, next);
 }
 
 /** A re-run that needs the kernel's event loop: its random states, then its code as a request of its own. */

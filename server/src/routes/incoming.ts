@@ -5,11 +5,15 @@
  *
  * | method, path | what |
  * | --- | --- |
- * | `POST /api/incoming` | announce files `{files: [{path, bytes, sha256}]}`: `201 {transferId}` |
- * | `GET /api/incoming/:transferId` | `{transferId, files: [{path, bytes, sha256, received}], complete}` |
+ * | `POST /api/incoming` | announce files `{files: [{path, bytes, sha256}], open?, prepare?}`: `201 {transferId}` |
+ * | `POST /api/incoming/:transferId/files` | announce more files of an open transfer `{files: [...]}`: `{added}` |
+ * | `GET /api/incoming/:transferId` | `{transferId, files: [{path, bytes, sha256, received}], complete, open, prepare?}` |
  * | `PUT /api/incoming/:transferId/files?path=&offset=&sha256=` | append a chunk (raw body, at most 8 MiB): `{path, received}` |
  * | `POST /api/incoming/:transferId/restore` | `{notebookPath, kernelName?}`: `202 {jobId, kernelId, sessionId}` |
  * | `DELETE /api/incoming/:transferId` | cancel: remove what arrived, `{deleted: transferId}` |
+ *
+ * `prepare: {notebookPath, kernelName?, modules, codes}` opens the restore's session at once
+ * (transfer/preparedSessions.ts), while the source still checkpoints; the restore takes it.
  *
  * No trust confirmation is asked for the restore (unlike `POST kernels/:id/restore` from a folder
  * outside the checkpoint root): the bundle can only have arrived through these routes, that is,
@@ -19,19 +23,22 @@
 import express, { Request, Router } from 'express';
 import {
   chunkQuerySchema,
+  incomingFilesRequestSchema,
   incomingRequestSchema,
   incomingRestoreRequestSchema,
   MAX_CHUNK_BYTES
 } from '@elastic-notebook/protocol/schemas';
 import type { CompanionMeasurements } from '../companion/measurements';
 import { errorMessage } from '../bundle/errors';
-import { parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
+import { IManifest, parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
 import { HttpError, jsonBody, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
 import { runRestoreJob } from '../jobs/restoreJob';
 import { MigrationError } from '../migrate/migrationError';
 import { idSchema } from '../schemas';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
+import { ArrivingPayloads } from '../transfer/arrivingPayloads';
+import { PREPARED_TIMEOUT_MS, PreparedSessions } from '../transfer/preparedSessions';
 import { IKernelReach, kernelsOf } from './jobRequests';
 import { promises as fs } from 'fs';
 import path from 'path';
@@ -49,6 +56,8 @@ export interface IIncomingRouterServices {
    * stored, then its connection is cut without an answer, as a network failure would.
    */
   cutChunk?: number;
+  /** How long a prepared session waits for its restore, ms (default 10 minutes). */
+  preparedTimeoutMs?: number;
 }
 
 /** The incoming-transfer routes, to mount after the secret check. */
@@ -57,21 +66,59 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
   const router = express.Router();
   const transferIdOf = (req: Request) => parse(idSchema, req.params.transferId, 'transferId');
   let chunks = 0;
+  const prepared = new PreparedSessions({
+    kernels: () => kernelsOf(services.kernels),
+    expire: async transferId => {
+      await transfers.remove(transferId);
+    },
+    warn: services.warn,
+    timeoutMs: services.preparedTimeoutMs
+  });
 
   router.post(
     '/api/incoming',
-    jsonBody('4mb'),
+    jsonBody('32mb'),
     route(async (req, res) => {
       const body = parse(incomingRequestSchema, req.body ?? {});
-      await transfers.prune(id => jobs.usingBundle(transfers.folder(id)) !== undefined);
-      res.status(201).json({ transferId: await transfers.create(body.files) });
+      const prepare = body.prepare && {
+        notebookPath: relativeNotebookPath(body.prepare.notebookPath),
+        kernelName: body.prepare.kernelName ?? null,
+        modules: body.prepare.modules,
+        codes: body.prepare.codes
+      };
+      if (prepare) {
+        kernelsOf(services.kernels); // a 503 before anything is created
+      }
+      await transfers.prune(id => jobs.usingBundle(transfers.folder(id)) !== undefined || prepared.has(id));
+      const transferId = await transfers.create(body.files, { open: body.open });
+      if (prepare) {
+        prepared.start(transferId, prepare);
+      }
+      res.status(201).json({ transferId });
+    })
+  );
+
+  router.post(
+    '/api/incoming/:transferId/files',
+    jsonBody('4mb'),
+    route(async (req, res) => {
+      const transferId = transferIdOf(req);
+      const body = parse(incomingFilesRequestSchema, req.body ?? {});
+      if (jobs.usingBundle(transfers.folder(transferId))) {
+        throw new HttpError(409, `transfer ${transferId} is being restored: no more files can be added`);
+      }
+      const added = await transfers.addFiles(transferId, body.files);
+      res.json({ added: added.map(file => file.path) });
     })
   );
 
   router.get(
     '/api/incoming/:transferId',
     route(async (req, res) => {
-      res.json(await transfers.status(transferIdOf(req)));
+      const transferId = transferIdOf(req);
+      const status = await transfers.status(transferId);
+      const prepare = prepared.status(transferId);
+      res.json(prepare ? { ...status, prepare } : status);
     })
   );
 
@@ -102,6 +149,7 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
           body: { jobId: busy.id }
         });
       }
+      await prepared.end(transferId);
       if (!(await transfers.remove(transferId))) {
         throw new HttpError(404, `no incoming transfer ${transferId}`);
       }
@@ -121,14 +169,30 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       if (jobs.usingBundle(folder)) {
         throw new HttpError(409, `transfer ${transferId} is already being restored`);
       }
-      await transfers.verify(transferId);
-      const manifest = parseManifestText(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
+      const { open } = await transfers.status(transferId);
+      await transfers.verify(transferId, open ? { required: [MANIFEST_FILE] } : undefined);
+      const manifest = parseManifestText(
+        await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8').catch(() => {
+          throw new HttpError(409, `transfer ${transferId} has no manifest yet: send it before the restore`);
+        }),
+        MANIFEST_FILE
+      );
+      const arriving = open ? await arrivingPayloads(transferId, manifest) : undefined;
       const kernelName = body.kernelName ?? manifest.notebook.kernelName ?? null;
-      const session = await kernels.createSession(notebookPath, kernelName).catch(err => {
-        throw new HttpError(502, errorMessage(err), { expose: true });
-      });
+      const ready = await preparedFor(transferId, notebookPath, kernelName);
+      const session =
+        ready?.session ??
+        (await kernels.createSession(notebookPath, kernelName).catch(err => {
+          throw new HttpError(502, errorMessage(err), { expose: true });
+        }));
       const { measurements, baseDir } = services;
-      const request = { kernelId: session.kernelId, uri: folder, freshKernel: true };
+      const request = {
+        kernelId: session.kernelId,
+        uri: folder,
+        freshKernel: true,
+        arriving,
+        ...(ready ? { prepared: { startMs: ready.prepared.startMs, bootstrapMs: ready.prepared.bootstrapMs } } : {})
+      };
       const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {
         try {
           const result = await runRestoreJob({ kernels, measurements, baseDir }, request, context);
@@ -136,7 +200,7 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
             // Cancelled during its last step: the sender has given up, so keep nothing.
             throw new MigrationError('the restore was cancelled');
           }
-          return { ...result, ...session };
+          return { ...result, ...session, prepared: ready?.prepared.times ?? null };
         } catch (err) {
           // A failed migration leaves nothing running here.
           await kernels
@@ -154,6 +218,48 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       res.status(202).json({ jobId: job.id, kernelId: session.kernelId, sessionId: session.sessionId });
     })
   );
+
+  /**
+   * The payloads of an open transfer, some maybe still arriving: the restore starts with the
+   * manifest, history and random states whole (409 otherwise) and waits for each payload it loads.
+   */
+  async function arrivingPayloads(transferId: string, manifest: IManifest): Promise<ArrivingPayloads> {
+    const files = await transfers.files(transferId);
+    const payloads = new ArrivingPayloads(
+      transfers.folder(transferId),
+      new Map(files.map(file => [file.path, file.bytes])),
+      services.preparedTimeoutMs ?? PREPARED_TIMEOUT_MS
+    );
+    for (const needed of [manifest.history.file, manifest.random.file]) {
+      if (!payloads.complete(needed)) {
+        throw new HttpError(409, `transfer ${transferId} is incomplete: ${needed} has not arrived yet`);
+      }
+    }
+    return payloads;
+  }
+
+  /**
+   * The session prepared for this restore, once ready, when it fits the request (same notebook
+   * and kernel); one that does not fit or whose preparation failed is ended and null answered,
+   * so that the restore opens a session as without preparation.
+   */
+  async function preparedFor(transferId: string, notebookPath: string, kernelName: string | null) {
+    const session = prepared.take(transferId);
+    if (!session) {
+      return null;
+    }
+    const ids = await session.ready.catch(() => null);
+    const fits = session.notebookPath === notebookPath && (session.kernelName ?? kernelName) === kernelName;
+    if (ids && fits) {
+      return { session: ids, prepared: session };
+    }
+    if (ids) {
+      await kernelsOf(services.kernels)
+        .deleteSession(ids.sessionId)
+        .catch(e => services.warn(`elastic-notebook: could not end session ${ids.sessionId}: ${errorMessage(e)}`));
+    }
+    return null;
+  }
   return router;
 }
 

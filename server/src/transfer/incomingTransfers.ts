@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'crypto';
 import { createReadStream, promises as fs } from 'fs';
 import path from 'path';
 import type { IIncomingStatus } from '@elastic-notebook/protocol';
-import { incomingFileSchema, MAX_CHUNK_BYTES } from '@elastic-notebook/protocol/schemas';
+import { incomingFileSchema, MAX_CHUNK_BYTES, MAX_TRANSFER_FILES } from '@elastic-notebook/protocol/schemas';
 import { z } from 'zod';
 import { syncPath } from '../durable';
 import { HttpError } from '../http';
@@ -40,6 +40,13 @@ async function sizeOf(file: string): Promise<number> {
     stat => stat.size,
     () => 0
   );
+}
+
+/** A transfer's announcement, kept beside its folder. */
+interface ITransferMeta {
+  files: IncomingFile[];
+  /** More files may be announced. */
+  open: boolean;
 }
 
 /** How long a transfer may stay idle before the next announcement removes it (a day). */
@@ -79,38 +86,92 @@ export class IncomingTransfers {
     return removed;
   }
 
-  /** Announce a transfer's files; answers its new id. The caller validated `files`. */
-  async create(files: IncomingFile[]): Promise<string> {
+  /**
+   * Announce a transfer's files; answers its new id. The caller validated `files`. An `open`
+   * transfer gets more files with {@link addFiles} (a pipelined migration announces each payload
+   * once the source has written it).
+   */
+  async create(files: IncomingFile[], options: { open?: boolean } = {}): Promise<string> {
     const transferId = randomBytes(12).toString('hex');
     await fs.mkdir(this.folder(transferId), { recursive: true });
-    const meta = path.join(this.root, `${transferId}.json`);
-    await fs.writeFile(meta, JSON.stringify({ files }), { mode: 0o600 });
+    await this.writeMeta(transferId, { files, open: options.open === true });
     await syncPath(this.root);
     return transferId;
   }
 
+  /**
+   * Announce more files of an open transfer (400 when it is not open). A file announced again
+   * with the same size and checksum is accepted as it is (a sender retrying), with others a 409.
+   */
+  addFiles(transferId: string, files: IncomingFile[]): Promise<IncomingFile[]> {
+    return this.serialized(transferId, async () => {
+      const meta = await this.meta(transferId);
+      if (!meta.open) {
+        throw new HttpError(400, `transfer ${transferId} is not open: all of its files were announced at once`);
+      }
+      const known = new Map(meta.files.map(file => [file.path, file]));
+      const added: IncomingFile[] = [];
+      for (const file of files) {
+        const before = known.get(file.path);
+        if (before && (before.bytes !== file.bytes || before.sha256 !== file.sha256)) {
+          throw new HttpError(
+            409,
+            `${file.path} of transfer ${transferId} was announced with another size or checksum`
+          );
+        }
+        if (!before) {
+          known.set(file.path, file);
+          added.push(file);
+        }
+      }
+      if (known.size > MAX_TRANSFER_FILES) {
+        throw new HttpError(400, `a transfer holds at most ${MAX_TRANSFER_FILES} files`);
+      }
+      await this.writeMeta(transferId, { ...meta, files: [...known.values()] });
+      return added;
+    });
+  }
+
   /** The announced files of a transfer, or a 404. */
   async files(transferId: string): Promise<IncomingFile[]> {
-    let text: string;
-    try {
-      text = await fs.readFile(path.join(this.root, `${transferId}.json`), 'utf8');
-    } catch {
-      throw new HttpError(404, `no incoming transfer ${transferId} (it finished, was cancelled, or never existed)`);
-    }
-    return (JSON.parse(text) as { files: IncomingFile[] }).files;
+    return (await this.meta(transferId)).files;
   }
 
   /** Each file with the bytes received so far: where a sender resumes. */
   async status(transferId: string): Promise<IIncomingStatus> {
-    const files = await this.files(transferId);
+    const { files, open } = await this.meta(transferId);
     const withReceived = await Promise.all(
       files.map(async file => ({ ...file, received: await sizeOf(this.filePath(transferId, file.path)) }))
     );
     return {
       transferId,
       files: withReceived,
-      complete: withReceived.every(file => file.received === file.bytes)
+      complete: withReceived.every(file => file.received === file.bytes),
+      ...(open ? { open } : {})
     };
+  }
+
+  /** The announcement of a transfer, or a 404. */
+  private async meta(transferId: string): Promise<ITransferMeta> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.metaPath(transferId), 'utf8');
+    } catch {
+      throw new HttpError(404, `no incoming transfer ${transferId} (it finished, was cancelled, or never existed)`);
+    }
+    const meta = JSON.parse(text) as Partial<ITransferMeta>;
+    return { files: meta.files ?? [], open: meta.open === true };
+  }
+
+  /** Replace the announcement in one atomic step (a reader sees the old one or the new one). */
+  private async writeMeta(transferId: string, meta: ITransferMeta): Promise<void> {
+    const temp = `${this.metaPath(transferId)}.tmp`;
+    await fs.writeFile(temp, JSON.stringify(meta), { mode: 0o600 });
+    await fs.rename(temp, this.metaPath(transferId));
+  }
+
+  private metaPath(transferId: string): string {
+    return path.join(this.root, `${transferId}.json`);
   }
 
   /**
@@ -119,11 +180,13 @@ export class IncomingTransfers {
    * received bytes end, 413 for a chunk over the limit. Answers the bytes received after it.
    */
   append(transferId: string, filePath: string, offset: number, sha256: string, data: Buffer): Promise<number> {
+    return this.serialized(transferId, () => this.appendNow(transferId, filePath, offset, sha256, data));
+  }
+
+  /** Run `task` after every earlier append or announcement of the same transfer. */
+  private serialized<T>(transferId: string, task: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(transferId) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.appendNow(transferId, filePath, offset, sha256, data),
-      () => this.appendNow(transferId, filePath, offset, sha256, data)
-    );
+    const next = previous.then(task, task);
     const settled = next.catch(() => undefined);
     this.queues.set(transferId, settled);
     void settled.then(() => {
@@ -136,18 +199,23 @@ export class IncomingTransfers {
 
   /**
    * Check that every file is complete and matches its announced SHA-256 (409 when one is still
-   * incomplete, 422 when one is corrupt); answers the bundle's folder.
+   * incomplete, 422 when one is corrupt); answers the bundle's folder. With `arriving` (an open
+   * transfer whose restore starts while payloads arrive), only those files must be complete, the
+   * others only when they are.
    */
-  async verify(transferId: string): Promise<string> {
+  async verify(transferId: string, arriving?: { required: string[] }): Promise<string> {
     const status = await this.status(transferId);
-    const missing = status.files.find(file => file.received !== file.bytes);
+    const required = arriving ? new Set(arriving.required) : null;
+    const missing = status.files.find(
+      file => file.received !== file.bytes && (required === null || required.has(file.path))
+    );
     if (missing) {
       throw new HttpError(
         409,
         `transfer ${transferId} is incomplete: ${missing.path} has ${missing.received} of ${missing.bytes} bytes`
       );
     }
-    for (const file of status.files) {
+    for (const file of status.files.filter(f => f.received === f.bytes)) {
       if (file.bytes === 0) {
         // No chunk ever comes for an empty file.
         await fs.mkdir(path.dirname(this.filePath(transferId, file.path)), { recursive: true });

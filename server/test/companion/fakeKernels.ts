@@ -59,6 +59,10 @@ export class FakeKernel {
   adopted: number | null = null;
   /** Blocks the next call of this name until released. */
   gates = new Map<string, Gate>();
+  /** Whether `checkpoint` reports each group file in the progress file it is given (as the agent does). */
+  progressLines = true;
+  /** Blocks the answer of the next call of this name, after it ran, until released. */
+  gatesAfter = new Map<string, Gate>();
   /** Calls of these names fail with the message (the kernel died meanwhile, for instance). */
   failing = new Map<string, string>();
   /** Called on every status request (to make a record arrive meanwhile, for instance). */
@@ -123,7 +127,13 @@ export class FakeKernel {
         if (failure) {
           throw new MigrationError(failure);
         }
-        return encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
+        const answer = encode(this.agentCall(name, JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))));
+        const after = this.gatesAfter.get(name);
+        if (after) {
+          this.gatesAfter.delete(name);
+          await after.pass();
+        }
+        return answer;
       },
       runSilently: async code => {
         this.reruns.push(code);
@@ -189,6 +199,9 @@ export class FakeKernel {
         }
       }
     }
+    if (!args.finish) {
+      return { ok: true, steps, stopped: null }; // as the agent: verify and adopt only when asked
+    }
     const verification = this.verify(args.finish.fingerprints);
     return {
       ok: true,
@@ -215,6 +228,11 @@ export class FakeKernel {
           const data = JSON.stringify(Object.fromEntries(group.members.map(m => [m, this.namespace.get(m)])));
           const file = `g${group.index}.pkl`;
           fs.writeFileSync(path.join(args.stagingDir, file), data);
+          if (args.progressFile && this.progressLines) {
+            // As the agent does: one line per group file, once written.
+            const line = { index: group.index, file, bytes: Buffer.byteLength(data) };
+            fs.appendFileSync(args.progressFile, JSON.stringify(line) + '\n');
+          }
           return {
             index: group.index,
             ok: true,

@@ -16,6 +16,8 @@ export interface IFakeJupyter {
   token: string;
   /** Awaited before `api/status` answers (a test holds a migration there). */
   onStatus: (() => Promise<void>) | null;
+  /** Awaited before a request is proxied to the companion (a test holds a file's chunks there). */
+  onCompanion: ((req: express.Request) => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export async function fakeJupyter(
   options: { secret: string; token: string; root: string }
 ): Promise<IFakeJupyter> {
   const app = express();
-  const fake = { onStatus: null } as { onStatus: IFakeJupyter['onStatus'] };
+  const fake = { onStatus: null, onCompanion: null } as Pick<IFakeJupyter, 'onStatus' | 'onCompanion'>;
   app.use((req, res, next) => {
     if (req.header('authorization') !== `token ${options.token}`) {
       res.status(403).json({ message: 'Forbidden' });
@@ -66,8 +68,9 @@ export async function fakeJupyter(
     fs.rmSync(file(req), { force: true });
     res.status(204).end();
   });
-  app.use('/elastic-notebook', (req, res, next) => {
+  app.use('/elastic-notebook', async (req, res, next) => {
     req.headers['x-elastic-notebook-secret'] = options.secret;
+    await fake.onCompanion?.(req);
     companion(req, res, next);
   });
   const server = http.createServer(app);
