@@ -1,6 +1,6 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { INotebookTracker } from '@jupyterlab/notebook';
-import type { IJob } from '@elastic-notebook/protocol';
+import type { IJob, IMigrateJobResult } from '@elastic-notebook/protocol';
 import type { IMigrateRequest } from '../checkpoints/checkpointService';
 import type { CheckpointsModel } from '../checkpoints/checkpointsModel';
 import { ApiError } from '../shared/api';
@@ -54,9 +54,17 @@ export function migrationActions(
    * Start and follow a migration; resolves with whether the target holds a different notebook at
    * that path (the route says so before starting, the job again if one appeared meanwhile).
    */
-  const startOrAsk = async (kernelId: string, request: IMigrateRequest): Promise<boolean> => {
+  const startOrAsk = async (
+    kernelId: string,
+    request: IMigrateRequest,
+    sessions: { refreshRunning(): Promise<void> }
+  ): Promise<boolean> => {
     try {
       const ended = await checkpoints.migrate(kernelId, request);
+      if (ended?.state === 'done' && (ended.result as IMigrateJobResult | null)?.transport === 'local') {
+        // The notebook's session now uses the new kernel: follow it now, not at the next sessions poll.
+        await sessions.refreshRunning();
+      }
       return ended?.errorCode === 'notebook-exists';
     } catch (error) {
       if (error instanceof ApiError && error.body?.notebookExists === true) {
@@ -88,7 +96,11 @@ export function migrationActions(
           notebookPath: notebook.context.path,
           kernelName: kernel.name
         };
-        if ((await startOrAsk(kernel.id, request)) && (await confirmReplace(request.notebookPath, target.name))) {
+        const sessions = notebook.sessionContext.sessionManager;
+        if (
+          (await startOrAsk(kernel.id, request, sessions)) &&
+          (await confirmReplace(request.notebookPath, target.name))
+        ) {
           await checkpoints.migrate(kernel.id, { ...request, overwrite: true });
         }
       } catch (error) {

@@ -3,7 +3,8 @@ import type { Target } from '@elastic-notebook/protocol';
 /**
  * Why the shown session cannot be migrated to `target` now, in words for the Migrate button's
  * tooltip; null when it can. A migration needs a kernel, no other job of that kernel running, and
- * a reachable Jupyter server target (this machine and JupyterHub targets are listed only, so far).
+ * a reachable target: another Jupyter server, or this machine (a new kernel on this server;
+ * JupyterHub targets are listed only, so far).
  */
 export function migrationBlocker(target: Target | null, hasKernel: boolean, busy: boolean): string | null {
   if (!hasKernel) {
@@ -14,9 +15,6 @@ export function migrationBlocker(target: Target | null, hasKernel: boolean, busy
   }
   if (!target) {
     return 'Pick a target above.';
-  }
-  if (target.kind === 'local') {
-    return 'Migrating into a new kernel on this machine is not supported yet: pick another Jupyter server.';
   }
   if (target.kind === 'jupyterhub') {
     return 'Migrating to a JupyterHub target is not supported yet: pick a Jupyter server.';

@@ -16,16 +16,21 @@ import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import { randomBytes } from 'crypto';
-import type { IIncomingRestoreStarted, IJob, IMigrateJobResult, IRestoreJobResult } from '@elastic-notebook/protocol';
+import type { IIncomingRestoreStarted, IMigrateJobResult } from '@elastic-notebook/protocol';
 import { manifestFiles, MANIFEST_FILE, parseManifestText } from '../bundle/manifest';
 import { errorMessage } from '../bundle/errors';
 import { MigrationError } from '../migrate/migrationError';
 import { Objective } from '../planner/index';
-import { copyNotebook, notebookExistsMessage, notebookOnTarget, removeNotebook } from '../transfer/notebookCopy';
+import { migrateToThisMachine } from '../transfer/localTarget';
+import { checkpointForMigration } from '../transfer/migrationCheckpoint';
+import { copyNotebook, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
 import { announce, INCOMING_API, outgoingFiles, sendFiles } from '../transfer/sendFiles';
+import { migrateThroughSharedStore, sharedStoreWith } from '../transfer/sharedStore';
+import { stopSourceAfter } from '../transfer/stopSource';
 import { TargetClient } from '../transfer/targetClient';
+import { followTargetRestore, IUndo, restoredOn, undoOnTarget } from '../transfer/targetJob';
 import type { ITarget } from '../transfer/targets';
-import { ICheckpointJobServices, runCheckpointJob } from './checkpointJob';
+import { ICheckpointJobServices } from './checkpointJob';
 import { IJobContext } from './job';
 
 /** Folder of the data folder holding staging bundles of migrations under way. */
@@ -39,6 +44,8 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
   chunkBytes?: number;
   /** How often the target's job is polled, ms (default 250). */
   pollMs?: number;
+  /** This companion's checkpoint root: an S3 one the target shares spares the direct transfer. */
+  checkpointRoot?: string;
 }
 
 /** One migration to make. */
@@ -51,19 +58,28 @@ export interface IMigrateJobRequest {
   notebookPath: string;
   kernelName: string | null;
   overwrite: boolean;
+  /** Shut the source kernel down once the target verified the restored session. */
+  stopSource?: boolean;
 }
 
-/** What is left to undo on the target should the migration fail. */
-interface IUndo {
-  transferId: string | null;
-  notebookCreated: boolean;
-  targetJob: string | null;
-  /** The target's session for the restored kernel, until the migration succeeded. */
-  targetSession: string | null;
-}
-
-/** Migrate `request.kernelId`'s session to `request.target`. */
+/**
+ * Migrate `request.kernelId`'s session to `request.target` (another Jupyter server, or a new
+ * kernel on this one), then stop the source kernel when asked and the restore verified.
+ */
 export async function runMigrateJob(
+  services: IMigrateJobServices,
+  request: IMigrateJobRequest,
+  context: IJobContext
+): Promise<IMigrateJobResult> {
+  const result =
+    request.target.kind === 'local'
+      ? await migrateToThisMachine(services, request, context)
+      : await migrateToServer(services, request, context);
+  return stopSourceAfter(services.kernels, request, result, context);
+}
+
+/** Migrate to another Jupyter server. */
+async function migrateToServer(
   services: IMigrateJobServices,
   request: IMigrateJobRequest,
   context: IJobContext
@@ -81,25 +97,25 @@ export async function runMigrateJob(
     if (existing === 'different' && !request.overwrite) {
       throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label), 'notebook-exists');
     }
+    const shared = await sharedStoreWith(client, services.checkpointRoot, signal);
+    if (shared) {
+      return await migrateThroughSharedStore(services, request, context, {
+        client,
+        shared,
+        text,
+        existing,
+        undo,
+        started
+      });
+    }
 
     const t0 = performance.now();
-    const checkpointed = await runCheckpointJob(
-      services,
-      {
-        kernelId: request.kernelId,
-        uri: staging,
-        objective: request.objective,
-        marks: request.marks,
-        notebookPath: path.resolve(services.baseDir, ...request.notebookPath.split('/')),
-        kernelName: request.kernelName
-      },
-      context
-    );
+    const checkpointed = await checkpointForMigration(services, request, staging, context);
     const checkpointMs = performance.now() - t0;
     signal.throwIfAborted();
 
     const t1 = performance.now();
-    context.step(`sending the checkpoint to ${client.label}`);
+    context.step(`sending the checkpoint to ${client.label} (direct transfer)`);
     const manifest = parseManifestText(await fs.readFile(path.join(staging, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
     const files = await outgoingFiles(
       [MANIFEST_FILE, ...manifestFiles(manifest).map(f => f.file)].map(file => ({
@@ -135,28 +151,16 @@ export async function runMigrateJob(
     });
     // From here the target owns the incoming folder: its job removes it whatever happens.
     undo.transferId = null;
-    undo.targetJob = restore.jobId;
-    undo.targetSession = restore.sessionId;
-    const restored = await followTargetJob(client, restore.jobId, context, services.pollMs ?? 250);
-    signal.throwIfAborted();
-    undo.targetJob = null;
-    undo.targetSession = null;
+    const restored = await followTargetRestore(client, restore, undo, context, services.pollMs ?? 250);
     const restoreMs = performance.now() - t2;
 
     return {
-      target: request.target.name,
-      kernelId: restore.kernelId,
-      sessionId: restore.sessionId,
-      notebookUrl: new URL(
-        `lab/tree/${request.notebookPath.split('/').map(encodeURIComponent).join('/')}`,
-        request.target.url
-      ).href,
-      notebookPath: request.notebookPath,
-      checkpointId: checkpointed.checkpointId,
-      plan: checkpointed.plan,
+      ...restoredOn(request, restore, checkpointed),
       bytes,
       verification: restored.verification,
-      timings: { checkpointMs, transferMs, restoreMs, totalMs: performance.now() - started }
+      timings: { checkpointMs, transferMs, restoreMs, totalMs: performance.now() - started },
+      transport: 'direct',
+      sourceStopped: false
     };
   } catch (err) {
     await undoOnTarget(client, undo, request.notebookPath, context);
@@ -179,82 +183,5 @@ async function readNotebook(baseDir: string, relative: string): Promise<string> 
     return await fs.readFile(file, 'utf8');
   } catch (err) {
     throw new MigrationError(`cannot read the notebook ${relative}: ${errorMessage(err)}`);
-  }
-}
-
-/** Poll the target's restore job until it ends, relaying its steps and progress. */
-async function followTargetJob(
-  client: TargetClient,
-  jobId: string,
-  context: IJobContext,
-  pollMs: number
-): Promise<IRestoreJobResult> {
-  let relayed = 0;
-  for (;;) {
-    context.signal.throwIfAborted();
-    const job = await client.json<IJob>(`elastic-notebook/api/jobs/${encodeURIComponent(jobId)}`, {
-      signal: context.signal
-    });
-    for (const step of job.steps.slice(relayed)) {
-      context.step(`${client.target.name}: ${step.message}`);
-    }
-    relayed = job.steps.length;
-    if (job.progress) {
-      context.progress(job.progress.bytesDone, job.progress.bytesTotal);
-    }
-    if (job.state === 'done') {
-      return job.result as IRestoreJobResult;
-    }
-    if (job.state !== 'running') {
-      throw new MigrationError(
-        `the restore on the target ${job.state === 'cancelled' ? 'was cancelled' : 'failed'}: ${job.error ?? 'no reason given'}`
-      );
-    }
-    await new Promise(resolve => setTimeout(resolve, pollMs));
-  }
-}
-
-/** Leave nothing on the target after a failure or a cancel (best effort: the error says what failed first). */
-async function undoOnTarget(
-  client: TargetClient,
-  undo: IUndo,
-  notebookPath: string,
-  context: IJobContext
-): Promise<void> {
-  const attempts: Array<Promise<unknown>> = [];
-  if (undo.targetJob) {
-    attempts.push(cancelTargetJob(client, undo.targetJob, undo.targetSession));
-  }
-  if (undo.transferId) {
-    attempts.push(client.call(`${INCOMING_API}/${undo.transferId}`, { method: 'DELETE', accept: [404] }));
-  }
-  if (undo.notebookCreated) {
-    attempts.push(removeNotebook(client, notebookPath));
-  }
-  const results = await Promise.allSettled(attempts);
-  for (const result of results) {
-    if (result.status === 'rejected') {
-      context.step(`cleaning up on ${client.label} failed: ${errorMessage(result.reason)}`);
-    }
-  }
-}
-
-/**
- * Cancel the target's restore job. A failed or cancelled target job ends its session and removes
- * the incoming folder itself; one that finished meanwhile is answered 409, and its session
- * (holding a session the user gave up on) is ended here.
- */
-async function cancelTargetJob(client: TargetClient, jobId: string, sessionId: string | null): Promise<void> {
-  const cancel = await client.call(`elastic-notebook/api/jobs/${encodeURIComponent(jobId)}/cancel`, {
-    method: 'POST',
-    accept: [409]
-  });
-  const answer = (await cancel.json().catch(() => null)) as { job?: { state?: string } } | null;
-  if (cancel.status === 409 && answer?.job?.state === 'done' && sessionId) {
-    const ended = await client.call(`api/sessions/${encodeURIComponent(sessionId)}`, {
-      method: 'DELETE',
-      accept: [404]
-    });
-    await ended.arrayBuffer();
   }
 }

@@ -24,14 +24,12 @@ import {
   MAX_CHUNK_BYTES
 } from '@elastic-notebook/protocol/schemas';
 import type { CompanionMeasurements } from '../companion/measurements';
-import { errorMessage } from '../bundle/errors';
 import { parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
 import { HttpError, jsonBody, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
-import { runRestoreJob } from '../jobs/restoreJob';
-import { MigrationError } from '../migrate/migrationError';
 import { idSchema } from '../schemas';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
+import { restoreIntoNewSession } from '../transfer/sessionRestore';
 import { IKernelReach, kernelsOf } from './jobRequests';
 import { promises as fs } from 'fs';
 import path from 'path';
@@ -124,34 +122,12 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       await transfers.verify(transferId);
       const manifest = parseManifestText(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
       const kernelName = body.kernelName ?? manifest.notebook.kernelName ?? null;
-      const session = await kernels.createSession(notebookPath, kernelName).catch(err => {
-        throw new HttpError(502, errorMessage(err), { expose: true });
-      });
-      const { measurements, baseDir } = services;
-      const request = { kernelId: session.kernelId, uri: folder, freshKernel: true };
-      const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {
-        try {
-          const result = await runRestoreJob({ kernels, measurements, baseDir }, request, context);
-          if (context.signal.aborted) {
-            // Cancelled during its last step: the sender has given up, so keep nothing.
-            throw new MigrationError('the restore was cancelled');
-          }
-          return { ...result, ...session };
-        } catch (err) {
-          // A failed migration leaves nothing running here.
-          await kernels
-            .deleteSession(session.sessionId)
-            .catch(e =>
-              services.warn(`elastic-notebook: could not end session ${session.sessionId}: ${errorMessage(e)}`)
-            );
-          throw err;
-        } finally {
-          // The bundle was a copy in transit: the restored kernel's own checkpoints are made anew.
-          await transfers.remove(transferId);
-        }
-      };
-      const job = jobs.start('restore', session.kernelId, folder, task);
-      res.status(202).json({ jobId: job.id, kernelId: session.kernelId, sessionId: session.sessionId });
+      const release = () => transfers.remove(transferId);
+      const started = await restoreIntoNewSession(
+        { ...services, kernels },
+        { uri: folder, notebookPath, kernelName, release }
+      );
+      res.status(202).json(started);
     })
   );
   return router;
