@@ -74,8 +74,16 @@ export async function sharedStoreWith(
   if (!rootUri || store === null) {
     return null;
   }
-  const machine = await client.json<{ checkpointStore?: unknown }>('elastic-notebook/api/machine', { signal });
-  return machine.checkpointStore === store ? { store, root: rootUri } : null;
+  // A target that cannot say (an older one, a passing failure) is sent the bundle directly.
+  const machine = await client
+    .json<{ checkpointStore?: unknown }>('elastic-notebook/api/machine', { signal })
+    .catch(err => {
+      if (signal.aborted) {
+        throw err;
+      }
+      return null;
+    });
+  return machine?.checkpointStore === store ? { store, root: rootUri } : null;
 }
 
 /** A fresh bundle URI for a migration of `notebookPath` under `<root>/migrations/`. */
