@@ -21,7 +21,7 @@ from jupyter_server_process import JupyterServer  # noqa: E402
 from migration_checks import assert_acceptance, kernel_running, start_migration  # noqa: E402
 from test_migrate import CELLS, LiveSession, assert_matches_schema, assert_source_usable, target_sessions  # noqa: E402
 from test_serverext import kernel_client  # noqa: E402
-from test_serverext_checkpoint import ask  # noqa: E402
+from test_serverext_checkpoint import ask, companion_env  # noqa: E402
 
 THIS_MACHINE = "this machine"
 
@@ -79,6 +79,34 @@ def test_migrate_to_this_machine_switches_the_notebook_to_a_new_kernel(here):
         assert_source_usable(live)
     finally:
         live.close()
+
+
+def test_internal_kernel_routes_answer_the_companion_only(here):
+    secret = {"X-Elastic-Notebook-Secret": companion_env(here)["ELASTIC_NOTEBOOK_SECRET"]}
+
+    def post(path: str, body: dict, headers: dict | None = None):
+        return here.request("POST", f"/elastic-notebook/internal/{path}", body, token=None, headers=headers)
+
+    kernel = here.start_kernel()
+    assert post("kernels", {"path": "k.ipynb"}).status == 401
+    assert post(f"kernels/{kernel}/shutdown", {}, {"X-Elastic-Notebook-Secret": "wrong"}).status == 401
+    for path, body, status, message in [
+        ("kernels", {"path": "../k.ipynb"}, 400, "path: must be a notebook path relative to the server's root"),
+        ("kernels", {"path": "k.ipynb", "kernelName": "nope"}, 400, "kernelName: no kernel 'nope' on this server"),
+        (f"kernels/{kernel}/move-sessions", {"to": "no-such-kernel"}, 400, "to: no running kernel with id 'no-such-kernel'"),
+        (f"kernels/{kernel}/move-sessions", {"to": kernel, "x": 1}, 400, "x: unknown field"),
+        ("kernels/no-such-kernel/shutdown", {}, 404, "no running kernel with id 'no-such-kernel'"),
+    ]:
+        resp = post(path, body, secret)
+        assert (resp.status, resp.json()) == (status, {"error": message}), path
+    started = post("kernels", {"path": "sub/k.ipynb", "kernelName": "python3"}, secret)
+    assert started.status == 200, started.body
+    new = started.json()["kernelId"]
+    assert kernel_running(here, new) and new not in {s["kernel"]["id"] for s in target_sessions(here)}
+    assert post(f"kernels/{kernel}/move-sessions", {"to": new}, secret).json() == {"sessionIds": []}
+    for k in (kernel, new):
+        assert post(f"kernels/{k}/shutdown", {}, secret).json() == {"ok": True}
+        assert not kernel_running(here, k)
 
 
 def test_stop_source_after_a_verified_migration_to_this_machine(here):

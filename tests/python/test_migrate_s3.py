@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from harness import S3Server  # noqa: E402
 from jupyter_server_process import JupyterServer  # noqa: E402
 from migration_checks import assert_acceptance  # noqa: E402
 from test_migrate import CELLS, LiveSession, assert_matches_schema, assert_source_usable, target_sessions  # noqa: E402
-from test_serverext_checkpoint import wait_job  # noqa: E402
+from test_serverext_checkpoint import ask, wait_job  # noqa: E402
 
 BUCKET = "shared"
 
@@ -141,6 +142,40 @@ def test_a_failed_restore_leaves_nothing_in_the_store_nor_on_the_target(source, 
         assert {s["id"] for s in target_sessions(target)} == before
         assert not (target.root / "work" / "fails.ipynb").exists()
         assert_source_usable(live)
+    finally:
+        live.close()
+
+
+def test_a_cancelled_migration_leaves_nothing_in_the_store_nor_on_the_target(source, target, s3):
+    # `slow` is never copied: its 6 s cell re-runs on the target, long enough to cancel meanwhile.
+    live = LiveSession(source, "cancel.ipynb", ["shared = [1, 2, 3]", "import time\ntime.sleep(6)\nslow = len(shared)"])
+    try:
+        before = {s["id"] for s in target_sessions(target)}
+        resp = source.request(
+            "POST", f"/elastic-notebook/api/kernels/{live.kernel_id}/migrate",
+            {"targetUrl": target.url, "targetToken": target.token, "notebookPath": live.path,
+             "marks": {"neverCopy": ["slow"]}},
+        )
+        assert resp.status == 202, resp.body
+        job_id = resp.json()["jobId"]
+        deadline = time.monotonic() + 120
+        job: dict = {"steps": [], "state": "running"}
+        while not any(s["message"].startswith(f"{target.url}: ") for s in job["steps"]):
+            assert time.monotonic() < deadline and job["state"] == "running", job
+            job = source.request("GET", f"/elastic-notebook/api/jobs/{job_id}").json()
+            time.sleep(0.1)
+        assert store_objects(s3, "source-root/migrations")  # the target is reading the bundle there
+        assert source.request("POST", f"/elastic-notebook/api/jobs/{job_id}/cancel").status == 200
+        job = wait_job(source, job_id)
+        assert job["state"] == "cancelled", job
+        assert "this session is untouched" in job["error"], job["error"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and {s["id"] for s in target_sessions(target)} != before:
+            time.sleep(0.2)
+        assert {s["id"] for s in target_sessions(target)} == before
+        assert store_objects(s3, "source-root/migrations") == []
+        assert not (target.root / "work" / "cancel.ipynb").exists()
+        assert ask(live.client, "slow") == "3"
     finally:
         live.close()
 
