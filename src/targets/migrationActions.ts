@@ -15,8 +15,11 @@ export interface IMigrationActions {
   blocker(): string | null;
   /** The shown kernel's migration job (running or ended), if it is the latest job. */
   job(): IJob | null;
-  /** Migrate the shown session to the picked target, asking before a notebook there is replaced. */
-  migrate(): Promise<void>;
+  /**
+   * Migrate the shown session to the picked target, asking before a notebook there is replaced;
+   * with `stopSource` the kernel is shut down once the target verified the migrated session.
+   */
+  migrate(options?: { stopSource?: boolean }): Promise<void>;
   /** Ask the running migration to stop (it undoes what it did on the target). */
   cancel(job: IJob): Promise<void>;
 }
@@ -76,7 +79,7 @@ export function migrationActions(
   return {
     blocker,
     job,
-    async migrate() {
+    async migrate(options = {}) {
       const notebook = tracker.currentWidget;
       const kernel = checkpoints.kernel;
       const target = targets.selectedTarget;
@@ -94,7 +97,8 @@ export function migrationActions(
           objective: plan.objective,
           marks: marks.marks(),
           notebookPath: notebook.context.path,
-          kernelName: kernel.name
+          kernelName: kernel.name,
+          ...(options.stopSource ? { stopSource: true } : {})
         };
         const sessions = notebook.sessionContext.sessionManager;
         if (
