@@ -21,6 +21,13 @@ Routes (all ``POST``, JSON in and out):
   restores into)
 - ``sessions/<id>/delete`` -> ``{"ok": true}``: end a session and shut its kernel down (a failed
   migration leaves nothing running on the target)
+- ``kernels`` ``{path, kernelName?}`` -> ``{"kernelId"}``: a new kernel for the notebook at ``path``,
+  started as a session would start it (the notebook's folder as working directory), bound to no
+  session yet (a migration to "this machine" restores into it first)
+- ``kernels/<id>/move-sessions`` ``{to}`` -> ``{"sessionIds"}``: every session using kernel ``<id>``
+  now uses kernel ``to``; ``<id>`` keeps running (JupyterLab's open notebook follows the new kernel)
+- ``kernels/<id>/shutdown`` -> ``{"ok": true}``: shut a kernel down (a migration's source, when
+  asked; Jupyter's session manager drops the sessions of a kernel that is gone)
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import json
 from typing import Any
 
 import tornado.web
+from jupyter_core.utils import ensure_async
 
 from ..bootstrap import bootstrap_code
 from . import kernel_exec
@@ -261,6 +269,13 @@ class _SessionHandler(_InternalHandler):
     def session_manager(self) -> Any:
         return self.settings["session_manager"]
 
+    def _session_arguments(self) -> tuple[str, str | None]:
+        """The body's notebook path and kernel name (None: the default), the kernel known here."""
+        path, kernel_name = _session_arguments(self._body())
+        if kernel_name is not None and kernel_name not in self.settings["kernel_spec_manager"].find_kernel_specs():
+            raise _BadRequest(400, f"kernelName: no kernel {kernel_name!r} on this server")
+        return path, kernel_name
+
     async def _answer(self, action) -> None:  # noqa: ANN001
         try:
             self._check_caller()
@@ -293,9 +308,7 @@ class SessionsHandler(_SessionHandler):
     @allow_unauthenticated
     async def post(self) -> None:
         async def action() -> dict:
-            path, kernel_name = _session_arguments(self._body())
-            if kernel_name is not None and kernel_name not in self.settings["kernel_spec_manager"].find_kernel_specs():
-                raise _BadRequest(400, f"kernelName: no kernel {kernel_name!r} on this server")
+            path, kernel_name = self._session_arguments()
             model = await self.session_manager.create_session(
                 path=path, name=path.rsplit("/", 1)[-1], type="notebook", kernel_name=kernel_name
             )
@@ -319,6 +332,58 @@ class SessionDeleteHandler(_SessionHandler):
         await self._answer(action)
 
 
+class KernelStartHandler(_SessionHandler):
+    """``POST kernels``: a new kernel for a notebook, in no session yet."""
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        async def action() -> dict:
+            path, kernel_name = self._session_arguments()
+            # The session manager's own way of starting a session's kernel: same working
+            # directory and environment (JPY_SESSION_NAME) as when the notebook opens.
+            kernel_id = await self.session_manager.start_kernel_for_session(
+                session_id="", path=path, name=path.rsplit("/", 1)[-1], type="notebook", kernel_name=kernel_name
+            )
+            return {"kernelId": kernel_id}
+
+        await self._answer(action)
+
+
+class MoveSessionsHandler(_InternalHandler):
+    """``POST kernels/<id>/move-sessions``: the kernel's sessions use another kernel from now on."""
+
+    @allow_unauthenticated
+    async def post(self, kernel_id: str) -> None:
+        async def action() -> dict:
+            body = self._body()
+            unknown = sorted(set(body) - {"to"})
+            if unknown:
+                raise _BadRequest(400, f"{unknown[0]}: unknown field")
+            to = body.get("to")
+            if not isinstance(to, str) or to not in self.kernel_manager:
+                raise _BadRequest(400, f"to: no running kernel with id {to!r}")
+            sessions = self.settings["session_manager"]
+            moved = [s["id"] for s in await sessions.list_sessions() if s["kernel"]["id"] == kernel_id]
+            for session_id in moved:
+                # Not the REST API's PATCH, which would shut the old kernel down.
+                await sessions.update_session(session_id, kernel_id=to)
+            return {"sessionIds": moved}
+
+        await self._run(kernel_id, action)
+
+
+class ShutdownHandler(_InternalHandler):
+    """``POST kernels/<id>/shutdown``: shut the kernel down."""
+
+    @allow_unauthenticated
+    async def post(self, kernel_id: str) -> None:
+        async def action() -> dict:
+            await ensure_async(self.kernel_manager.shutdown_kernel(kernel_id))
+            return {"ok": True}
+
+        await self._run(kernel_id, action)
+
+
 def internal_route_patterns() -> list[tuple[str, type]]:
     """URL patterns (relative to the server's base URL) of the internal routes."""
     kernel = r"(?P<kernel_id>[A-Za-z0-9_.-]+)"
@@ -326,6 +391,9 @@ def internal_route_patterns() -> list[tuple[str, type]]:
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/execute", ExecuteHandler),
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/restart", RestartHandler),
         (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/bootstrap", BootstrapHandler),
+        (rf"/{INTERNAL_PREFIX}/kernels", KernelStartHandler),
+        (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/move-sessions", MoveSessionsHandler),
+        (rf"/{INTERNAL_PREFIX}/kernels/{kernel}/shutdown", ShutdownHandler),
         (rf"/{INTERNAL_PREFIX}/python-info", PythonInfoHandler),
         (rf"/{INTERNAL_PREFIX}/sessions", SessionsHandler),
         (rf"/{INTERNAL_PREFIX}/sessions/(?P<session_id>[A-Za-z0-9_.-]+)/delete", SessionDeleteHandler),

@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { ENGLISH } from '../shared/translation';
 import type { IJob } from '@elastic-notebook/protocol';
-import { currentStep, jobMessage, jobName, jobSeverity, migrationResult, progressFraction } from './jobText';
+import { currentStep, jobMessage, jobName, jobSeverity, openableMigration, progressFraction } from './jobText';
 
 /**
  * The latest checkpoint, restore or migration of the shown kernel: while it runs, its current
@@ -20,7 +20,7 @@ export function JobView({
 }): JSX.Element {
   const running = job.state === 'running';
   const fraction = progressFraction(job);
-  const migrated = migrationResult(job);
+  const migrated = openableMigration(job);
   return (
     <div
       className={`jp-ElasticNotebook-job jp-mod-${job.state} jp-mod-${jobSeverity(job)}`}

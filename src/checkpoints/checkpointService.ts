@@ -27,7 +27,7 @@ export type ICheckpointRequest = Required<Pick<CheckpointRequest, 'objective' | 
  * `overwrite` once the user confirmed replacing a different notebook on the target.
  */
 export type IMigrateRequest = Required<Pick<MigrateRequestBody, 'target' | 'objective' | 'marks' | 'notebookPath'>> &
-  Pick<MigrateRequestBody, 'kernelName' | 'overwrite'>;
+  Pick<MigrateRequestBody, 'kernelName' | 'overwrite' | 'stopSource'>;
 
 /** The companion's checkpoint routes. */
 export interface ICheckpointService {

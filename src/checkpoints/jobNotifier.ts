@@ -2,7 +2,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { IDisposable } from '@lumino/disposable';
 import type { IJob } from '@elastic-notebook/protocol';
 import { CheckpointsModel } from './checkpointsModel';
-import { jobMessage, jobSeverity, migrationResult, progressFraction } from './jobText';
+import { jobMessage, jobSeverity, openableMigration, progressFraction } from './jobText';
 
 /** How long a success stays on screen (errors and warnings stay until dismissed). */
 const SUCCESS_MS = 6000;
@@ -42,7 +42,7 @@ export class JobNotifier implements IDisposable {
     }
     const type = jobSeverity(job);
     const running = job.state === 'running';
-    const migrated = migrationResult(job);
+    const migrated = openableMigration(job);
     const options = {
       autoClose:
         running || migrated ? (false as const) : type === 'success' || type === 'info' ? SUCCESS_MS : (false as const),

@@ -24,6 +24,22 @@ export function migrationResult(job: IJob): IMigrateJobResult | null {
   return job.kind === 'migrate' && job.state === 'done' ? (job.result as IMigrateJobResult) : null;
 }
 
+/**
+ * A finished migration whose notebook opens elsewhere (the "Open on <target>" link); null for
+ * one to this machine, whose notebook stays open here, switched to the new kernel.
+ */
+export function openableMigration(job: IJob): IMigrateJobResult | null {
+  const migrated = migrationResult(job);
+  return migrated && migrated.transport !== 'local' ? migrated : null;
+}
+
+/** How a migration's bytes went, in words. */
+const MOVED: Record<IMigrateJobResult['transport'], string> = {
+  direct: 'sent',
+  'shared-store': 'through the shared store',
+  local: 'checkpointed here'
+};
+
 /** The step a running job is at, with the transfer's bytes when one is under way. */
 export function currentStep(job: IJob): string {
   const step = job.steps.length ? job.steps[job.steps.length - 1].message : 'starting';
@@ -75,8 +91,9 @@ export function jobMessage(job: IJob): string {
       : '';
     return (
       `Migrated to ${migrated.target}${outcome}: copied ${plural(migrated.plan.copy.length, 'variable')} ` +
-      `(${formatBytes(migrated.bytes)} sent), re-ran ${plural(migrated.plan.rerun.length, 'execution')}; ` +
-      `took ${formatMs(migrated.timings.totalMs)}.`
+      `(${formatBytes(migrated.bytes)} ${MOVED[migrated.transport] ?? 'sent'}), re-ran ` +
+      `${plural(migrated.plan.rerun.length, 'execution')}; took ${formatMs(migrated.timings.totalMs)}.` +
+      (migrated.sourceStopped ? ' The source kernel was stopped.' : '')
     );
   }
   const result = job.result as IRestoreJobResult;

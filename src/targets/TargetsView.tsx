@@ -12,7 +12,8 @@ import type { IMigrationActions } from './migrationActions';
  * The Targets section: one row per target (a radio picks the target of the next migration) with
  * whether it is reachable (and why not), its Elastic Notebook and Python versions, CPUs, memory,
  * GPUs, free disk, CPU speed relative to this machine, bandwidth from here, and the session's
- * modules it lacks or has in another version; then, with `migration`, the Migrate button and the
+ * modules it lacks or has in another version; then, with `migration`, the Migrate button (and
+ * whether to stop this kernel once the migrated session is verified) and the
  * shown kernel's migration (its progress, Cancel, and the link to the notebook on its target);
  * last a form to add a Jupyter server.
  */
@@ -59,18 +60,28 @@ function MigrateControls({
 }): JSX.Element {
   const blocker = migration.blocker();
   const job = migration.job();
+  const [stopSource, setStopSource] = useState(false);
   return (
     <div className="jp-ElasticNotebook-migrate">
+      <label className="jp-ElasticNotebook-stopSource">
+        <input type="checkbox" checked={stopSource} onChange={event => setStopSource(event.target.checked)} />
+        {trans.__('Stop this kernel once the migrated session is verified')}
+      </label>
       <button
         type="button"
         className="jp-mod-styled jp-mod-accept jp-ElasticNotebook-migrateButton"
         disabled={blocker !== null}
         title={
           blocker === null
-            ? trans.__('Checkpoint this session and restore it on %1; this kernel keeps running', model.selected ?? '')
+            ? stopSource
+              ? trans.__('Checkpoint this session and restore it on %1; then this kernel stops', model.selected ?? '')
+              : trans.__(
+                  'Checkpoint this session and restore it on %1; this kernel keeps running',
+                  model.selected ?? ''
+                )
             : blocker
         }
-        onClick={() => void migration.migrate()}
+        onClick={() => void migration.migrate({ stopSource })}
       >
         {model.selected ? trans.__('Migrate to %1', model.selected) : trans.__('Migrate')}
       </button>

@@ -1,6 +1,6 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { INotebookTracker } from '@jupyterlab/notebook';
-import type { IJob } from '@elastic-notebook/protocol';
+import type { IJob, IMigrateJobResult } from '@elastic-notebook/protocol';
 import type { IMigrateRequest } from '../checkpoints/checkpointService';
 import type { CheckpointsModel } from '../checkpoints/checkpointsModel';
 import { ApiError } from '../shared/api';
@@ -15,8 +15,11 @@ export interface IMigrationActions {
   blocker(): string | null;
   /** The shown kernel's migration job (running or ended), if it is the latest job. */
   job(): IJob | null;
-  /** Migrate the shown session to the picked target, asking before a notebook there is replaced. */
-  migrate(): Promise<void>;
+  /**
+   * Migrate the shown session to the picked target, asking before a notebook there is replaced;
+   * with `stopSource` the kernel is shut down once the target verified the migrated session.
+   */
+  migrate(options?: { stopSource?: boolean }): Promise<void>;
   /** Ask the running migration to stop (it undoes what it did on the target). */
   cancel(job: IJob): Promise<void>;
 }
@@ -54,9 +57,17 @@ export function migrationActions(
    * Start and follow a migration; resolves with whether the target holds a different notebook at
    * that path (the route says so before starting, the job again if one appeared meanwhile).
    */
-  const startOrAsk = async (kernelId: string, request: IMigrateRequest): Promise<boolean> => {
+  const startOrAsk = async (
+    kernelId: string,
+    request: IMigrateRequest,
+    sessions: { refreshRunning(): Promise<void> }
+  ): Promise<boolean> => {
     try {
       const ended = await checkpoints.migrate(kernelId, request);
+      if (ended?.state === 'done' && (ended.result as IMigrateJobResult | null)?.transport === 'local') {
+        // The notebook's session now uses the new kernel: follow it now, not at the next sessions poll.
+        await sessions.refreshRunning();
+      }
       return ended?.errorCode === 'notebook-exists';
     } catch (error) {
       if (error instanceof ApiError && error.body?.notebookExists === true) {
@@ -68,7 +79,7 @@ export function migrationActions(
   return {
     blocker,
     job,
-    async migrate() {
+    async migrate(options = {}) {
       const notebook = tracker.currentWidget;
       const kernel = checkpoints.kernel;
       const target = targets.selectedTarget;
@@ -86,9 +97,14 @@ export function migrationActions(
           objective: plan.objective,
           marks: marks.marks(),
           notebookPath: notebook.context.path,
-          kernelName: kernel.name
+          kernelName: kernel.name,
+          ...(options.stopSource ? { stopSource: true } : {})
         };
-        if ((await startOrAsk(kernel.id, request)) && (await confirmReplace(request.notebookPath, target.name))) {
+        const sessions = notebook.sessionContext.sessionManager;
+        if (
+          (await startOrAsk(kernel.id, request, sessions)) &&
+          (await confirmReplace(request.notebookPath, target.name))
+        ) {
           await checkpoints.migrate(kernel.id, { ...request, overwrite: true });
         }
       } catch (error) {

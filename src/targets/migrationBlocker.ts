@@ -3,8 +3,8 @@ import type { Target } from '@elastic-notebook/protocol';
 /**
  * Why the shown session cannot be migrated to `target` now, in words for the Migrate button's
  * tooltip; null when it can. A migration needs a kernel, no other job of that kernel running, and
- * a reachable Jupyter server target, or a JupyterHub target whose Hub answered (its server is
- * started by the migration when it is stopped; this machine is listed only, so far).
+ * a reachable target: another Jupyter server, this machine (a new kernel on this server), or a
+ * JupyterHub target whose Hub answered (its server is started by the migration when it is stopped).
  */
 export function migrationBlocker(target: Target | null, hasKernel: boolean, busy: boolean): string | null {
   if (!hasKernel) {
@@ -15,9 +15,6 @@ export function migrationBlocker(target: Target | null, hasKernel: boolean, busy
   }
   if (!target) {
     return 'Pick a target above.';
-  }
-  if (target.kind === 'local') {
-    return 'Migrating into a new kernel on this machine is not supported yet: pick another Jupyter server.';
   }
   // A Hub target whose server is stopped or starting is fine: the migration starts it and waits.
   const hubWillStart =

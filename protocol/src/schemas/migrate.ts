@@ -182,7 +182,23 @@ export const incomingRestoreRequestSchema = z
   })
   .strict();
 
-/** What `POST /api/incoming/:id/restore` answers (202). */
+/**
+ * The body of `POST /api/incoming/restore-shared`: restore a bundle the source companion wrote
+ * into the S3 store both sides share (the target accepts only a URI inside its own store).
+ */
+export const sharedRestoreRequestSchema = z
+  .object({
+    /** The bundle, `s3://<bucket>/<prefix>`, in the bucket of the target's checkpoint root. */
+    uri: z
+      .string()
+      .regex(/^s3:\/\/\S+$/, 'must be an s3:// URI')
+      .max(4096),
+    notebookPath: z.string().min(1).max(4096),
+    kernelName: z.string().max(256).optional()
+  })
+  .strict();
+
+/** What `POST /api/incoming/:id/restore` (and `restore-shared`) answers (202). */
 export const incomingRestoreStartedSchema = z.object({
   jobId: z.string(),
   kernelId: z.string(),
@@ -210,7 +226,9 @@ export const migrateRequestSchema = z
     notebookPath: z.string().min(1).max(4096),
     kernelName: z.string().max(256).optional(),
     /** Replace a different notebook already at that path on the target. */
-    overwrite: z.boolean().optional()
+    overwrite: z.boolean().optional(),
+    /** Shut the source kernel down once the target verified the restored session (never after a failure). */
+    stopSource: z.boolean().optional()
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -294,7 +312,15 @@ export const migrateJobResultSchema = z.looseObject({
   verification: verifyResultSchema,
   timings: migrateTimingsSchema,
   /** How the phases overlapped (absent from results of earlier versions). */
-  pipeline: migratePipelineSchema.optional()
+  pipeline: migratePipelineSchema.optional(),
+  /**
+   * How the bundle reached the target: `direct` (chunks from companion to companion),
+   * `shared-store` (written to the S3 store both sides share, read there by the target) or
+   * `local` (a new kernel on this Jupyter server: nothing left the machine).
+   */
+  transport: z.enum(['direct', 'shared-store', 'local']),
+  /** Whether the source kernel was shut down after the verified migration (`stopSource`). */
+  sourceStopped: z.boolean()
 });
 
 /** What a finished migrate job answers. */

@@ -109,7 +109,13 @@ export const machineInfoSchema = z.looseObject({
   /** Speed of a fixed CPU-bound probe, higher is faster (only ratios mean something). */
   cpuScore: z.number().positive(),
   /** How long that probe took, ms. */
-  cpuProbeMs: z.number().nonnegative()
+  cpuProbeMs: z.number().nonnegative(),
+  /**
+   * The S3 store this server checkpoints into, `s3://<endpoint host>/<bucket>` (`s3://<bucket>`
+   * on AWS), null for a local folder (never credentials): a migration between two servers of the
+   * same store goes through it. Absent from older servers.
+   */
+  checkpointStore: z.string().nullable().optional()
 });
 
 /** The facts of one machine. */

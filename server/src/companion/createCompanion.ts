@@ -31,6 +31,8 @@ import { incomingRouter } from '../routes/incoming';
 import { OUTGOING_DIR } from '../jobs/migrateJob';
 import { migrateRouter } from '../routes/migrate';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
+import { sharedRestoreRouter } from '../routes/sharedRestore';
+import { storeIdentity } from '../transfer/sharedStore';
 import { registryResolver, TargetResolver } from '../transfer/targets';
 import { CheckpointLocations } from './checkpointLocations';
 import type { IKernelAccess } from './kernelAccess';
@@ -113,7 +115,12 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
   // remember their decisions so that the next plan (and the checkpoint) stays stable.
   const storedMeasurements: StoredMeasurements = () => measurements.forUri(locations.defaultRoot);
   const targets = new TargetRegistry({ dataDir: options.dataDir, localUrl: options.jupyterUrl, warn });
-  const machine = new MachineInfoCollector({ dataDir: options.dataDir, python: options.pythonInfo, warn });
+  const machine = new MachineInfoCollector({
+    dataDir: options.dataDir,
+    python: options.pythonInfo,
+    warn,
+    checkpointStore: storeIdentity(locations.defaultRoot)
+  });
   const lister = new TargetLister({
     registry: targets,
     machine,
@@ -158,7 +165,8 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
       dataDir: options.dataDir,
       baseDir,
       ackTimeoutMs: options.ackTimeoutMs,
-      chunkBytes: options.chunkBytes
+      chunkBytes: options.chunkBytes,
+      checkpointRoot: locations.defaultRoot
     })
   );
   app.use(
@@ -173,6 +181,7 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
       preparedTimeoutMs: options.preparedTimeoutMs
     })
   );
+  app.use(sharedRestoreRouter({ jobs, kernels, measurements, baseDir, warn, checkpointRoot: locations.defaultRoot }));
   app.use(jobsRouter(jobs));
   app.use(machineRouter(machine));
   app.use(targetsRouter({ registry: targets, lister, history: store, timeoutMs: options.probeTimeoutMs }));

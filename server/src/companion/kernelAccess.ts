@@ -24,6 +24,15 @@ export interface IKernelAccess {
   createSession(notebookPath: string, kernelName: string | null): Promise<ISessionIds>;
   /** End a session and shut its kernel down. */
   deleteSession(sessionId: string): Promise<void>;
+  /**
+   * Start a kernel for the notebook at `notebookPath` as a session would (its folder as working
+   * directory), bound to no session yet; answers its id.
+   */
+  startKernel(notebookPath: string, kernelName: string | null): Promise<string>;
+  /** Make every session using kernel `from` use kernel `to` (`from` keeps running); answers their ids. */
+  moveSessions(from: string, to: string): Promise<string[]>;
+  /** Shut a kernel down (its sessions end with it). */
+  shutdown(kernelId: string): Promise<void>;
 }
 
 /** A Jupyter session and its kernel. */
@@ -70,6 +79,30 @@ export function jupyterKernelAccess(client: InternalClient): IKernelAccess {
 
     async deleteSession(sessionId) {
       await client.post(`sessions/${encodeURIComponent(sessionId)}/delete`, {});
+    },
+
+    async startKernel(notebookPath, kernelName) {
+      try {
+        return (await client.post<{ kernelId: string }>('kernels', { path: notebookPath, kernelName })).kernelId;
+      } catch (err) {
+        throw new MigrationError(`starting a kernel for ${notebookPath} failed: ${errorMessage(err)}`);
+      }
+    },
+
+    async moveSessions(from, to) {
+      try {
+        return (await client.post<{ sessionIds: string[] }>(route(from, 'move-sessions'), { to })).sessionIds;
+      } catch (err) {
+        throw kernelProblem(err, from, 'moving its sessions to the new kernel');
+      }
+    },
+
+    async shutdown(kernelId) {
+      try {
+        await client.post(route(kernelId, 'shutdown'), {});
+      } catch (err) {
+        throw kernelProblem(err, kernelId, 'shutting the kernel down');
+      }
     }
   };
 }

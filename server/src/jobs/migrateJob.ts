@@ -1,12 +1,16 @@
 /**
- * The migrate job: move a live kernel's session to another Jupyter server running this extension
- * (docs/internals.md, "A migration, end to end"). It checks the target first (reachable, token
+ * The migrate job: move a live kernel's session to another Jupyter server running this extension,
+ * a JupyterHub user's server (started first: hubStep.ts) or a new kernel on this server
+ * (transfer/localTarget.ts), docs/internals.md, "A migration, end to end". To a server, it checks the target first (reachable, token
  * accepted, extension present, no different notebook in the way), copies the notebook, opens a
  * transfer on the target that starts the restore's kernel and imports the session's modules at
  * once, and checkpoints the kernel into a staging bundle in the companion's data folder while
  * each payload file goes to the target companion as soon as it is written (checksummed chunks,
  * resuming after a cut connection; the manifest last: migratePipeline.ts). Then it asks the target
- * to restore into that prepared session and follows the target's job.
+ * to restore into that prepared session and follows the target's job. When both sides share one
+ * S3 store, the checkpoint goes there instead and the target restores from it
+ * (transfer/sharedStore.ts). Once the target verified the session, the source kernel is stopped
+ * if the user asked for it (transfer/stopSource.ts).
  *
  * The source kernel is only read (a checkpoint), so whatever fails, it keeps running as it was;
  * the staging bundle is removed at the end, and after a failure or a cancel the target keeps
@@ -18,20 +22,18 @@ import { promises as fs } from 'fs';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import { randomBytes } from 'crypto';
-import type {
-  IIncomingRestoreStarted,
-  IJob,
-  IMigrateJobResult,
-  IPreparedTimes,
-  IRestoreJobResult
-} from '@elastic-notebook/protocol';
+import type { IIncomingRestoreStarted, IMigrateJobResult, IPreparedTimes } from '@elastic-notebook/protocol';
 import { errorMessage } from '../bundle/errors';
 import { MigrationError } from '../migrate/migrationError';
 import { Objective } from '../planner/index';
-import { copyNotebook, notebookExistsMessage, notebookOnTarget, removeNotebook } from '../transfer/notebookCopy';
+import { migrateToThisMachine } from '../transfer/localTarget';
+import { copyNotebook, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
 import { INCOMING_API } from '../transfer/sendFiles';
+import { migrateThroughSharedStore, sharedStoreWith } from '../transfer/sharedStore';
+import { stopSourceAfter } from '../transfer/stopSource';
 import { TargetClient } from '../transfer/targetClient';
-import type { MigrationTarget } from '../transfer/targets';
+import { followTargetRestore, IUndo, restoredOn, undoOnTarget } from '../transfer/targetJob';
+import type { ITarget, MigrationTarget } from '../transfer/targets';
 import { ICheckpointJobServices } from './checkpointJob';
 import { migrateThroughHub } from './hubStep';
 import { IJobContext } from './job';
@@ -48,6 +50,8 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
   chunkBytes?: number;
   /** How often the target's job is polled, ms (default 250). */
   pollMs?: number;
+  /** This companion's checkpoint root: an S3 one the target shares spares the direct transfer. */
+  checkpointRoot?: string;
 }
 
 /** One migration to make. */
@@ -60,29 +64,44 @@ export interface IMigrateJobRequest {
   notebookPath: string;
   kernelName: string | null;
   overwrite: boolean;
+  /** Shut the source kernel down once the target verified the restored session. */
+  stopSource?: boolean;
 }
 
-/** What is left to undo on the target should the migration fail. */
-interface IUndo {
-  transferId: string | null;
-  notebookCreated: boolean;
-  targetJob: string | null;
-  /** The target's session for the restored kernel, until the migration succeeded. */
-  targetSession: string | null;
-}
+/** A migration whose target is a Jupyter server already running (or this one, for `local`). */
+export type IDirectMigrationRequest = Omit<IMigrateJobRequest, 'target'> & { target: ITarget };
 
-/** Migrate `request.kernelId`'s session to `request.target`. */
+/**
+ * Migrate `request.kernelId`'s session to `request.target` (another Jupyter server, a JupyterHub
+ * user's server, or a new kernel on this one), then stop the source kernel when asked and the
+ * restore verified.
+ */
 export async function runMigrateJob(
   services: IMigrateJobServices,
   request: IMigrateJobRequest,
   context: IJobContext
 ): Promise<IMigrateJobResult> {
-  if (request.target.kind === 'jupyterhub') {
-    // A Hub target: start its server first (stopped again should the migration fail), then migrate to it.
-    return migrateThroughHub(request.target, context, target =>
-      runMigrateJob(services, { ...request, target }, context)
+  const { target } = request;
+  let result: IMigrateJobResult;
+  if (target.kind === 'jupyterhub') {
+    // Start the user's server first (stopped again should the migration fail), then migrate to it.
+    result = await migrateThroughHub(target, context, server =>
+      migrateToServer(services, { ...request, target: server }, context)
     );
+  } else if (target.kind === 'local') {
+    result = await migrateToThisMachine(services, { ...request, target }, context);
+  } else {
+    result = await migrateToServer(services, { ...request, target }, context);
   }
+  return stopSourceAfter(services.kernels, request, result, context);
+}
+
+/** Migrate to another Jupyter server. */
+async function migrateToServer(
+  services: IMigrateJobServices,
+  request: IDirectMigrationRequest,
+  context: IJobContext
+): Promise<IMigrateJobResult> {
   const started = performance.now();
   const client = new TargetClient(request.target);
   const { signal } = context;
@@ -90,6 +109,17 @@ export async function runMigrateJob(
   const undo: IUndo = { transferId: null, notebookCreated: false, targetJob: null, targetSession: null };
   try {
     const { value: notebook, span: check } = await timed(() => checkTarget(client, request, services.baseDir, context));
+    const shared = await sharedStoreWith(client, services.checkpointRoot, signal);
+    if (shared) {
+      return await migrateThroughSharedStore(services, request, context, {
+        client,
+        shared,
+        text: notebook.text,
+        existing: notebook.existing,
+        undo,
+        started
+      });
+    }
 
     // The notebook first: the session the target prepares binds it.
     if (notebook.existing !== 'same') {
@@ -115,33 +145,19 @@ export async function runMigrateJob(
     });
     // From here the target owns the incoming folder: its job removes it whatever happens.
     undo.transferId = null;
-    undo.targetJob = restore.jobId;
-    undo.targetSession = restore.sessionId;
     // The payloads still queued arrive while the target restores (it loads each once it is there).
     const [files, restored] = await Promise.all([
       sent.sender.finish(),
-      followTargetJob(client, restore.jobId, context, services.pollMs ?? 250)
+      followTargetRestore(client, restore, undo, context, services.pollMs ?? 250)
     ]);
-    signal.throwIfAborted();
     const send = sent.sender.span ?? { startAt: sent.checkpoint.endAt, endAt: sent.checkpoint.endAt };
     // The target listing shows the bandwidth real transfers measured (a probe only before the first).
     await recordBandwidth(services.dataDir, request.target.name, sent.sender.bytes, send.endAt - send.startAt);
-    undo.targetJob = null;
-    undo.targetSession = null;
     const restoreMs = performance.now() - t2;
     const prepared = (restored as { prepared?: IPreparedTimes | null }).prepared;
 
     return {
-      target: request.target.name,
-      kernelId: restore.kernelId,
-      sessionId: restore.sessionId,
-      notebookUrl: new URL(
-        `lab/tree/${request.notebookPath.split('/').map(encodeURIComponent).join('/')}`,
-        request.target.url
-      ).href,
-      notebookPath: request.notebookPath,
-      checkpointId: sent.checkpointed.checkpointId,
-      plan: sent.checkpointed.plan,
+      ...restoredOn(request, restore, sent.checkpointed),
       bytes: sent.sender.bytes,
       verification: restored.verification,
       timings: {
@@ -154,7 +170,9 @@ export async function runMigrateJob(
         { check, restore: { startAt: restoreAt, endAt: Date.now() } },
         { ...sent, files, send },
         prepared
-      )
+      ),
+      transport: 'direct',
+      sourceStopped: false
     };
   } catch (err) {
     await undoOnTarget(client, undo, request.notebookPath, context);
@@ -176,7 +194,7 @@ export async function runMigrateJob(
  */
 async function checkTarget(
   client: TargetClient,
-  request: IMigrateJobRequest,
+  request: IDirectMigrationRequest,
   baseDir: string,
   context: IJobContext
 ): Promise<{ text: string; existing: Awaited<ReturnType<typeof notebookOnTarget>> }> {
@@ -197,82 +215,5 @@ async function readNotebook(baseDir: string, relative: string): Promise<string> 
     return await fs.readFile(file, 'utf8');
   } catch (err) {
     throw new MigrationError(`cannot read the notebook ${relative}: ${errorMessage(err)}`);
-  }
-}
-
-/** Poll the target's restore job until it ends, relaying its steps and progress. */
-async function followTargetJob(
-  client: TargetClient,
-  jobId: string,
-  context: IJobContext,
-  pollMs: number
-): Promise<IRestoreJobResult> {
-  let relayed = 0;
-  for (;;) {
-    context.signal.throwIfAborted();
-    const job = await client.json<IJob>(`elastic-notebook/api/jobs/${encodeURIComponent(jobId)}`, {
-      signal: context.signal
-    });
-    for (const step of job.steps.slice(relayed)) {
-      context.step(`${client.target.name}: ${step.message}`);
-    }
-    relayed = job.steps.length;
-    if (job.progress) {
-      context.progress(job.progress.bytesDone, job.progress.bytesTotal);
-    }
-    if (job.state === 'done') {
-      return job.result as IRestoreJobResult;
-    }
-    if (job.state !== 'running') {
-      throw new MigrationError(
-        `the restore on the target ${job.state === 'cancelled' ? 'was cancelled' : 'failed'}: ${job.error ?? 'no reason given'}`
-      );
-    }
-    await new Promise(resolve => setTimeout(resolve, pollMs));
-  }
-}
-
-/** Leave nothing on the target after a failure or a cancel (best effort: the error says what failed first). */
-async function undoOnTarget(
-  client: TargetClient,
-  undo: IUndo,
-  notebookPath: string,
-  context: IJobContext
-): Promise<void> {
-  const attempts: Array<Promise<unknown>> = [];
-  if (undo.targetJob) {
-    attempts.push(cancelTargetJob(client, undo.targetJob, undo.targetSession));
-  }
-  if (undo.transferId) {
-    attempts.push(client.call(`${INCOMING_API}/${undo.transferId}`, { method: 'DELETE', accept: [404] }));
-  }
-  if (undo.notebookCreated) {
-    attempts.push(removeNotebook(client, notebookPath));
-  }
-  const results = await Promise.allSettled(attempts);
-  for (const result of results) {
-    if (result.status === 'rejected') {
-      context.step(`cleaning up on ${client.label} failed: ${errorMessage(result.reason)}`);
-    }
-  }
-}
-
-/**
- * Cancel the target's restore job. A failed or cancelled target job ends its session and removes
- * the incoming folder itself; one that finished meanwhile is answered 409, and its session
- * (holding a session the user gave up on) is ended here.
- */
-async function cancelTargetJob(client: TargetClient, jobId: string, sessionId: string | null): Promise<void> {
-  const cancel = await client.call(`elastic-notebook/api/jobs/${encodeURIComponent(jobId)}/cancel`, {
-    method: 'POST',
-    accept: [409]
-  });
-  const answer = (await cancel.json().catch(() => null)) as { job?: { state?: string } } | null;
-  if (cancel.status === 409 && answer?.job?.state === 'done' && sessionId) {
-    const ended = await client.call(`api/sessions/${encodeURIComponent(sessionId)}`, {
-      method: 'DELETE',
-      accept: [404]
-    });
-    await ended.arrayBuffer();
   }
 }

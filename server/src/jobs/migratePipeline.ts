@@ -18,9 +18,10 @@ import { sessionModules } from '../targets/sessionModules';
 import { INCOMING_API } from '../transfer/sendFiles';
 import { ISentFile, PipelinedSender } from '../transfer/pipelinedSender';
 import { TargetClient } from '../transfer/targetClient';
-import { ICheckpointJobResult, runCheckpointJob } from './checkpointJob';
+import type { ICheckpointJobResult } from './checkpointJob';
+import { checkpointForMigration } from '../transfer/migrationCheckpoint';
 import { IJobContext } from './job';
-import type { IMigrateJobRequest, IMigrateJobServices } from './migrateJob';
+import type { IDirectMigrationRequest, IMigrateJobServices } from './migrateJob';
 
 /** A phase's span, epoch ms. */
 export interface ISpan {
@@ -42,7 +43,7 @@ export async function timed<T>(task: () => Promise<T>): Promise<{ value: T; span
 export async function openTransfer(
   client: TargetClient,
   services: IMigrateJobServices,
-  request: IMigrateJobRequest,
+  request: IDirectMigrationRequest,
   signal: AbortSignal
 ): Promise<string> {
   const stored = await services.history.records(request.kernelId);
@@ -81,7 +82,7 @@ export async function checkpointWhileSending(
   client: TargetClient,
   transferId: string,
   services: IMigrateJobServices,
-  request: IMigrateJobRequest,
+  request: IDirectMigrationRequest,
   staging: string,
   context: IJobContext
 ): Promise<ISentCheckpoint> {
@@ -103,19 +104,13 @@ export async function checkpointWhileSending(
   context.step(`sending the checkpoint to ${client.label}`);
   try {
     const { value: checkpointed, span: checkpoint } = await timed(() =>
-      runCheckpointJob(
+      checkpointForMigration(
         services,
-        {
-          kernelId: request.kernelId,
-          uri: staging,
-          objective: request.objective,
-          marks: request.marks,
-          notebookPath: path.resolve(services.baseDir, ...request.notebookPath.split('/')),
-          kernelName: request.kernelName,
-          onPayloadWritten: payload => sender.add({ path: payload.file, source: payload.source })
-        },
+        request,
+        staging,
         // Progress is the sender's (bytes that reached the target).
-        { signal: stop.signal, step: message => context.step(message), progress: () => undefined }
+        { signal: stop.signal, step: message => context.step(message), progress: () => undefined },
+        payload => sender.add({ path: payload.file, source: payload.source })
       ).catch(async err => {
         // A failed send is why the checkpoint stopped: report that.
         await sender.finish();

@@ -33,12 +33,11 @@ import { errorMessage } from '../bundle/errors';
 import { IManifest, parseManifestText, MANIFEST_FILE } from '../bundle/manifest';
 import { HttpError, jsonBody, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
-import { runRestoreJob } from '../jobs/restoreJob';
-import { MigrationError } from '../migrate/migrationError';
 import { idSchema } from '../schemas';
 import { IncomingTransfers } from '../transfer/incomingTransfers';
 import { ArrivingPayloads } from '../transfer/arrivingPayloads';
 import { PREPARED_TIMEOUT_MS, PreparedSessions } from '../transfer/preparedSessions';
+import { restoreIntoNewSession } from '../transfer/sessionRestore';
 import { IKernelReach, kernelsOf } from './jobRequests';
 import { promises as fs } from 'fs';
 import path from 'path';
@@ -179,43 +178,13 @@ export function incomingRouter(services: IIncomingRouterServices): Router {
       );
       const arriving = open ? await arrivingPayloads(transferId, manifest) : undefined;
       const kernelName = body.kernelName ?? manifest.notebook.kernelName ?? null;
+      const release = () => transfers.remove(transferId);
       const ready = await preparedFor(transferId, notebookPath, kernelName);
-      const session =
-        ready?.session ??
-        (await kernels.createSession(notebookPath, kernelName).catch(err => {
-          throw new HttpError(502, errorMessage(err), { expose: true });
-        }));
-      const { measurements, baseDir } = services;
-      const request = {
-        kernelId: session.kernelId,
-        uri: folder,
-        freshKernel: true,
-        arriving,
-        ...(ready ? { prepared: { startMs: ready.prepared.startMs, bootstrapMs: ready.prepared.bootstrapMs } } : {})
-      };
-      const task = async (context: Parameters<Parameters<JobRegistry['start']>[3]>[0]) => {
-        try {
-          const result = await runRestoreJob({ kernels, measurements, baseDir }, request, context);
-          if (context.signal.aborted) {
-            // Cancelled during its last step: the sender has given up, so keep nothing.
-            throw new MigrationError('the restore was cancelled');
-          }
-          return { ...result, ...session, prepared: ready?.prepared.times ?? null };
-        } catch (err) {
-          // A failed migration leaves nothing running here.
-          await kernels
-            .deleteSession(session.sessionId)
-            .catch(e =>
-              services.warn(`elastic-notebook: could not end session ${session.sessionId}: ${errorMessage(e)}`)
-            );
-          throw err;
-        } finally {
-          // The bundle was a copy in transit: the restored kernel's own checkpoints are made anew.
-          await transfers.remove(transferId);
-        }
-      };
-      const job = jobs.start('restore', session.kernelId, folder, task);
-      res.status(202).json({ jobId: job.id, kernelId: session.kernelId, sessionId: session.sessionId });
+      const started = await restoreIntoNewSession(
+        { ...services, kernels },
+        { uri: folder, notebookPath, kernelName, release, prepared: ready, arriving }
+      );
+      res.status(202).json(started);
     })
   );
 

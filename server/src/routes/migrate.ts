@@ -33,6 +33,8 @@ export interface IMigrateRouterServices {
   baseDir: string;
   ackTimeoutMs?: number;
   chunkBytes?: number;
+  /** The companion's checkpoint root (an S3 root shared with the target spares the direct transfer). */
+  checkpointRoot?: string;
 }
 
 /**
@@ -83,7 +85,8 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         marks: body.marks,
         notebookPath,
         kernelName: body.kernelName ?? null,
-        overwrite: body.overwrite === true
+        overwrite: body.overwrite === true,
+        stopSource: body.stopSource === true
       };
       const jobServices = {
         history: services.history,
@@ -92,7 +95,8 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         baseDir: services.baseDir,
         dataDir: services.dataDir,
         ackTimeoutMs: services.ackTimeoutMs,
-        chunkBytes: services.chunkBytes
+        chunkBytes: services.chunkBytes,
+        checkpointRoot: services.checkpointRoot
       };
       startJob(res, () =>
         jobs.start('migrate', kernelId, target.url, context => runMigrateJob(jobServices, request, context))

@@ -31,6 +31,8 @@ export interface IMachineInfoOptions {
   gpus?: () => Promise<IGpu[]>;
   /** Where warnings go (a failing Python query). */
   warn?: (message: string) => void;
+  /** The S3 store checkpoints go to (`s3://<endpoint host>/<bucket>`), null for a local folder. */
+  checkpointStore?: string | null;
 }
 
 /** Free bytes for an unprivileged user on the file system holding `folder`, null when unknown. */
@@ -81,7 +83,8 @@ export class MachineInfoCollector {
       python: pythonInfo ? { version: pythonInfo.version, executable: pythonInfo.executable } : null,
       modules: Object.fromEntries(modules.map(name => [name, pythonInfo?.modules[name] ?? null])),
       cpuScore: probe.score,
-      cpuProbeMs: probe.ms
+      cpuProbeMs: probe.ms,
+      checkpointStore: this.options.checkpointStore ?? null
     };
   }
 }

@@ -4,7 +4,6 @@
  * target through an injected {@link TargetResolver} (the companion's target registry); a target
  * given by URL and token in the request (the CLI's `--to URL --to-token T`) needs none.
  */
-import { HttpError } from '../http';
 import type { IResolvedTarget } from '../targets/targetRegistry';
 import type { IHubTarget } from './hubServer';
 
@@ -12,11 +11,14 @@ import type { IHubTarget } from './hubServer';
 export interface ITarget {
   /** What the user calls it (its URL for a target given by URL). */
   name: string;
-  /** How it is reached: a Jupyter server (a Hub target is an {@link IHubTarget} until started). */
-  kind: 'jupyter';
-  /** Base URL of the Jupyter server, ending with `/`. */
+  /**
+   * How it is reached: another Jupyter server (a Hub target is an {@link IHubTarget} until started), or `local`, a new kernel on this one ("this
+   * machine": no HTTP, no token).
+   */
+  kind: 'jupyter' | 'local';
+  /** Base URL of the Jupyter server, ending with `/` (this one's for `local`). */
   url: string;
-  /** Its API token. */
+  /** Its API token ('' for `local`). */
   token: string;
 }
 
@@ -34,6 +36,11 @@ export function baseUrlOf(url: string): string {
   parsed.username = '';
   parsed.password = '';
   return parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
+}
+
+/** `<url>lab/tree/<notebookPath>`: where the notebook opens on a Jupyter server (never a token). */
+export function notebookUrlOn(url: string, notebookPath: string): string {
+  return new URL(`lab/tree/${notebookPath.split('/').map(encodeURIComponent).join('/')}`, url).href;
 }
 
 /** A target given by URL and token in a request. */
@@ -54,10 +61,7 @@ export function registryResolver(resolve: (name: string) => Promise<IResolvedTar
       case 'jupyter':
         return { name: target.name, kind: 'jupyter', url: baseUrlOf(target.url), token: target.token };
       case 'local':
-        throw new HttpError(
-          400,
-          `${name}: migrating into a new kernel on this machine is not supported yet; pick another Jupyter server`
-        );
+        return { name: target.name, kind: 'local', url: target.url ? baseUrlOf(target.url) : '', token: '' };
       case 'jupyterhub':
         return {
           name: target.name,

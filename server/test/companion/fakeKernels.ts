@@ -323,4 +323,31 @@ export class FakeKernels implements IKernelAccess {
       this.sessions.delete(sessionId);
     }
   }
+
+  /** Kernels started by `startKernel` (no session yet). */
+  private started = 0;
+
+  async startKernel(_notebookPath: string, _kernelName: string | null): Promise<string> {
+    this.started += 1;
+    const kernel = this.kernel(`kernel-started-${this.started}`);
+    kernel.agentLoaded = false;
+    return kernel.id;
+  }
+
+  async moveSessions(from: string, to: string): Promise<string[]> {
+    const moved = [...this.sessions].filter(([, session]) => session.kernelId === from);
+    moved.forEach(([, session]) => (session.kernelId = to));
+    return moved.map(([id]) => id);
+  }
+
+  async shutdown(kernelId: string): Promise<void> {
+    if (!this.kernels.delete(kernelId)) {
+      throw new MigrationError(`kernel ${kernelId} is not running any more (while shutting the kernel down)`);
+    }
+    for (const [id, session] of this.sessions) {
+      if (session.kernelId === kernelId) {
+        this.sessions.delete(id);
+      }
+    }
+  }
 }

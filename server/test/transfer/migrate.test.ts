@@ -140,7 +140,9 @@ test('the session moves to the target, bound to the copied notebook, and the sou
     notebookUrl: `${target.url}lab/tree/work/analysis.ipynb`,
     notebookPath: NOTEBOOK,
     plan: { objective: 'balanced', copy: ['model'] },
-    verification: { ok: true }
+    verification: { ok: true },
+    transport: 'direct',
+    sourceStopped: false
   });
   expect(Object.keys(job.result.timings).sort()).toEqual(['checkpointMs', 'restoreMs', 'totalMs', 'transferMs']);
   expect(job.result.bytes).toBeGreaterThan(64);
@@ -149,7 +151,7 @@ test('the session moves to the target, bound to the copied notebook, and the sou
 
   const messages: string[] = job.steps.map((s: any) => s.message);
   expect(messages[0]).toBe(`checking the target ${base}`);
-  expect(messages).toContain(`sending the checkpoint to ${base}`);
+  expect(messages).toContain(`sending the checkpoint to ${base} (direct transfer)`);
   expect(messages).toContain(`copying ${NOTEBOOK} to ${base}`);
   expect(messages).toContain(`${base}: loading the agent into the new kernel`);
 

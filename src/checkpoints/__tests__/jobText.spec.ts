@@ -1,5 +1,5 @@
 import { checkpointResult, job, migrateResult, restoreResult, verification } from '../../shared/__tests__/viewFixtures';
-import { currentStep, jobMessage, jobName, jobSeverity, progressFraction } from '../jobText';
+import { currentStep, jobMessage, jobName, jobSeverity, openableMigration, progressFraction } from '../jobText';
 
 describe('job text', () => {
   it('names the kind of job', () => {
@@ -26,6 +26,25 @@ describe('job text', () => {
     expect(jobMessage(job({ kind: 'migrate', state: 'failed', error: 'the target refused the token' }))).toBe(
       'Migration failed: the target refused the token'
     );
+  });
+
+  it('says how the bundle went and whether the source was stopped; only another server opens the notebook', () => {
+    const shared = job({ kind: 'migrate', state: 'done', result: migrateResult({ transport: 'shared-store' }) });
+    expect(jobMessage(shared)).toBe(
+      'Migrated to gpu-box: copied 1 variable (2 MB through the shared store), re-ran 1 execution; took 650 ms.'
+    );
+    expect(openableMigration(shared)?.notebookUrl).toBe('http://gpu-box:8888/lab/tree/nb.ipynb');
+    const here = job({
+      kind: 'migrate',
+      state: 'done',
+      result: migrateResult({ target: 'this machine', transport: 'local', sourceStopped: true })
+    });
+    expect(jobMessage(here)).toBe(
+      'Migrated to this machine: copied 1 variable (2 MB checkpointed here), re-ran 1 execution; took 650 ms. ' +
+        'The source kernel was stopped.'
+    );
+    expect(openableMigration(here)).toBeNull();
+    expect(openableMigration(job({ kind: 'migrate', state: 'failed' }))).toBeNull();
   });
 
   it('shows the last step, the bytes under way and a pending cancel', () => {

@@ -270,6 +270,8 @@ export const migrateResult = (fields: Partial<IMigrateJobResult> = {}): IMigrate
   bytes: 2_000_000,
   verification: verification(),
   timings: { checkpointMs: 100, transferMs: 200, restoreMs: 300, totalMs: 650 },
+  transport: 'direct',
+  sourceStopped: false,
   ...fields
 });
 

@@ -137,7 +137,12 @@ describe('TargetsView', () => {
     const button = view.getByText('Migrate to gpu') as HTMLButtonElement;
     expect(button.disabled).toBe(false);
     fireEvent.click(button);
-    expect(migration.migrate).toHaveBeenCalledTimes(1);
+    expect(migration.migrate).toHaveBeenCalledWith({ stopSource: false });
+    expect(button.getAttribute('title')).toMatch(/this kernel keeps running$/);
+    fireEvent.click(view.getByLabelText('Stop this kernel once the migrated session is verified'));
+    expect(button.getAttribute('title')).toMatch(/then this kernel stops$/);
+    fireEvent.click(button);
+    expect(migration.migrate).toHaveBeenLastCalledWith({ stopSource: true });
     migration.blocker.mockReturnValue('gpu is not reachable: connection refused.' as never);
     view.rerender(<TargetsView model={model} migration={migration as IMigrationActions} />);
     expect((view.getByText('Migrate to gpu') as HTMLButtonElement).disabled).toBe(true);

@@ -25,6 +25,7 @@ export interface IMigrateOptions extends IRecordOptions {
   toToken?: string;
   objective: Objective;
   overwrite?: boolean;
+  stopSource?: boolean;
 }
 
 /** Where to migrate to, as the migrate route takes it. */
@@ -43,10 +44,10 @@ export function targetOf(options: Pick<IMigrateOptions, 'to' | 'toToken'>): Targ
 
 /**
  * Check a target given by name on `server` before anything runs: the server's companion knows it,
- * and it is a kind a migration reaches, a Jupyter server or a JupyterHub user's server (a URL
- * target is checked by the migration itself).
+ * and it is a kind a migration reaches: a Jupyter server, a JupyterHub user's server, or this
+ * machine when a live session is migrated (a URL target is checked by the migration itself).
  */
-async function checkTarget(server: IJupyterServer, target: TargetFields): Promise<void> {
+async function checkTarget(server: IJupyterServer, target: TargetFields, live: boolean): Promise<void> {
   if (!target.target) {
     return;
   }
@@ -61,9 +62,15 @@ async function checkTarget(server: IJupyterServer, target: TargetFields): Promis
     throw new CliError(`could not look up target ${target.target}: ${await errorText(response)}`);
   }
   const { kind } = (await response.json()) as { kind: string };
-  if (kind !== 'jupyter' && kind !== 'jupyterhub') {
+  if (kind === 'local' && !live) {
     throw new CliError(
-      `target ${target.target} is a ${kind} target; a migration reaches Jupyter server and JupyterHub targets only for now`,
+      `target ${target.target} is a new kernel on the same server: give --server (without it the session would move into a private server that stops)`,
+      2
+    );
+  }
+  if (kind !== 'jupyter' && kind !== 'jupyterhub' && kind !== 'local') {
+    throw new CliError(
+      `target ${target.target} is a ${kind} target, which this version cannot migrate to (Jupyter server, JupyterHub and this machine)`,
       2
     );
   }
@@ -134,13 +141,14 @@ async function runMigrate(file: string, options: IMigrateOptions, context: IComm
     marks,
     notebookPath,
     ...(notebook.kernelName ? { kernelName: notebook.kernelName } : {}),
-    ...(options.overwrite ? { overwrite: true } : {})
+    ...(options.overwrite ? { overwrite: true } : {}),
+    ...(options.stopSource ? { stopSource: true } : {})
   });
   const { progress } = context;
   let result: IMigrateJobResult;
   if (options.server) {
     const opened = await openServer(path.dirname(notebook.path), options, context);
-    await checkTarget(opened.server, target);
+    await checkTarget(opened.server, target, true);
     const relative = await locateOnServer(opened.server, notebook);
     const kernelId = await liveKernel(opened.server, relative);
     result = await migrateKernel(opened.server, kernelId, request(relative), progress);
@@ -150,7 +158,7 @@ async function runMigrate(file: string, options: IMigrateOptions, context: IComm
       { ...options, keepKernel: false },
       context,
       async ({ server, session }) => {
-        await checkTarget(server, target);
+        await checkTarget(server, target, false);
         await runBeforeSaving(session, notebook, options, progress, 'migrated');
         return migrateKernel(server, session.kernelId, request(path.basename(notebook.path)), progress);
       }
@@ -171,12 +179,25 @@ function formatMigrate(notebook: INotebookFile, result: IMigrateJobResult): stri
   return [
     `Migrated ${notebook.path} to ${result.target}`,
     `  open it there: ${result.notebookUrl} (kernel ${result.kernelId})`,
-    `  sent ${formatBytes(result.bytes)}; objective ${result.plan.objective}: copied ` +
+    `  ${transportText(result)} ${formatBytes(result.bytes)}; objective ${result.plan.objective}: copied ` +
       `${result.plan.copy.length ? result.plan.copy.join(', ') : 'nothing'}, re-ran ${result.plan.rerun.length} execution(s)`,
     `  time: checkpoint ${Math.round(t.checkpointMs)} ms, transfer ${Math.round(t.transferMs)} ms, ` +
       `restore ${Math.round(t.restoreMs)} ms, total ${Math.round(t.totalMs)} ms`,
-    `  verification: ${result.verification.ok ? 'every variable matches the source' : `differences in ${[...result.verification.differ, ...result.verification.missing].join(', ')}`}`
+    `  verification: ${result.verification.ok ? 'every variable matches the source' : `differences in ${[...result.verification.differ, ...result.verification.missing].join(', ')}`}`,
+    ...(result.sourceStopped ? ['  the source kernel was stopped'] : [])
   ].join('\n');
+}
+
+/** How the bundle went, for the readable output. */
+function transportText(result: IMigrateJobResult): string {
+  switch (result.transport) {
+    case 'shared-store':
+      return 'through the shared S3 store:';
+    case 'local':
+      return 'checkpointed on this machine:';
+    default:
+      return 'sent directly:';
+  }
 }
 
 /** The `migrate` command. */
@@ -200,6 +221,7 @@ export function migrateCommand(context: ICommandContext): Command {
     )
     .addOption(objectiveOption())
     .option('--overwrite', 'replace a different notebook already at the same path on the target')
+    .option('--stop-source', 'shut the source kernel down once the target verified the migrated session')
     .option('--stop-on-error', 'without --server: stop at the first cell that raises and migrate nothing')
     .option('--timeout <seconds>', 'without --server: fail when one cell runs longer than this', seconds)
     .action((file: string, options: IMigrateOptions) => runMigrate(file, options, context));
