@@ -101,7 +101,7 @@ export async function checkpointWhileSending(
     },
     err => stop.abort(err)
   );
-  context.step(`sending the checkpoint to ${client.label}`);
+  context.step(`sending the checkpoint to ${client.label} (direct transfer)`);
   try {
     const { value: checkpointed, span: checkpoint } = await timed(() =>
       checkpointForMigration(
