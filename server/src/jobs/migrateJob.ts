@@ -25,6 +25,13 @@ import { copyNotebook, notebookExistsMessage, notebookOnTarget, removeNotebook }
 import { announce, INCOMING_API, outgoingFiles, sendFiles } from '../transfer/sendFiles';
 import { TargetClient } from '../transfer/targetClient';
 import type { ITarget } from '../transfer/targets';
+import {
+  describePricing,
+  IGivenPricing,
+  IPricingSources,
+  pricingMeasurements,
+  resolvePricing
+} from '../transfer/targetPricing';
 import { ICheckpointJobServices, runCheckpointJob } from './checkpointJob';
 import { IJobContext } from './job';
 
@@ -39,6 +46,8 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
   chunkBytes?: number;
   /** How often the target's job is polled, ms (default 250). */
   pollMs?: number;
+  /** How the target's bandwidth and CPU speed are found (default: measured, else probed). */
+  pricingSources?: Omit<IPricingSources, 'dataDir'>;
 }
 
 /** One migration to make. */
@@ -51,6 +60,8 @@ export interface IMigrateJobRequest {
   notebookPath: string;
   kernelName: string | null;
   overwrite: boolean;
+  /** Pricing numbers given by the caller (else measured or probed before planning). */
+  pricing?: IGivenPricing;
 }
 
 /** What is left to undo on the target should the migration fail. */
@@ -82,6 +93,14 @@ export async function runMigrateJob(
       throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label), 'notebook-exists');
     }
 
+    // The plan is priced for the target: its bandwidth and its CPU speed relative to this machine.
+    context.step(`pricing the plan for ${client.label}`);
+    const pricing = await resolvePricing(request.target, request.pricing, {
+      dataDir: services.dataDir,
+      ...services.pricingSources
+    });
+    context.step(`priced for ${client.label}: ${describePricing(pricing)}`);
+
     const t0 = performance.now();
     const checkpointed = await runCheckpointJob(
       services,
@@ -91,7 +110,8 @@ export async function runMigrateJob(
         objective: request.objective,
         marks: request.marks,
         notebookPath: path.resolve(services.baseDir, ...request.notebookPath.split('/')),
-        kernelName: request.kernelName
+        kernelName: request.kernelName,
+        pricing: pricingMeasurements(pricing)
       },
       context
     );
@@ -156,6 +176,7 @@ export async function runMigrateJob(
       plan: checkpointed.plan,
       bytes,
       verification: restored.verification,
+      pricing,
       timings: { checkpointMs, transferMs, restoreMs, totalMs: performance.now() - started }
     };
   } catch (err) {

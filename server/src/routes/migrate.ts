@@ -82,7 +82,8 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         marks: body.marks,
         notebookPath,
         kernelName: body.kernelName ?? null,
-        overwrite: body.overwrite === true
+        overwrite: body.overwrite === true,
+        ...(body.pricing ? { pricing: body.pricing } : {})
       };
       const jobServices = {
         history: services.history,
