@@ -83,6 +83,20 @@ def execute(client, code: str, silent: bool = False) -> dict:
     return reply["content"]
 
 
+def connect(server: JupyterServer, kernel_id: str, attempts: int = 5):
+    """A client of the kernel once it answers. On a loaded 2-core machine a kernel still importing
+    misses the client's first heartbeats ("Kernel died before replying to kernel_info") although
+    it is starting fine: try again, while the server still lists it."""
+    for attempt in range(attempts):
+        try:
+            return kernel_client(server, kernel_id)
+        except RuntimeError:
+            if attempt == attempts - 1 or server.request("GET", f"/api/kernels/{kernel_id}").status != 200:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
 class Session:
     """A notebook session on a server, with a kernel client over the control path."""
 
@@ -92,7 +106,7 @@ class Session:
         resp = server.request("POST", "/api/sessions", {"path": path, "type": "notebook", "kernel": {"name": "python3"}})
         assert resp.status == 201, resp.body
         self.id, self.kernel_id = resp.json()["id"], resp.json()["kernel"]["id"]
-        self.client = kernel_client(server, self.kernel_id)
+        self.client = connect(server, self.kernel_id)
         self.start_s = time.perf_counter() - started
 
     def run_cells(self, cells, record: bool) -> float:
@@ -349,15 +363,33 @@ def check_targets(rows: list[dict], bandwidths: list[str]) -> list[tuple[str, bo
     return checks
 
 
+def report(rows: list[dict], bandwidths: list[str], methods: list[str]) -> list[tuple[str, bool | None, str]]:
+    """Print the per-notebook table, the medians and the targets; returns the targets' checks."""
+    print()
+    print(table(rows, methods))
+    print()
+    print(medians(rows, bandwidths, methods))
+    print()
+    checks = check_targets(rows, bandwidths)
+    for title, ok, detail in checks:
+        print(f"{ {True: 'PASS', False: 'FAIL', None: 'N/A '}[ok] }  {title}: {detail}")
+    return checks
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated notebook names (default: every >= 100 MB one but the 2 GB session)")
     parser.add_argument("--huge", action="store_true", help="include 24_session_2gb (a 2 GB session: hours at 10 Mbit/s)")
     parser.add_argument("--bandwidths", default="1gbit,100mbit,10mbit", help="tc rates of the link (default %(default)s)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"subset of {','.join(METHODS)}")
+    parser.add_argument("--report", metavar="JSON", help="print the tables and targets of a saved (or interrupted) run")
     args = parser.parse_args()
     methods = [m for m in args.methods.split(",") if m]
     bandwidths = [b for b in args.bandwidths.split(",") if b]
+    if args.report:
+        rows = json.loads(Path(args.report).read_text())["rows"]
+        report(rows, [b for b in bandwidths if any(r["bandwidth"] == b for r in rows)], methods)
+        return 0
     for b in bandwidths:
         parse_rate(b)
     wanted = set(args.only.split(",")) if args.only else None
@@ -369,6 +401,8 @@ def main() -> int:
 
     pair, why_not = NamespacePair.create()
     started = time.perf_counter()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"migrate-remote-{time.strftime('%Y%m%d-%H%M%S')}.json"
     rows: list[dict] = []
     servers: list[JupyterServer] = []
     scratch = Path(tempfile.mkdtemp(prefix="en-bench-remote-"))
@@ -390,6 +424,8 @@ def main() -> int:
             for notebook in notebooks:
                 results = run_notebook(notebook, source, target, target_url, pair, methods, bw)
                 rows.append({"notebook": notebook.name, "bandwidth": bw, "results": results})
+                # Kept as it goes: an interrupted run keeps the rows it finished.
+                out.write_text(json.dumps({"rows": rows, "partial": True}, indent=1))
                 log(f"{notebook.name} @ {bw}: " + ", ".join(
                     f"{m} {r['e2e_s']:.1f} s" if r.get("ok") else f"{m} FAIL ({r.get('problem')})" for m, r in results.items()))
     finally:
@@ -398,18 +434,9 @@ def main() -> int:
         if pair is not None:
             pair.teardown()
 
-    print()
-    print(table(rows, methods))
-    print()
-    print(medians(rows, bandwidths, methods))
-    print()
-    checks = check_targets(rows, bandwidths)
-    for title, ok, detail in checks:
-        print(f"{ {True: 'PASS', False: 'FAIL', None: 'N/A '}[ok] }  {title}: {detail}")
+    checks = report(rows, bandwidths, methods)
     total = time.perf_counter() - started
     print(f"\n{len(rows)} run(s) in {total / 60:.1f} min; namespaces: {'yes' if pair else f'no ({why_not})'}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"migrate-remote-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"rows": rows, "checks": checks, "seconds": total, "namespaces": pair is not None}, indent=1))
     print(f"results: {out.relative_to(ROOT)}")
     return 0
