@@ -143,18 +143,10 @@ def assert_source_usable(live: LiveSession) -> None:
 
 
 def test_migrate_a_live_session_to_another_server(source, target):
-    migrate_and_check(source, target)
-
-
-def migrate_and_check(source: JupyterServer, target: JupyterServer, target_url: str | None = None) -> dict:
-    """The acceptance scenario: migrate a live session from ``source`` to ``target`` (reached by the
-    source at ``target_url``, default ``target.url``) and check everything the issue asks for;
-    returns the finished job."""
-    target_url = target_url or target.url
     live = LiveSession(source, "proj/analysis.ipynb", CELLS)
     target_client = None
     try:
-        job = live.migrate(target, url=target_url)
+        job = live.migrate(target)
         assert job["state"] == "done", job
         assert job["kind"] == "migrate"
         assert target.token not in json.dumps(job)
@@ -162,23 +154,16 @@ def migrate_and_check(source: JupyterServer, target: JupyterServer, target_url: 
         result = job["result"]
         assert_matches_schema("migrate-job-result", result)
         kernel_id = result["kernelId"]
-        assert result["target"] == target_url
+        assert result["target"] == target.url
         assert result["notebookPath"] == "proj/analysis.ipynb"
-        assert result["notebookUrl"] == f"{target_url}/lab/tree/proj/analysis.ipynb"
+        assert result["notebookUrl"] == f"{target.url}/lab/tree/proj/analysis.ipynb"
         assert result["verification"]["ok"] is True, result["verification"]
         assert result["bytes"] > 2 * 16384  # several chunks
         assert set(result["timings"]) == {"checkpointMs", "transferMs", "restoreMs", "totalMs"}
         assert result["timings"]["totalMs"] >= result["timings"]["transferMs"]
-        # The plan was priced for the target: the bandwidth to it and its relative CPU speed.
-        pricing = result["pricing"]
-        assert pricing["bandwidthBytesPerS"] > 0 and pricing["bandwidthSource"] in ("measured", "probe"), pricing
-        assert pricing["cpuRatio"] > 0 and pricing["cpuSource"] == "probe", pricing
-        assert result["plan"]["costModel"]["transferBytesPerSec"] == pricing["bandwidthBytesPerS"]
-        assert result["plan"]["costModel"]["targetSpeed"] == pricing["cpuRatio"]
         messages = [step["message"] for step in job["steps"]]
-        assert any(m.startswith(f"priced for {target_url}: sending at ") for m in messages), messages
-        assert any(m.startswith(f"sending the checkpoint to {target_url}") for m in messages), messages
-        assert any(m.startswith(f"{target_url}: ") for m in messages), messages
+        assert any(m.startswith(f"sending the checkpoint to {target.url}") for m in messages), messages
+        assert any(m.startswith(f"{target.url}: ") for m in messages), messages
 
         # The notebook is on the target at the same path, bound by a session to the restored kernel.
         copied = target.root / "work" / "proj" / "analysis.ipynb"
@@ -215,7 +200,6 @@ def migrate_and_check(source: JupyterServer, target: JupyterServer, target_url: 
 
         # The source kernel keeps running, untouched.
         assert_source_usable(live)
-        return job
     finally:
         if target_client is not None:
             target_client.stop_channels()

@@ -1,9 +1,9 @@
 """The migration acceptance scenario (issue 11) between two machines made of network namespaces:
 the source and the target Jupyter servers run in two namespaces made by this test (different
 ports and root folders), and the migration goes over the veth pair that links them, slowed to
-100 Mbit/s with tc. The same checks as tests/python/test_migrate.py: same cells, the independent
-state comparison, a new cell on the target, the target's checkpoint holding the source's
-executions, the plan priced for the target. Where namespaces cannot be made (not root, no `ip`),
+100 Mbit/s with tc. The same checks as tests/python/test_migrate.py (migration_checks.py): same cells, the
+independent state comparison, a new cell on the target, the target's checkpoint holding the
+source's executions; and the plan priced for the target. Where namespaces cannot be made (not root, no `ip`),
 the same scenario runs over loopback and says so."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import subprocess
 import pytest
 
 from jupyter_server_process import JupyterServer
+from migration_checks import assert_acceptance, start_migration
 from netns import NamespacePair
-from test_migrate import migrate_and_check
+from test_migrate import CELLS, LiveSession, assert_matches_schema, assert_source_usable, incoming_left, target_sessions
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +53,43 @@ def test_migrate_between_two_machines_in_network_namespaces(machines):
         # Two machines: the target is reached on the limited data path, not at its control address.
         assert target_url.startswith(f"http://{pair.data_ip('b')}:")
         assert source.url.startswith(f"http://{pair.control_ip('a')}:")
-    job = migrate_and_check(source, target, target_url)
-    pricing = job["result"]["pricing"]
-    if pair is not None:
-        # The probe or the transfer went through the 100 Mbit/s path: never faster than the link.
-        assert pricing["bandwidthBytesPerS"] <= 100e6 / 8 * 1.1, pricing
+    live = LiveSession(source, "proj/analysis.ipynb", CELLS)
+    try:
+        job = start_migration(live, {"targetUrl": target_url, "targetToken": target.token,
+                                     "notebookPath": live.path, "kernelName": "python3"})
+        assert job["state"] == "done", job
+        assert target.token not in str(job)
+        result = job["result"]
+        assert_matches_schema("migrate-job-result", result)
+        assert result["target"] == target_url
+        assert result["notebookUrl"] == f"{target_url}/lab/tree/proj/analysis.ipynb"
+        assert result["verification"]["ok"] is True, result["verification"]
+        assert result["bytes"] > 2 * 16384  # several chunks
+
+        # The plan was priced for the target: the bandwidth to it and its relative CPU speed.
+        pricing = result["pricing"]
+        assert pricing["bandwidthBytesPerS"] > 0 and pricing["bandwidthSource"] in ("measured", "probe"), pricing
+        assert pricing["cpuRatio"] > 0 and pricing["cpuSource"] == "probe", pricing
+        assert result["plan"]["costModel"]["transferBytesPerSec"] == pricing["bandwidthBytesPerS"]
+        assert result["plan"]["costModel"]["targetSpeed"] == pricing["cpuRatio"]
+        messages = [step["message"] for step in job["steps"]]
+        assert any(m.startswith(f"priced for {target_url}: sending at ") for m in messages), messages
+        if pair is not None:
+            # The probe went through the 100 Mbit/s path: never faster than the link.
+            assert pricing["bandwidthBytesPerS"] <= 100e6 / 8 * 1.1, pricing
+
+        # The notebook is on the target, bound by a session to the restored kernel; nothing left over.
+        copied = target.root / "work" / "proj" / "analysis.ipynb"
+        assert copied.read_text() == (source.root / "work" / "proj" / "analysis.ipynb").read_text()
+        (session,) = [s for s in target_sessions(target) if s["path"] == "proj/analysis.ipynb"]
+        assert session["kernel"]["id"] == result["kernelId"]
+        assert incoming_left(target) == []
+
+        # Same values and sharing, a new cell sees them, a checkpoint there holds the source's history.
+        assert_acceptance(live, target, result["kernelId"])
+        assert_source_usable(live)
+    finally:
+        live.close()
 
 
 def test_teardown_removes_every_namespace_and_link_it_made():
