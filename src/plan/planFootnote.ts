@@ -109,6 +109,10 @@ export function pricedWith(model: IPricedModel): string {
     fixedPhrase(model, 'restore'),
     transferPhrase(model, 'hash', 'hashing arrays to verify them')
   ].filter((p): p is string => p !== null);
+  if (typeof model.transferBytesPerSec === 'number') {
+    const how = model.measured.includes('transferBytesPerSec') ? '(measured for the target)' : '(default)';
+    phrases.push(`sending to the target ${formatRate(model.transferBytesPerSec)} ${how}`);
+  }
   if (typeof model.rerunLatencyMs === 'number') {
     const speed =
       model.targetSpeed !== undefined && model.targetSpeed !== 1

@@ -59,11 +59,16 @@ class JupyterServer:
     extra_args: list[str] = field(default_factory=list)
     # Extra environment of the server (and so of its companion), e.g. test hooks.
     env: dict[str, str] = field(default_factory=dict)
+    # Where this process reaches the server, the address it listens on (default: the same), and a
+    # command prefix to start it with (``ip netns exec NS``: a server in a network namespace).
+    host: str = "127.0.0.1"
+    bind_ip: str | None = None
+    launcher: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def data_dir(self) -> Path:
@@ -78,10 +83,11 @@ class JupyterServer:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [
+                *self.launcher,
                 str(VENV_BIN / "jupyter"),
                 "server",
                 f"--port={self.port}",
-                "--ip=127.0.0.1",
+                f"--ip={self.bind_ip or self.host}",
                 "--no-browser",
                 "--allow-root",
                 f"--ServerApp.token={self.token}",

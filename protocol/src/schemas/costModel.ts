@@ -39,6 +39,11 @@ export const costModelSchema = z.object({
   payloadLatencyMs: z.number(),
   /** Speed of the target relative to the source for re-running cells (2 = twice as fast). */
   targetSpeed: z.number(),
+  /**
+   * Bandwidth to a migration's target, bytes/s: copying a group also sends its bytes at this
+   * rate. Absent for a checkpoint (the bytes stop at the store).
+   */
+  transferBytesPerSec: z.number().optional(),
   /** Fixed cost of re-running one execution at restore (the agent's preparation and the request), ms. */
   rerunLatencyMs: z.number(),
   /** How many observations `rerunLatencyMs` rests on (0: the default). */

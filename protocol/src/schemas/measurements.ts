@@ -27,6 +27,11 @@ export const measurementsSchema = z
     readBytesPerSec: rate.optional(),
     payloadLatencyMs: nonnegative.optional(),
     targetSpeed: rate.optional(),
+    /**
+     * Bandwidth from this machine to a migration's target, bytes/s: a copied group's bytes are
+     * also sent at this rate (absent: a checkpoint, whose bytes stop at the store).
+     */
+    transferBytesPerSec: rate.optional(),
     rerunLatencyMs: nonnegative.optional(),
     rerunLatencySamples: count.optional(),
     importMsPerModule: nonnegative.optional(),

@@ -208,6 +208,36 @@ export const incomingRestoreStartedSchema = z.object({
 /** A restore started on the target. */
 export type IIncomingRestoreStarted = z.infer<typeof incomingRestoreStartedSchema>;
 
+const positive = z.number().finite().positive();
+
+/**
+ * Numbers a caller gives to price a migration's plan for its target, instead of the measured or
+ * probed ones: the bandwidth to the target, bytes/s, and the target's CPU speed relative to this
+ * machine's (2: re-running a cell there takes half its recorded time).
+ */
+export const pricingRequestSchema = z
+  .object({ bandwidthBytesPerS: positive.optional(), cpuRatio: positive.optional() })
+  .strict();
+
+/** Where a pricing number came from: given in the request, measured by earlier transfers, probed now. */
+export const pricingSourceSchema = z.enum(['given', 'measured', 'probe']);
+
+/**
+ * What a migration's plan was priced with for its target (the job's `pricing`): copying a group
+ * also costs sending its bytes at `bandwidthBytesPerS`; re-running an execution on the target costs
+ * its recorded time / `cpuRatio` (target CPU score / source CPU score). A null number could not be
+ * had (the probe failed): the plan then leaves it out (no transfer priced, the same speed).
+ */
+export const targetPricingSchema = z.object({
+  bandwidthBytesPerS: positive.nullable(),
+  bandwidthSource: pricingSourceSchema.nullable(),
+  cpuRatio: positive.nullable(),
+  cpuSource: pricingSourceSchema.nullable()
+});
+
+/** What a migration's plan was priced with for its target. */
+export type ITargetPricing = z.infer<typeof targetPricingSchema>;
+
 /** The body of `POST /api/kernels/:kernelId/migrate`. */
 export const migrateRequestSchema = z
   .object({
@@ -228,7 +258,9 @@ export const migrateRequestSchema = z
     /** Replace a different notebook already at that path on the target. */
     overwrite: z.boolean().optional(),
     /** Shut the source kernel down once the target verified the restored session (never after a failure). */
-    stopSource: z.boolean().optional()
+    stopSource: z.boolean().optional(),
+    /** Price the plan with these numbers instead of the measured or probed ones. */
+    pricing: pricingRequestSchema.optional()
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -320,7 +352,9 @@ export const migrateJobResultSchema = z.looseObject({
    */
   transport: z.enum(['direct', 'shared-store', 'local']),
   /** Whether the source kernel was shut down after the verified migration (`stopSource`). */
-  sourceStopped: z.boolean()
+  sourceStopped: z.boolean(),
+  /** What the plan was priced with for the target. */
+  pricing: targetPricingSchema.optional()
 });
 
 /** What a finished migrate job answers. */

@@ -15,7 +15,7 @@ import {
 } from '../migrate/checkpoint';
 import { checkpointObservations } from '../migrate/measurementLog';
 import { MigrationError } from '../migrate/migrationError';
-import { historyKey, Objective, runDurations } from '../planner/index';
+import { historyKey, Measurements, Objective, overrideMeasurements, runDurations } from '../planner/index';
 import { IS3Options, openStore } from '../storage/index';
 import { waitUntilStored } from '../companion/agentStatus';
 import { IKernelAccess } from '../companion/kernelAccess';
@@ -46,6 +46,8 @@ export interface ICheckpointJobRequest {
   s3?: IS3Options;
   /** Told of each payload file as soon as the agent has written it (a pipelined migration sends it then). */
   onPayloadWritten?: (payload: IStagedPayload) => void;
+  /** What a migration prices for its target (bandwidth, CPU speed), over the measured numbers. */
+  pricing?: Measurements;
 }
 
 /** The job's result: the CLI's `checkpoint --json` fields, for the kernel instead of a notebook run. */
@@ -112,7 +114,10 @@ export async function runCheckpointJob(
       store,
       objective: request.objective,
       marks: request.marks,
-      measurements: await services.measurements.forUri(store.uri, request.s3?.endpoint),
+      measurements: overrideMeasurements(
+        await services.measurements.forUri(store.uri, request.s3?.endpoint),
+        request.pricing ?? {}
+      ),
       previous: await services.measurements.previous(key),
       notebook: { path: request.notebookPath, kernelName: request.kernelName },
       onStep: message => context.step(message),

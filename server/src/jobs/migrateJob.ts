@@ -34,6 +34,13 @@ import { stopSourceAfter } from '../transfer/stopSource';
 import { TargetClient } from '../transfer/targetClient';
 import { followTargetRestore, IUndo, restoredOn, undoOnTarget } from '../transfer/targetJob';
 import type { ITarget, MigrationTarget } from '../transfer/targets';
+import {
+  describePricing,
+  IGivenPricing,
+  IPricingSources,
+  pricingMeasurements,
+  resolvePricing
+} from '../transfer/targetPricing';
 import { ICheckpointJobServices } from './checkpointJob';
 import { migrateThroughHub } from './hubStep';
 import { IJobContext } from './job';
@@ -52,6 +59,8 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
   pollMs?: number;
   /** This companion's checkpoint root: an S3 one the target shares spares the direct transfer. */
   checkpointRoot?: string;
+  /** How the target's bandwidth and CPU speed are found (default: measured, else probed). */
+  pricingSources?: Omit<IPricingSources, 'dataDir'>;
 }
 
 /** One migration to make. */
@@ -66,6 +75,8 @@ export interface IMigrateJobRequest {
   overwrite: boolean;
   /** Shut the source kernel down once the target verified the restored session. */
   stopSource?: boolean;
+  /** Pricing numbers given by the caller (else measured or probed before planning). */
+  pricing?: IGivenPricing;
 }
 
 /** A migration whose target is a Jupyter server already running (or this one, for `local`). */
@@ -121,6 +132,14 @@ async function migrateToServer(
       });
     }
 
+    // The plan is priced for the target: its bandwidth and its CPU speed relative to this machine.
+    context.step(`pricing the plan for ${client.label}`);
+    const pricing = await resolvePricing(request.target, request.pricing, {
+      dataDir: services.dataDir,
+      ...services.pricingSources
+    });
+    context.step(`priced for ${client.label}: ${describePricing(pricing)}`);
+
     // The notebook first: the session the target prepares binds it.
     if (notebook.existing !== 'same') {
       context.step(`copying ${request.notebookPath} to ${client.label}`);
@@ -132,7 +151,9 @@ async function migrateToServer(
     // The target starts its kernel and imports while this side checkpoints and sends each file.
     context.step(`asking ${client.label} to start a kernel for ${request.notebookPath}`);
     undo.transferId = await openTransfer(client, services, request, signal);
-    const sent = await checkpointWhileSending(client, undo.transferId, services, request, staging, context);
+    const sent = await checkpointWhileSending(client, undo.transferId, services, request, staging, context, {
+      pricing: pricingMeasurements(pricing)
+    });
     signal.throwIfAborted();
 
     const t2 = performance.now();
@@ -171,6 +192,7 @@ async function migrateToServer(
         { ...sent, files, send },
         prepared
       ),
+      pricing,
       transport: 'direct',
       sourceStopped: false
     };

@@ -18,7 +18,7 @@ import { sessionModules } from '../targets/sessionModules';
 import { INCOMING_API } from '../transfer/sendFiles';
 import { ISentFile, PipelinedSender } from '../transfer/pipelinedSender';
 import { TargetClient } from '../transfer/targetClient';
-import type { ICheckpointJobResult } from './checkpointJob';
+import type { ICheckpointJobRequest, ICheckpointJobResult } from './checkpointJob';
 import { checkpointForMigration } from '../transfer/migrationCheckpoint';
 import { IJobContext } from './job';
 import type { IDirectMigrationRequest, IMigrateJobServices } from './migrateJob';
@@ -84,7 +84,9 @@ export async function checkpointWhileSending(
   services: IMigrateJobServices,
   request: IDirectMigrationRequest,
   staging: string,
-  context: IJobContext
+  context: IJobContext,
+  /** What the checkpoint prices the plan with (the target's bandwidth and CPU speed). */
+  extra: { pricing?: ICheckpointJobRequest['pricing'] } = {}
 ): Promise<ISentCheckpoint> {
   // The checkpoint stops when the job is cancelled or a send fails.
   const stop = new AbortController();
@@ -110,7 +112,7 @@ export async function checkpointWhileSending(
         staging,
         // Progress is the sender's (bytes that reached the target).
         { signal: stop.signal, step: message => context.step(message), progress: () => undefined },
-        payload => sender.add({ path: payload.file, source: payload.source })
+        { ...extra, onPayloadWritten: payload => sender.add({ path: payload.file, source: payload.source }) }
       ).catch(async err => {
         // A failed send is why the checkpoint stopped: report that.
         await sender.finish();

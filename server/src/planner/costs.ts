@@ -7,10 +7,16 @@
  * bandwidth-bound). For a group of `b` serialized bytes (times in ms):
  *
  *   cost(kind, b)  = latencyMs[kind] + 1000 b / bytesPerSec[kind][class(b)]
- *   migrateMs(b)   = cost(serialize, b) + cost(write, b)
+ *   migrateMs(b)   = cost(serialize, b) + cost(write, b) [+ 1000 b / transferBytesPerSec]
  *   restoreMs(b)   = cost(read, b)      + cost(deserialize, b)
  *
- For an execution recorded at `d` ms on the source, `i` ms of it importing libraries the final
+ * A migration to another machine also sends the copied bytes over the network: its plan is priced
+ * for the target (`pricing` of the migrate job), with the bandwidth to it (`transferBytesPerSec`,
+ * measured by earlier transfers or a probe) and its CPU speed relative to this machine
+ * (`targetSpeed`, from both machines' CPU probes). A slow link makes copying dear, a slow target
+ * CPU makes re-running dear.
+ *
+ * For an execution recorded at `d` ms on the source, `i` ms of it importing libraries the final
  * state needs (`importingMs`: the modules it loaded at the measured time per module):
  *
  *   rerunMs(e) = rerunLatencyMs + (d - i) / targetSpeed    (targetSpeed > 1: the target is faster)
@@ -224,6 +230,9 @@ export function costModel(objective: Objective, measurements: Measurements = {})
   if (m.targetSpeed !== undefined) {
     measured.add('targetSpeed');
   }
+  if (m.transferBytesPerSec !== undefined) {
+    measured.add('transferBytesPerSec');
+  }
   for (const kind of PRICED_KINDS) {
     const t = throughputs[kind];
     const given = m.throughputs?.[kind];
@@ -246,6 +255,7 @@ export function costModel(objective: Objective, measurements: Measurements = {})
     readBytesPerSec: throughputs.read.bytesPerSec[2],
     payloadLatencyMs: throughputs.write.latencyMs,
     targetSpeed: m.targetSpeed ?? DEFAULT_COSTS.targetSpeed,
+    ...(m.transferBytesPerSec !== undefined ? { transferBytesPerSec: m.transferBytesPerSec } : {}),
     rerunLatencyMs: m.rerunLatencyMs ?? DEFAULT_COSTS.rerunLatencyMs,
     rerunLatencySamples: m.rerunLatencySamples ?? 0,
     importMsPerModule: m.importMsPerModule ?? DEFAULT_COSTS.importMsPerModule,
@@ -264,9 +274,15 @@ export function operationMs(model: ICostModel, kind: PricedKind, bytes: number):
   return t.latencyMs + (rate >= NO_PER_BYTE ? 0 : (1000 * bytes) / rate);
 }
 
-/** Source-side time to copy `bytes`: serialize and write out. */
+/** Time to send `bytes` to a migration's target (nothing for a checkpoint: no transfer priced). */
+export function sendMs(model: ICostModel, bytes: number): number {
+  const rate = model.transferBytesPerSec;
+  return rate !== undefined && rate > 0 ? (1000 * bytes) / rate : 0;
+}
+
+/** Source-side time to copy `bytes`: serialize, write out and, for a migration, send to the target. */
 export function copyMigrateMs(model: ICostModel, bytes: number): number {
-  return operationMs(model, 'serialize', bytes) + operationMs(model, 'write', bytes);
+  return operationMs(model, 'serialize', bytes) + operationMs(model, 'write', bytes) + sendMs(model, bytes);
 }
 
 /** Target-side time to copy `bytes`: read in and deserialize. */

@@ -45,6 +45,10 @@ export function validateInput(input: IPlannerInput): void {
     }
   }
   requireNonNegative(model.payloadLatencyMs, 'costModel.payloadLatencyMs');
+  const transfer = model.transferBytesPerSec;
+  if (transfer !== undefined && !(Number.isFinite(transfer) && transfer > 0)) {
+    throw new PlannerInputError(`costModel.transferBytesPerSec must be a finite number > 0, got ${transfer}`);
+  }
   requireNonNegative(input.importsMs, 'importsMs', true);
   const { migrate, restore } = model.weights;
   if (!(migrate >= 0 && restore >= 0 && Number.isFinite(migrate + restore) && migrate + restore > 0)) {

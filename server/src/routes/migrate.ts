@@ -86,7 +86,8 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         notebookPath,
         kernelName: body.kernelName ?? null,
         overwrite: body.overwrite === true,
-        stopSource: body.stopSource === true
+        stopSource: body.stopSource === true,
+        ...(body.pricing ? { pricing: body.pricing } : {})
       };
       const jobServices = {
         history: services.history,

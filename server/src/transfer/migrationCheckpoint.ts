@@ -9,15 +9,16 @@ import type { IJobContext } from '../jobs/job';
 import type { IMigrateJobRequest, IMigrateJobServices } from '../jobs/migrateJob';
 
 /**
- * Checkpoint `request.kernelId`'s session into `uri`; `onPayloadWritten` hears of each payload
- * file as soon as it is written (a pipelined migration sends it at once).
+ * Checkpoint `request.kernelId`'s session into `uri`. `extra.onPayloadWritten` hears of each
+ * payload file as soon as it is written (a pipelined migration sends it at once);
+ * `extra.pricing` prices the plan for the target (its bandwidth and CPU speed).
  */
 export function checkpointForMigration(
   services: IMigrateJobServices,
   request: IMigrateJobRequest,
   uri: string,
   context: IJobContext,
-  onPayloadWritten?: ICheckpointJobRequest['onPayloadWritten']
+  extra: Pick<ICheckpointJobRequest, 'onPayloadWritten' | 'pricing'> = {}
 ): Promise<ICheckpointJobResult> {
   return runCheckpointJob(
     services,
@@ -28,7 +29,7 @@ export function checkpointForMigration(
       marks: request.marks,
       notebookPath: path.resolve(services.baseDir, ...request.notebookPath.split('/')),
       kernelName: request.kernelName,
-      ...(onPayloadWritten ? { onPayloadWritten } : {})
+      ...extra
     },
     context
   );

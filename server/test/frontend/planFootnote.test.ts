@@ -61,4 +61,11 @@ describe('plan footnote', () => {
     expect(formatRate(1.234e9)).toBe('1.23 GB/s');
     expect(formatRate(812e6)).toBe('812 MB/s');
   });
+
+  test("a migration's plan says what it was priced with for the target", () => {
+    const text = pricedWith(describeModel(costModel('balanced', { transferBytesPerSec: 12.5e6, targetSpeed: 0.5 })));
+    expect(text).toContain('sending to the target 12.5 MB/s (measured for the target)');
+    expect(text).toContain('re-running cells at 0.5x the recorded speed');
+    expect(pricedWith(describeModel(costModel('balanced')))).not.toContain('sending to the target');
+  });
 });

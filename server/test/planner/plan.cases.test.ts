@@ -5,31 +5,9 @@
  */
 import fc from 'fast-check';
 import { HistoryGraph, IExecutionRecord } from '../../src/ahg/index';
-import {
-  fromGraph,
-  IFeasiblePlan,
-  IFromGraphOptions,
-  IInfeasiblePlan,
-  Measurements,
-  plan,
-  Plan
-} from '../../src/planner/index';
-import { graphOf, sessionArb } from './helpers';
+import { fromGraph, IFeasiblePlan, IFromGraphOptions, IInfeasiblePlan, plan, Plan } from '../../src/planner/index';
+import { FLAT, graphOf, sessionArb } from './helpers';
 
-/**
- * 100 MB/s everywhere and no latency: 100 MB copies in 1 s per step, 4 s in all; no fixed cost
- * per re-run, checkpoint or restore, so that the figures below are the decisions' alone.
- */
-const FLAT: Measurements = {
-  serializeBytesPerSec: 100e6,
-  deserializeBytesPerSec: 100e6,
-  writeBytesPerSec: 100e6,
-  readBytesPerSec: 100e6,
-  payloadLatencyMs: 0,
-  rerunLatencyMs: 0,
-  checkpointOverheadMs: 0,
-  restoreOverheadMs: 0
-};
 const MB = 1e6;
 
 interface ICell {

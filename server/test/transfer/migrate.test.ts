@@ -171,6 +171,25 @@ test('the session moves to the target, bound to the copied notebook, and the sou
   expect(sourceKernels.kernel(KERNEL).restarts).toBe(0);
 });
 
+test('the plan is priced for the target with the numbers given, and says so', async () => {
+  const started = await migrate({ pricing: { bandwidthBytesPerS: 2e9, cpuRatio: 0.5 } });
+  expect(started.status).toBe(202);
+  const job = await finished(started.body.jobId);
+  expect(job.state).toBe('done');
+  expect(job.result.pricing).toEqual({
+    bandwidthBytesPerS: 2e9,
+    bandwidthSource: 'given',
+    cpuRatio: 0.5,
+    cpuSource: 'given'
+  });
+  expect(job.result.plan.costModel).toMatchObject({ transferBytesPerSec: 2e9, targetSpeed: 0.5 });
+  expect(job.result.plan.costModel.measured).toEqual(expect.arrayContaining(['transferBytesPerSec', 'targetSpeed']));
+  const base = target.url.replace(/\/$/, '');
+  expect(job.steps.map((s: any) => s.message)).toContain(
+    `priced for ${base}: sending at 2 GB/s (given), re-running at 0.5x this machine's CPU speed (given)`
+  );
+});
+
 test('a different notebook on the target is kept unless overwriting is confirmed', async () => {
   fs.mkdirSync(path.join(targetRoot(), 'work'));
   fs.writeFileSync(path.join(targetRoot(), NOTEBOOK), '{"other": true}');
@@ -261,7 +280,9 @@ test('requests are validated before anything starts', async () => {
       400,
       'notebookPath: missing.ipynb is not in the Jupyter root folder (save it first)'
     ],
-    [{ targetUrl: undefined, targetToken: undefined, target: 'gpu-box' }, 404, 'no target named "gpu-box"']
+    [{ targetUrl: undefined, targetToken: undefined, target: 'gpu-box' }, 404, 'no target named "gpu-box"'],
+    [{ pricing: { cpuRatio: 0 } }, 400, 'pricing.cpuRatio: Too small: expected number to be >0'],
+    [{ pricing: { bandwidth: 1 } }, 400, 'pricing: Unrecognized key: "bandwidth"']
   ];
   for (const [body, status, error] of cases) {
     const response = await migrate(body);
