@@ -156,7 +156,8 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
       dataDir: options.dataDir,
       baseDir,
       ackTimeoutMs: options.ackTimeoutMs,
-      chunkBytes: options.chunkBytes
+      chunkBytes: options.chunkBytes,
+      machine
     })
   );
   app.use(
@@ -171,7 +172,7 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
     })
   );
   app.use(jobsRouter(jobs));
-  app.use(machineRouter(machine));
+  app.use(machineRouter(machine, baseDir));
   app.use(targetsRouter({ registry: targets, lister, history: store, timeoutMs: options.probeTimeoutMs }));
   app.use(notFound);
   app.use(errorHandler({ bodyLimit, warn }));

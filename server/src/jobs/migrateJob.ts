@@ -20,6 +20,7 @@ import type { IIncomingRestoreStarted, IJob, IMigrateJobResult, IRestoreJobResul
 import { manifestFiles, MANIFEST_FILE, parseManifestText } from '../bundle/manifest';
 import { errorMessage } from '../bundle/errors';
 import { MigrationError } from '../migrate/migrationError';
+import { checkSessionModules, IModuleVersions } from '../migrate/targetModules';
 import { Objective } from '../planner/index';
 import { copyNotebook, notebookExistsMessage, notebookOnTarget, removeNotebook } from '../transfer/notebookCopy';
 import { announce, INCOMING_API, outgoingFiles, sendFiles } from '../transfer/sendFiles';
@@ -39,6 +40,8 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
   chunkBytes?: number;
   /** How often the target's job is polled, ms (default 250). */
   pollMs?: number;
+  /** This machine's module versions, compared with the target's (none: only presence is checked). */
+  machine?: IModuleVersions;
 }
 
 /** One migration to make. */
@@ -81,6 +84,7 @@ export async function runMigrateJob(
     if (existing === 'different' && !request.overwrite) {
       throw new MigrationError(notebookExistsMessage(request.notebookPath, client.label), 'notebook-exists');
     }
+    await checkSessionModules(services, request, client, context);
 
     const t0 = performance.now();
     const checkpointed = await runCheckpointJob(

@@ -15,6 +15,7 @@ import type { HistoryStore } from '../ahg/store';
 import { HttpError, jsonBody, kernelIdOf, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
 import { runMigrateJob } from '../jobs/migrateJob';
+import type { IModuleVersions } from '../migrate/targetModules';
 import { NotebookOnTarget, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
 import { TargetClient } from '../transfer/targetClient';
 import { ITarget, TargetResolver, targetFromUrl } from '../transfer/targets';
@@ -33,6 +34,8 @@ export interface IMigrateRouterServices {
   baseDir: string;
   ackTimeoutMs?: number;
   chunkBytes?: number;
+  /** This machine's module versions, compared with the target's. */
+  machine?: IModuleVersions;
 }
 
 /**
@@ -91,7 +94,8 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         baseDir: services.baseDir,
         dataDir: services.dataDir,
         ackTimeoutMs: services.ackTimeoutMs,
-        chunkBytes: services.chunkBytes
+        chunkBytes: services.chunkBytes,
+        machine: services.machine
       };
       startJob(res, () =>
         jobs.start('migrate', kernelId, target.url, context => runMigrateJob(jobServices, request, context))
