@@ -111,7 +111,10 @@ export async function runMigrateJob(
         source: path.join(staging, ...file.split('/'))
       }))
     );
-    undo.transferId = await announce(client, files, signal);
+    // Calls that create something on the target are never cut by a cancel half-way (the target
+    // would keep what the sender never heard of); the cancel takes effect right after them.
+    undo.transferId = await announce(client, files);
+    signal.throwIfAborted();
     await sendFiles(client, undo.transferId, files, {
       chunkBytes: services.chunkBytes,
       signal,
@@ -125,8 +128,8 @@ export async function runMigrateJob(
 
     if (existing !== 'same') {
       context.step(`copying ${request.notebookPath} to ${client.label}`);
-      await copyNotebook(client, request.notebookPath, text, signal);
       undo.notebookCreated = existing === 'absent';
+      await copyNotebook(client, request.notebookPath, text);
     }
     signal.throwIfAborted();
 
@@ -134,8 +137,7 @@ export async function runMigrateJob(
     context.step(`restoring on ${client.label}`);
     const restore = await client.json<IIncomingRestoreStarted>(`${INCOMING_API}/${undo.transferId}/restore`, {
       method: 'POST',
-      json: { notebookPath: request.notebookPath, ...(request.kernelName ? { kernelName: request.kernelName } : {}) },
-      signal
+      json: { notebookPath: request.notebookPath, ...(request.kernelName ? { kernelName: request.kernelName } : {}) }
     });
     // From here the target owns the incoming folder: its job removes it whatever happens.
     undo.transferId = null;
