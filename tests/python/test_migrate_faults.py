@@ -39,9 +39,16 @@ class TargetState:
         self.kernels = target_kernels(target)
 
     def assert_untouched(self, notebook: str, kept: bool = False) -> None:
-        """Nothing new on the target, as soon as the migration has ended (it ends only once the
-        target has ended its session and removed the transfer); the notebook there only when it was
-        there before (``kept``)."""
+        """Nothing new on the target; the notebook there only when it was there before (``kept``).
+        The source reports a cancel at once, the target's job stops at its next step and then ends
+        its session and removes the transfer: that is waited for (30 s at most)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            {s["id"] for s in target_sessions(self.target)} != self.sessions
+            or target_kernels(self.target) != self.kernels
+            or incoming_left(self.target)
+        ):
+            time.sleep(0.2)
         assert {s["id"] for s in target_sessions(self.target)} == self.sessions
         assert target_kernels(self.target) == self.kernels
         assert incoming_left(self.target) == []

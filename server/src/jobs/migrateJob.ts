@@ -256,9 +256,6 @@ async function cancelTargetJob(client: TargetClient, jobId: string, sessionId: s
     accept: [409]
   });
   const answer = (await cancel.json().catch(() => null)) as { job?: { state?: string } } | null;
-  if (cancel.status !== 409) {
-    await targetJobEnded(client, jobId);
-  }
   if (cancel.status === 409 && answer?.job?.state === 'done' && sessionId) {
     const ended = await client.call(`api/sessions/${encodeURIComponent(sessionId)}`, {
       method: 'DELETE',
@@ -266,25 +263,4 @@ async function cancelTargetJob(client: TargetClient, jobId: string, sessionId: s
     });
     await ended.arrayBuffer();
   }
-}
-
-/** How long a cancelled target job may take to end (it ends its session and removes its folder). */
-const TARGET_CANCEL_WAIT_MS = 30_000;
-
-/**
- * Wait until the target's cancelled job has ended, so that the migration is reported cancelled
- * only once the target has ended the session and removed the transfer (the job ends after that).
- */
-async function targetJobEnded(client: TargetClient, jobId: string): Promise<void> {
-  const deadline = Date.now() + TARGET_CANCEL_WAIT_MS;
-  while (Date.now() < deadline) {
-    const job = await client.json<IJob>(`elastic-notebook/api/jobs/${encodeURIComponent(jobId)}`);
-    if (job.state !== 'running') {
-      return;
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-  throw new MigrationError(
-    `the target's restore job ${jobId} was still running ${TARGET_CANCEL_WAIT_MS / 1000} s after its cancel`
-  );
 }
