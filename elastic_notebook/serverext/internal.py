@@ -14,7 +14,7 @@ Routes (all ``POST``, JSON in and out):
   ``{status, ename, evalue, user_expressions, executionCount}``
 - ``kernels/<id>/restart`` -> ``{"ok": true}`` once the new kernel process answers
 - ``kernels/<id>/bootstrap`` -> the execute answer of the agent's bootstrap code, plus ``agentVersion``
-- ``python-info`` ``{modules: [names]}`` -> ``{version, executable, modules: {name: version | null}}``
+- ``python-info`` ``{modules: [names], folder?: absolute path}`` -> ``{version, executable, modules: {name: version | null}}``
   (this server's Python, which its default kernel runs; see ``python_info``)
 - ``sessions`` ``{path, kernelName?}`` -> ``{"sessionId", "kernelId"}``: a notebook session with a new
   kernel, as JupyterLab opens one (a migration's target binds the copied notebook to the kernel it
@@ -252,9 +252,10 @@ class PythonInfoHandler(_InternalHandler):
     async def post(self) -> None:
         try:
             self._check_caller()
-            modules = self._body().get("modules", [])
+            body = self._body()
+            modules, folder = body.get("modules", []), body.get("folder")
             # Off the event loop: listing the distributions reads many small files.
-            result = await asyncio.get_running_loop().run_in_executor(None, python_info, modules)
+            result = await asyncio.get_running_loop().run_in_executor(None, python_info, modules, folder)
         except _BadRequest as err:
             return self._reply(err.status, {"error": str(err)})
         except ValueError as err:

@@ -2,14 +2,17 @@
 
 A module name is mapped to its distribution with ``importlib.metadata.packages_distributions()``
 (``sklearn`` is installed by ``scikit-learn``); a module found but installed by no distribution
-(the standard library, a local package) answers ``"unknown"``; one not found answers None. Nothing
-is imported: the answer must not cost the time, or the side effects, of importing a library.
+(the standard library, a local package) answers ``"unknown"``; one not found answers None. With a
+``folder`` (a notebook's folder, which is its kernel's working directory and so on its kernel's
+``sys.path``), a module found there counts as found too ("unknown"). Nothing is imported: the answer must not cost the time, or the side effects, of importing a library.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.metadata
 import importlib.util
+import os
 import re
 import sys
 import threading
@@ -31,8 +34,9 @@ def _distributions() -> dict[str, list[str]]:
         return _cached[1]
 
 
-def module_version(name: str) -> str | None:
-    """The installed version of top-level module ``name``, "unknown" when it has none, None when absent."""
+def module_version(name: str, folder: str | None = None) -> str | None:
+    """The installed version of top-level module ``name``, "unknown" when it has none (or is a
+    module of ``folder``), None when absent."""
     for distribution in _distributions().get(name, []):
         try:
             return importlib.metadata.version(distribution)
@@ -40,17 +44,22 @@ def module_version(name: str) -> str | None:
             continue
     try:
         found = importlib.util.find_spec(name) is not None
+        if not found and folder is not None:
+            found = importlib.machinery.PathFinder.find_spec(name, [folder]) is not None
     except (ImportError, ValueError):
         found = False
     return "unknown" if found else None
 
 
-def python_info(modules: list[str]) -> dict:
-    """``{version, executable, modules: {name: version | None}}`` of this interpreter."""
+def python_info(modules: list[str], folder: str | None = None) -> dict:
+    """``{version, executable, modules: {name: version | None}}`` of this interpreter, looking in
+    ``folder`` (an absolute path) too."""
     if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
         raise ValueError("modules: must be a list of top-level module names")
+    if folder is not None and (not isinstance(folder, str) or not os.path.isabs(folder)):
+        raise ValueError("folder: must be an absolute path")
     return {
         "version": sys.version.split()[0],
         "executable": sys.executable,
-        "modules": {name: module_version(name) for name in modules[:500]},
+        "modules": {name: module_version(name, folder) for name in modules[:500]},
     }

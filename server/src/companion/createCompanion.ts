@@ -166,7 +166,8 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
       baseDir,
       ackTimeoutMs: options.ackTimeoutMs,
       chunkBytes: options.chunkBytes,
-      checkpointRoot: locations.defaultRoot
+      checkpointRoot: locations.defaultRoot,
+      machine
     })
   );
   app.use(
@@ -183,7 +184,7 @@ export function createCompanion(options: ICompanionOptions): ICompanion {
   );
   app.use(sharedRestoreRouter({ jobs, kernels, measurements, baseDir, warn, checkpointRoot: locations.defaultRoot }));
   app.use(jobsRouter(jobs));
-  app.use(machineRouter(machine));
+  app.use(machineRouter(machine, baseDir));
   app.use(targetsRouter({ registry: targets, lister, history: store, timeoutMs: options.probeTimeoutMs }));
   app.use(notFound);
   app.use(errorHandler({ bodyLimit, warn }));

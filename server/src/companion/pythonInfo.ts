@@ -13,5 +13,10 @@ const PYTHON_INFO_TIMEOUT_MS = 10_000;
 
 /** A {@link PythonInfoSource} over the internal routes of `client`'s Jupyter server. */
 export function pythonInfoSource(client: InternalClient): PythonInfoSource {
-  return modules => client.post<IPythonInfo>('python-info', { modules }, AbortSignal.timeout(PYTHON_INFO_TIMEOUT_MS));
+  return (modules, folder) =>
+    client.post<IPythonInfo>(
+      'python-info',
+      folder === undefined ? { modules } : { modules, folder },
+      AbortSignal.timeout(PYTHON_INFO_TIMEOUT_MS)
+    );
 }

@@ -25,6 +25,7 @@ import { randomBytes } from 'crypto';
 import type { IIncomingRestoreStarted, IMigrateJobResult, IPreparedTimes } from '@elastic-notebook/protocol';
 import { errorMessage } from '../bundle/errors';
 import { MigrationError } from '../migrate/migrationError';
+import { checkSessionModules, IModuleVersions } from '../migrate/targetModules';
 import { Objective } from '../planner/index';
 import { migrateToThisMachine } from '../transfer/localTarget';
 import { copyNotebook, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
@@ -61,6 +62,8 @@ export interface IMigrateJobServices extends ICheckpointJobServices {
   checkpointRoot?: string;
   /** How the target's bandwidth and CPU speed are found (default: measured, else probed). */
   pricingSources?: Omit<IPricingSources, 'dataDir'>;
+  /** This machine's module versions, compared with the target's (none: only presence is checked). */
+  machine?: IModuleVersions;
 }
 
 /** One migration to make. */
@@ -120,6 +123,8 @@ async function migrateToServer(
   const undo: IUndo = { transferId: null, notebookCreated: false, targetJob: null, targetSession: null };
   try {
     const { value: notebook, span: check } = await timed(() => checkTarget(client, request, services.baseDir, context));
+    // A module the session needs missing there fails now, before anything is created on the target.
+    await checkSessionModules(services, request, client, context);
     const shared = await sharedStoreWith(client, services.checkpointRoot, signal);
     if (shared) {
       return await migrateThroughSharedStore(services, request, context, {
@@ -140,17 +145,20 @@ async function migrateToServer(
     });
     context.step(`priced for ${client.label}: ${describePricing(pricing)}`);
 
+    // Calls that create something on the target are never cut by a cancel half-way (the target
+    // would keep what the sender never heard of); the cancel takes effect right after them.
     // The notebook first: the session the target prepares binds it.
     if (notebook.existing !== 'same') {
       context.step(`copying ${request.notebookPath} to ${client.label}`);
-      await copyNotebook(client, request.notebookPath, notebook.text, signal);
       undo.notebookCreated = notebook.existing === 'absent';
+      await copyNotebook(client, request.notebookPath, notebook.text);
     }
     signal.throwIfAborted();
 
     // The target starts its kernel and imports while this side checkpoints and sends each file.
     context.step(`asking ${client.label} to start a kernel for ${request.notebookPath}`);
-    undo.transferId = await openTransfer(client, services, request, signal);
+    undo.transferId = await openTransfer(client, services, request);
+    signal.throwIfAborted();
     const sent = await checkpointWhileSending(client, undo.transferId, services, request, staging, context, {
       pricing: pricingMeasurements(pricing)
     });
@@ -161,8 +169,7 @@ async function migrateToServer(
     context.step(`restoring on ${client.label}`);
     const restore = await client.json<IIncomingRestoreStarted>(`${INCOMING_API}/${undo.transferId}/restore`, {
       method: 'POST',
-      json: { notebookPath: request.notebookPath, ...(request.kernelName ? { kernelName: request.kernelName } : {}) },
-      signal
+      json: { notebookPath: request.notebookPath, ...(request.kernelName ? { kernelName: request.kernelName } : {}) }
     });
     // From here the target owns the incoming folder: its job removes it whatever happens.
     undo.transferId = null;

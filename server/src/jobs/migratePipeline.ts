@@ -43,8 +43,7 @@ export async function timed<T>(task: () => Promise<T>): Promise<{ value: T; span
 export async function openTransfer(
   client: TargetClient,
   services: IMigrateJobServices,
-  request: IDirectMigrationRequest,
-  signal: AbortSignal
+  request: IDirectMigrationRequest
 ): Promise<string> {
   const stored = await services.history.records(request.kernelId);
   const body: IncomingRequestBody = {
@@ -57,7 +56,8 @@ export async function openTransfer(
       codes: (stored?.records ?? []).map(record => record.code)
     }
   };
-  const created = await client.json<IIncomingCreated>(INCOMING_API, { method: 'POST', json: body, signal });
+  // Not cut by a cancel: the target would keep a transfer and session the sender never heard of.
+  const created = await client.json<IIncomingCreated>(INCOMING_API, { method: 'POST', json: body });
   return created.transferId;
 }
 

@@ -15,6 +15,7 @@ import type { HistoryStore } from '../ahg/store';
 import { HttpError, jsonBody, kernelIdOf, parse, route } from '../http';
 import type { JobRegistry } from '../jobs/jobRegistry';
 import { runMigrateJob } from '../jobs/migrateJob';
+import type { IModuleVersions } from '../migrate/targetModules';
 import { NotebookOnTarget, notebookExistsMessage, notebookOnTarget } from '../transfer/notebookCopy';
 import { TargetClient } from '../transfer/targetClient';
 import { ITarget, MigrationTarget, TargetResolver, targetFromUrl } from '../transfer/targets';
@@ -35,6 +36,8 @@ export interface IMigrateRouterServices {
   chunkBytes?: number;
   /** The companion's checkpoint root (an S3 root shared with the target spares the direct transfer). */
   checkpointRoot?: string;
+  /** This machine's module versions, compared with the target's. */
+  machine?: IModuleVersions;
 }
 
 /**
@@ -97,7 +100,8 @@ export function migrateRouter(services: IMigrateRouterServices): Router {
         dataDir: services.dataDir,
         ackTimeoutMs: services.ackTimeoutMs,
         chunkBytes: services.chunkBytes,
-        checkpointRoot: services.checkpointRoot
+        checkpointRoot: services.checkpointRoot,
+        machine: services.machine
       };
       startJob(res, () =>
         jobs.start('migrate', kernelId, target.url, context => runMigrateJob(jobServices, request, context))

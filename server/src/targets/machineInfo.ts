@@ -18,8 +18,11 @@ export interface IPythonInfo {
   modules: Record<string, string | null>;
 }
 
-/** Asks the Jupyter server's Python (the server extension's `python-info` route). */
-export type PythonInfoSource = (modules: string[]) => Promise<IPythonInfo>;
+/**
+ * Asks the Jupyter server's Python (the server extension's `python-info` route); `folder`, an
+ * absolute path, is searched for modules too (a notebook's folder is on its kernel's path).
+ */
+export type PythonInfoSource = (modules: string[], folder?: string) => Promise<IPythonInfo>;
 
 /** What the facts are gathered with. */
 export interface IMachineInfoOptions {
@@ -53,14 +56,14 @@ export class MachineInfoCollector {
 
   constructor(private readonly options: IMachineInfoOptions) {}
 
-  /** The facts, with the versions of `modules` (top-level module names). */
-  async collect(modules: string[] = []): Promise<MachineInfo> {
+  /** The facts, with the versions of `modules` (top-level module names), also looked for in `folder`. */
+  async collect(modules: string[] = [], folder?: string): Promise<MachineInfo> {
     const { dataDir, python, warn } = this.options;
     const [disk, gpus, pythonInfo] = await Promise.all([
       freeDisk(dataDir),
       (this.options.gpus ?? listGpus)().catch(() => []),
       python
-        ? python(modules).catch((err: Error) => {
+        ? python(modules, folder).catch((err: Error) => {
             // Once per reason: every listing asks again.
             if (!this.warned.has(err.message)) {
               this.warned.add(err.message);

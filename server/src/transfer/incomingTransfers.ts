@@ -16,6 +16,7 @@ import { incomingFileSchema, MAX_CHUNK_BYTES, MAX_TRANSFER_FILES } from '@elasti
 import { z } from 'zod';
 import { syncPath } from '../durable';
 import { HttpError } from '../http';
+import { ensureRoom, freeBytes, isNoSpace, noSpaceError } from './diskSpace';
 
 /** One announced file. */
 export type IncomingFile = z.infer<typeof incomingFileSchema>;
@@ -89,9 +90,14 @@ export class IncomingTransfers {
   /**
    * Announce a transfer's files; answers its new id. The caller validated `files`. An `open`
    * transfer gets more files with {@link addFiles} (a pipelined migration announces each payload
-   * once the source has written it).
+   * once the source has written it). A 507 when the data folder has no room for them (nothing is
+   * created then).
    */
   async create(files: IncomingFile[], options: { open?: boolean } = {}): Promise<string> {
+    await ensureRoom(
+      path.dirname(this.root),
+      files.reduce((sum, file) => sum + file.bytes, 0)
+    );
     const transferId = randomBytes(12).toString('hex');
     await fs.mkdir(this.folder(transferId), { recursive: true });
     await this.writeMeta(transferId, { files, open: options.open === true });
@@ -101,7 +107,8 @@ export class IncomingTransfers {
 
   /**
    * Announce more files of an open transfer (400 when it is not open). A file announced again
-   * with the same size and checksum is accepted as it is (a sender retrying), with others a 409.
+   * with the same size and checksum is accepted as it is (a sender retrying), with others a 409;
+   * a 507 when the data folder has no room for the new ones.
    */
   addFiles(transferId: string, files: IncomingFile[]): Promise<IncomingFile[]> {
     return this.serialized(transferId, async () => {
@@ -127,6 +134,11 @@ export class IncomingTransfers {
       if (known.size > MAX_TRANSFER_FILES) {
         throw new HttpError(400, `a transfer holds at most ${MAX_TRANSFER_FILES} files`);
       }
+      // Room for what is announced now (what arrived already is off the free space): a 507 otherwise.
+      await ensureRoom(
+        path.dirname(this.root),
+        added.reduce((sum, file) => sum + file.bytes, 0)
+      );
       await this.writeMeta(transferId, { ...meta, files: [...known.values()] });
       return added;
     });
@@ -229,8 +241,16 @@ export class IncomingTransfers {
     return this.folder(transferId);
   }
 
-  /** Remove a transfer's folder and announcement; false when it did not exist. */
+  /**
+   * Remove a transfer's folder and announcement; false when it did not exist. Waits for the
+   * chunks being written, so that none of them makes the folder again afterwards.
+   */
   async remove(transferId: string): Promise<boolean> {
+    await this.queues.get(transferId);
+    return this.removeNow(transferId);
+  }
+
+  private async removeNow(transferId: string): Promise<boolean> {
     const meta = path.join(this.root, `${transferId}.json`);
     const existed = await fs.stat(meta).then(
       () => true,
@@ -277,13 +297,25 @@ export class IncomingTransfers {
         `the chunk of ${filePath} ends at ${offset + data.length}, beyond its announced ${file.bytes} bytes`
       );
     }
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const handle = await fs.open(target, 'a', 0o600);
     try {
-      await handle.write(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      const handle = await fs.open(target, 'a', 0o600);
+      try {
+        // writeFile writes all of it (a single write may stop short when the disk fills up).
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if (!isNoSpace(err)) {
+        throw err;
+      }
+      // The disk filled up under the transfer: it cannot finish, so it keeps nothing.
+      await this.removeNow(transferId);
+      // It is removed: sending it again needs room for all of it.
+      const total = files.reduce((sum, f) => sum + f.bytes, 0);
+      throw noSpaceError(await freeBytes(path.dirname(this.root)).catch(() => 0), total);
     }
     const now = new Date();
     await fs.utimes(path.join(this.root, `${transferId}.json`), now, now); // the last activity

@@ -136,8 +136,9 @@ export async function migrateThroughSharedStore(
     context.step(`the checkpoint reaches ${client.label} via the shared store ${shared.store} (no direct transfer)`);
     if (start.existing !== 'same') {
       context.step(`copying ${request.notebookPath} to ${client.label}`);
-      await copyNotebook(client, request.notebookPath, start.text, signal);
+      // Not cut by a cancel half-way (see migrateJob.ts); the cancel takes effect right after.
       undo.notebookCreated = start.existing === 'absent';
+      await copyNotebook(client, request.notebookPath, start.text);
     }
     signal.throwIfAborted();
 
@@ -149,8 +150,7 @@ export async function migrateThroughSharedStore(
         uri,
         notebookPath: request.notebookPath,
         ...(request.kernelName ? { kernelName: request.kernelName } : {})
-      },
-      signal
+      }
     });
     const restored = await followTargetRestore(client, restore, undo, context, services.pollMs ?? 250);
     return {

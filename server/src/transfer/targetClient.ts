@@ -5,6 +5,7 @@
  * routes of the target are reached through its authenticated proxy, `elastic-notebook/api/...`.
  */
 import { MigrationError } from '../migrate/migrationError';
+import { targetSpaceMessage } from './diskSpace';
 import type { ITarget } from './targets';
 
 /** A target answered with an error status; `status` 0: it could not be reached at all. */
@@ -90,6 +91,10 @@ export class TargetClient {
         `the target ${this.label} refused the token (HTTP ${response.status}): check the target's token`,
         parsed
       );
+    }
+    const noSpace = response.status === 507 ? targetSpaceMessage(this.label, parsed) : null;
+    if (noSpace) {
+      throw new TargetError(507, noSpace, parsed);
     }
     const reason =
       typeof parsed?.error === 'string'

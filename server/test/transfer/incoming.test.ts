@@ -101,6 +101,34 @@ describe('announcing a transfer', () => {
   });
 });
 
+describe('room for a transfer', () => {
+  test('more bytes than the data folder has free are refused with a 507 before anything is created', async () => {
+    const app = open();
+    const stats = await fs.promises.statfs(dataDir);
+    const free = stats.bavail * stats.bsize;
+    const response = await api(app).post('/api/incoming', {
+      files: [{ path: 'g0.pkl', bytes: free + 1, sha256: sha('x') }]
+    });
+    expect(response.status).toBe(507);
+    expect(response.body.error).toMatch(
+      /^not enough disk space for the transfer: [0-9.]+ [kMGT]?B free in the data folder, the checkpoint needs [0-9.]+ [kMGT]?B$/
+    );
+    expect(response.body.neededBytes).toBeGreaterThan(free);
+    expect(typeof response.body.freeBytes).toBe('number');
+    expect(incomingEntries()).toEqual([]);
+  });
+
+  test('the sender names the target and both sizes', async () => {
+    const target = await fakeJupyter(open(), { secret: SECRET, token: 'tok', root: dataDir });
+    servers.push(target);
+    const client = new TargetClient(targetFromUrl(target.url, 'tok'));
+    const huge = [{ path: 'g0.pkl', source: '/nowhere', bytes: 1e15, sha256: sha('x') }];
+    await expect(announce(client, huge)).rejects.toThrow(
+      /^the target http:\/\/127\.0\.0\.1:\d+ has [0-9.]+ [kMGT]?B free, the checkpoint needs 1000 TB: free some space there, or choose another target$/
+    );
+  });
+});
+
 describe('sending chunks', () => {
   const data = Buffer.from('0123456789abcdef');
 
