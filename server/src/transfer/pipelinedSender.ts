@@ -26,8 +26,12 @@ interface IQueued {
   path: string;
   source: string;
   writtenAt: number;
-  /** Its size and checksum, once announced to the target. */
-  announced: IOutgoingFile | null;
+  /**
+   * Its size and checksum, resolved once announced to the target; set (once) by whichever of the
+   * sender and {@link PipelinedSender.announceQueued} comes first, so that the other waits for
+   * that announcement instead of making a second one (which could come after the restore began).
+   */
+  announcement: Promise<IOutgoingFile> | null;
   sent: Promise<void>;
   done: () => void;
   urgent: boolean;
@@ -63,7 +67,7 @@ export class PipelinedSender {
     let done!: () => void;
     const sent = new Promise<void>(resolve => (done = resolve));
     const urgent = options.urgent === true;
-    const queued: IQueued = { ...file, writtenAt: Date.now(), announced: null, sent, done, urgent };
+    const queued: IQueued = { ...file, writtenAt: Date.now(), announcement: null, sent, done, urgent };
     this.files.set(file.path, queued);
     // Urgent files in the order they came, before the others.
     this.queue.splice(urgent ? this.queue.filter(q => q.urgent).length : this.queue.length, 0, queued);
@@ -86,13 +90,11 @@ export class PipelinedSender {
    * the whole bundle (its restore waits for what is still arriving).
    */
   async announceQueued(): Promise<void> {
-    const waiting = this.queue.filter(q => q.announced === null);
-    const described = await outgoingFiles(waiting);
-    waiting.forEach((q, i) => (q.announced = described[i]));
-    this.bytesKnown += described.reduce((sum, f) => sum + f.bytes, 0);
-    if (described.length > 0) {
-      await this.announce(described);
-    }
+    const waiting = this.queue.filter(q => q.announcement === null);
+    const all = this.announceNow(waiting);
+    waiting.forEach((q, i) => (q.announcement = all.then(described => described[i])));
+    // Files being sent meanwhile announce themselves: the target knows them too once this resolves.
+    await Promise.all([all, ...[...this.files.values()].map(q => q.announcement)]);
   }
 
   /** Resolves once `path` reached the target; rejects with the first failure of any file. */
@@ -145,12 +147,8 @@ export class PipelinedSender {
 
   private async sendOne(file: IQueued): Promise<void> {
     this.firstStart = this.firstStart ?? Date.now();
-    if (file.announced === null) {
-      [file.announced] = await outgoingFiles([file]);
-      this.bytesKnown += file.announced.bytes;
-      await this.announce([file.announced]);
-    }
-    const described = file.announced;
+    file.announcement = file.announcement ?? this.announceNow([file]).then(([one]) => one);
+    const described = await file.announcement;
     const before = this.bytesDone;
     await sendFiles(this.client, this.transferId, [described], {
       ...this.options,
@@ -165,6 +163,16 @@ export class PipelinedSender {
       receivedAt: this.lastEnd
     });
     file.done();
+  }
+
+  /** Describe `files` (size, checksum) and announce them to the open transfer, in one request. */
+  private async announceNow(files: Array<{ path: string; source: string }>): Promise<IOutgoingFile[]> {
+    const described = await outgoingFiles(files);
+    this.bytesKnown += described.reduce((sum, f) => sum + f.bytes, 0);
+    if (described.length > 0) {
+      await this.announce(described);
+    }
+    return described;
   }
 
   private async announce(files: IOutgoingFile[]): Promise<void> {
