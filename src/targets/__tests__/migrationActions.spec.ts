@@ -8,7 +8,7 @@ import { ApiError } from '../../shared/api';
 import { job } from '../../shared/__tests__/viewFixtures';
 import { migrationActions } from '../migrationActions';
 import type { TargetsModel } from '../targetsModel';
-import { target, unreachable } from './targetFixtures';
+import { target, thisMachine, unreachable } from './targetFixtures';
 
 // The dialog and the notifications are JupyterLab's: the spec answers the dialog and reads the notes.
 jest.mock('@jupyterlab/apputils', () => {
@@ -39,8 +39,12 @@ function setup(options: { dirty?: boolean; notebook?: boolean; busy?: boolean; s
   const save = jest.fn(async () => {
     order.push('save');
   });
+  const refreshRunning = jest.fn(async () => {
+    order.push('refresh sessions');
+  });
   const notebook = {
-    context: { path: 'work/analysis.ipynb', model: { dirty: options.dirty ?? false }, save }
+    context: { path: 'work/analysis.ipynb', model: { dirty: options.dirty ?? false }, save },
+    sessionContext: { sessionManager: { refreshRunning } }
   };
   const tracker = { currentWidget: options.notebook === false ? null : notebook } as unknown as INotebookTracker;
   const checkpoints = {
@@ -62,7 +66,7 @@ function setup(options: { dirty?: boolean; notebook?: boolean; busy?: boolean; s
     plan: plan as unknown as PlanModel,
     marks: marks as unknown as NotebookMarks
   });
-  return { actions, checkpoints, save, order };
+  return { actions, checkpoints, save, order, refreshRunning };
 }
 
 const REQUEST = {
@@ -169,6 +173,30 @@ describe('migrationActions', () => {
     expect(error).toHaveBeenCalledWith('Migration could not start: a checkpoint of this kernel is running', {
       autoClose: false
     });
+  });
+
+  it('asks the source kernel to stop after a verified migration only when the user ticked it', async () => {
+    const { actions, checkpoints } = setup();
+    await actions.migrate({ stopSource: true });
+    expect(checkpoints.migrate).toHaveBeenCalledWith('k1', { ...REQUEST, stopSource: true });
+    await actions.migrate();
+    expect(checkpoints.migrate).toHaveBeenLastCalledWith('k1', REQUEST);
+  });
+
+  it('follows the new kernel at once after a migration to this machine, not after others', async () => {
+    const { actions, checkpoints, order, refreshRunning } = setup({ selected: thisMachine() });
+    checkpoints.migrate.mockImplementationOnce(async () => {
+      order.push('migrate');
+      return migrateJob({ state: 'done', result: { transport: 'local' } });
+    });
+    await actions.migrate();
+    expect(order).toEqual(['migrate', 'refresh sessions']);
+    expect(checkpoints.migrate).toHaveBeenCalledWith('k1', { ...REQUEST, target: 'this machine' });
+    expect(refreshRunning).toHaveBeenCalledTimes(1);
+    const other = setup();
+    await other.actions.migrate();
+    expect(other.checkpoints.migrate).toHaveBeenCalledTimes(1);
+    expect(other.refreshRunning).not.toHaveBeenCalled();
   });
 
   it('shows only migrate jobs as the migration job', () => {
