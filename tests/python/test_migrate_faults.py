@@ -162,14 +162,18 @@ def test_a_target_with_too_little_disk_refuses_the_transfer_before_it_starts(sou
     live = LiveSession(source, "big.ipynb", ["import numpy as np\nbig = np.random.default_rng(2).random(4_000_000)"])
     try:
         before = TargetState(full)
-        job = wait_job(source, start_migration(live, full))
+        # Marked "always copy": re-running the seeded cell is cheaper than sending 32 MB, so the plan
+        # priced for the target would otherwise send nothing that needs the room.
+        job = wait_job(source, start_migration(live, full, marks={"alwaysCopy": ["big"]}))
         assert job["state"] == "failed", job
         assert re.fullmatch(
             rf"migration to {re.escape(full.url)} failed: the target {re.escape(full.url)} has {SIZE} free, "
             rf"the checkpoint needs {SIZE}: free some space there, or choose another target \(this session is untouched\)",
             job["error"],
         ), job["error"]
-        assert not any(s["message"].startswith("copying") for s in job["steps"])
+        # The payload's announcement is refused before any of its bytes is sent: no restore began,
+        # and the notebook copied ahead of it (the prepared session binds it) is removed again.
+        assert not any(s["message"].startswith("restoring on") for s in job["steps"]), job["steps"]
         before.assert_untouched("big.ipynb")
         assert outgoing_left(source) == []
         assert_runs(live, "round(float(big[:10].sum()), 9) == round(float(big[:10].sum()), 9)", "True")
